@@ -1,0 +1,3 @@
+from twinviewer.cli import main
+
+raise SystemExit(main())

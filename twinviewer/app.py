@@ -1,0 +1,22 @@
+"""The composition root: starts the Qt application with the workbench window."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def run_app(project: Path | None = None) -> int:
+    """Open the workbench (on the start page, or on ``project``) and run the event loop."""
+    from twinviewer.ui.application import create_app
+    from twinviewer.ui.main_window import QtMainWindow
+
+    app = create_app()
+
+    window = QtMainWindow()
+    window.show()
+    if project is not None:
+        window.open_project(Path(project))
+    return int(app.exec())  # type: ignore[attr-defined]

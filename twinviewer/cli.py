@@ -1,0 +1,128 @@
+"""The ``twinviewer`` command line: the same functions the GUI uses, one sub-command each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from twinviewer import __version__
+from twinviewer.demos import DEMOS, demo_project
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 1600x1000, got {text!r}")
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"size {text!r} out of range 16..8192")
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="twinviewer", description="Desktop viewer for industrial digital twins."
+    )
+    p.add_argument("--version", action="version", version=f"twinviewer {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    o = sub.add_parser("open", help="open a twin project, a model file or a folder of parts")
+    o.add_argument("project", type=Path)
+    d = sub.add_parser("demo", help="open a built-in demo twin with its simulated live feed")
+    d.add_argument("name", nargs="?", default="mine", choices=sorted(DEMOS))
+    c = sub.add_parser("check", help="validate a project; non-zero exit on errors")
+    c.add_argument("project", type=Path)
+    c.add_argument("--json", action="store_true", help="findings as JSON")
+    r = sub.add_parser("render", help="render a project to a PNG without a window")
+    r.add_argument("project", type=Path)
+    r.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    r.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT (1600x1000)")
+    r.add_argument("--view", help="saved view name, or iso/top/bottom/front/back/left/right")
+    r.add_argument("--after", type=float, default=0.0, help="seconds of simulated feed first")
+    r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
+    b = sub.add_parser("bench", help="run the benchmarks; figures beside their targets")
+    b.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    b.add_argument("--json", action="store_true", help="one JSON object per line")
+    b.add_argument("--quick", action="store_true", help="a smaller model, for a smoke run")
+    s = sub.add_parser("schema", help="print the JSON Schema of the project file")
+    s.add_argument("-o", "--output", type=Path, help="write it to this file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    cmd = args.command
+    if cmd == "check":
+        return _check(args.project, args.json)
+    if cmd == "render":
+        return _render(args)
+    if cmd == "bench":
+        from twinviewer.bench import run_benchmarks
+
+        return run_benchmarks(args.names, as_json=args.json, quick=args.quick)
+    if cmd == "schema":
+        from twinviewer.core.project import project_json_schema
+
+        text = project_json_schema()
+        if args.output:
+            args.output.write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    from twinviewer.app import run_app
+
+    if cmd == "open":
+        return run_app(project=args.project)
+    if cmd == "demo":
+        return run_app(project=demo_project(args.name))
+    return run_app()
+
+
+def _check(path: Path, as_json: bool) -> int:
+    from twinviewer.check import check
+
+    report = check(path)
+    if as_json:
+        out = {
+            "path": str(path),
+            "ok": report.ok,
+            "problems": [p.model_dump() for p in report.problems],
+            "components": [c.id for c in report.model.components] if report.model else [],
+        }
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        for p in report.problems:
+            stream = sys.stderr if p.severity == "error" else sys.stdout
+            stream.write(f"{p}\n")
+        for line in report.lines:
+            sys.stdout.write(line + "\n")
+        n_err = sum(p.severity == "error" for p in report.problems)
+        n_warn = sum(p.severity == "warning" for p in report.problems)
+        verdict = "OK" if report.ok else "FAILED"
+        sys.stdout.write(f"{verdict}: {path}: {n_err} errors, {n_warn} warnings\n")
+    return 0 if report.ok else 1
+
+
+def _render(args: argparse.Namespace) -> int:
+    from twinviewer.core.model import ModelReadError
+    from twinviewer.core.project import ProjectError
+    from twinviewer.headless import render_png
+
+    try:
+        out = render_png(
+            args.project, args.output, args.size, args.view, args.after, args.quantity
+        )
+    except (ProjectError, ModelReadError, ValueError, OSError) as exc:
+        sys.stderr.write(f"twinviewer render: {exc}\n")
+        return 1
+    sys.stdout.write(f"wrote {out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure model of a twin: project, components, sensors, samples, colour rules. No Qt, no VTK."""

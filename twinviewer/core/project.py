@@ -1,0 +1,330 @@
+"""The twin project file (``*.twin.yaml``): schema, loading and precise error messages.
+
+The file is YAML read with ``yaml.safe_load`` (nothing in it is ever executed) and validated by
+pydantic models that forbid unknown keys, so a misspelled key is an error that names the key, its
+line, and the keys that were expected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from twinviewer.core.colour import COLORMAPS
+
+PROJECT_SUFFIXES = (".twin.yaml", ".twin.yml", ".yaml", ".yml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ModelRef(_Strict):
+    """A model file, relative to the project file."""
+
+    path: str = Field(description="Model file (glTF/GLB, OBJ, STL, PLY, 3MF, STEP, VTK), relative")
+
+
+class ComponentSelector(_Strict):
+    """Selects model nodes for a twin component, by exactly one of name, glob or regex.
+
+    Patterns are tried against each node's id (its name, made unique) and its ``/``-joined path,
+    so a binding survives a CAD re-export that renumbers or regroups parts.
+    """
+
+    name: str | None = Field(None, description="Exact node name")
+    glob: str | None = Field(None, description="Shell-style pattern, e.g. 'pump_*'")
+    regex: str | None = Field(None, description="Regular expression (full match)")
+    label: str | None = Field(None, description="Display name in the tree and inspector")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ComponentSelector:
+        given = [k for k in ("name", "glob", "regex") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of 'name', 'glob' or 'regex'"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.regex is not None:
+            import re
+
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from None
+        return self
+
+
+class Limits(_Strict):
+    """A band: values below ``low`` or above ``high`` cross it. Either may be omitted."""
+
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limits:
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class Sensor(_Strict):
+    id: str = Field(min_length=1, description="Unique sensor id, used by data sources")
+    name: str | None = Field(None, description="Human-readable name")
+    quantity: str = Field(min_length=1, description="What is measured, e.g. temperature")
+    unit: str = Field(description="Unit of the value, e.g. degC, A, m3/s, %LEL")
+    component: str | None = Field(
+        None, description="A component id from 'components', or a model node name"
+    )
+    position: tuple[float, float, float] | None = Field(None, description="3D position [x, y, z]")
+    range: tuple[float, float] = Field(description="Normal display range [min, max] of the colour map")
+    warning: Limits | None = None
+    alarm: Limits | None = None
+    colormap: str = Field("viridis", description="Colour map over the range")
+    stale_after: float = Field(15.0, gt=0, description="Seconds without data before 'stale'")
+
+    @field_validator("colormap")
+    @classmethod
+    def _known_colormap(cls, v: str) -> str:
+        if v not in COLORMAPS:
+            raise ValueError(f"unknown colour map {v!r}; expected one of {', '.join(COLORMAPS)}")
+        return v
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (math.isfinite(v[0]) and math.isfinite(v[1]) and v[0] < v[1]):
+            raise ValueError(f"range must be [min, max] with min < max, got {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _alarm_outside_warning(self) -> Sensor:
+        w, a = self.warning, self.alarm
+        if w and a:
+            if w.high is not None and a.high is not None and a.high < w.high:
+                raise ValueError(f"alarm.high ({a.high}) must not be below warning.high ({w.high})")
+            if w.low is not None and a.low is not None and a.low > w.low:
+                raise ValueError(f"alarm.low ({a.low}) must not be above warning.low ({w.low})")
+        return self
+
+
+class Fault(_Strict):
+    """A slowly developing fault the simulator injects into one sensor."""
+
+    sensor: str = Field(description="Sensor id")
+    start: float = Field(0.0, ge=0, description="Seconds after the feed starts")
+    duration: float = Field(180.0, gt=0, description="Seconds until the value passes the alarm limit")
+
+
+class SimulatorSource(_Strict):
+    """The built-in simulator: plausible signals for every sensor of the project."""
+
+    type: Literal["simulator"]
+    id: str = "simulator"
+    rate: float = Field(5.0, gt=0, le=1000, description="Samples per second per sensor")
+    speed: float = Field(1.0, gt=0, description="Simulated seconds per wall-clock second")
+    seed: int = 0
+    cycle: float = Field(120.0, gt=0, description="Seconds of one load cycle")
+    faults: list[Fault] = Field(default_factory=list)
+
+
+# New transports (mqtt, opcua, replay) join this union with their own ``type`` tag.
+SourceConfig = Annotated[SimulatorSource, Field(discriminator="type")]
+
+
+class View(_Strict):
+    name: str = Field(min_length=1)
+    position: tuple[float, float, float]
+    focal_point: tuple[float, float, float]
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+
+
+class Display(_Strict):
+    active_quantity: str | None = Field(
+        None, description="Quantity that colours the model; none means each component's worst"
+    )
+    background: str = "#1e2126"
+
+
+class Project(_Strict):
+    """A twin: its model, components, sensors, data sources and views."""
+
+    twinviewer: int = Field(1, description="Project file format version")
+    name: str = "Untitled twin"
+    description: str = ""
+    models: list[ModelRef] = Field(min_length=1)
+    components: dict[str, ComponentSelector] = Field(default_factory=dict)
+    sensors: list[Sensor] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    views: list[View] = Field(default_factory=list)
+    display: Display = Field(default_factory=Display)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _paths_as_strings(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"path": m} if isinstance(m, str) else m for m in v]
+        return v
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Project:
+        seen: set[str] = set()
+        for s in self.sensors:
+            if s.id in seen:
+                raise ValueError(f"sensor id {s.id!r} is used twice")
+            seen.add(s.id)
+        names = [v.name for v in self.views]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"view name {sorted(dup)[0]!r} is used twice")
+        return self
+
+
+class Problem(BaseModel):
+    """One finding about a project: where it is and what was expected."""
+
+    severity: Literal["error", "warning", "info"]
+    file: str
+    key: str = ""
+    line: int | None = None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}: {self.severity}:{key} {self.message}"
+
+
+class ProjectError(Exception):
+    """The project file is unreadable or invalid; ``problems`` lists every finding."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_project(path: str | Path) -> tuple[Project, Path]:
+    """Read and validate a project file; returns the project and its folder.
+
+    Raises :class:`ProjectError` with one :class:`Problem` per mistake.
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError([Problem(severity="error", file=file, message=f"cannot read: {exc}")])
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ProjectError(
+            [
+                Problem(
+                    severity="error",
+                    file=file,
+                    line=mark.line + 1 if mark else None,
+                    message=f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                )
+            ]
+        ) from None
+    if not isinstance(data, dict):
+        raise ProjectError(
+            [Problem(severity="error", file=file, message="expected a mapping of keys at the top")]
+        )
+    try:
+        return Project.model_validate(data), path.parent
+    except ValidationError as exc:
+        raise ProjectError(_problems_from(exc, file, root)) from None
+
+
+def _problems_from(exc: ValidationError, file: str, root: yaml.Node | None) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in ("simulator",))]
+        # pydantic puts the tag of a discriminated union in the path; drop it from the key.
+        key = _format_loc(loc)
+        line = _line_of(root, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            expected = ", ".join(parent.model_fields) if parent else ""
+            msg = f"unknown key {loc[-1]!r}" + (f"; expected one of: {expected}" if expected else "")
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif kind == "union_tag_invalid":
+            msg = f"unknown source type; expected one of: {err['ctx']['expected_tags']}"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if "input" in err and kind not in ("value_error",) and not isinstance(
+                err["input"], (dict, list)
+            ):
+                msg += f" (got {err['input']!r})"
+        problems.append(Problem(severity="error", file=file, key=key, line=line, message=msg))
+    return problems
+
+
+def _format_loc(loc: list[Any]) -> str:
+    out = ""
+    for p in loc:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def _line_of(root: yaml.Node | None, loc: list[Any]) -> int | None:
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for p in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == p:
+                    line = k.start_mark.line + 1
+                    node = v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(p, int) and p < len(node.value):
+            node = node.value[p]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+_NESTED: dict[str, type[BaseModel]] = {
+    "models": ModelRef,
+    "components": ComponentSelector,
+    "sensors": Sensor,
+    "sources": SimulatorSource,
+    "views": View,
+    "display": Display,
+    "warning": Limits,
+    "alarm": Limits,
+    "faults": Fault,
+}
+
+
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at ``loc`` (for 'expected one of')."""
+    model: type[BaseModel] | None = Project
+    for p in loc:
+        if isinstance(p, str) and p in _NESTED:
+            model = _NESTED[p]
+    return model
+
+
+def project_json_schema() -> str:
+    """JSON Schema of the project file, for editors (yaml-language-server)."""
+    schema = Project.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "TwinViewer project (*.twin.yaml)"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

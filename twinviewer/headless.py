@@ -1,0 +1,107 @@
+"""Headless rendering (``twinviewer render``): a twin to a PNG, with no window and no X server."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from twinviewer.render.scene import TwinScene, configure_for_software_rendering
+from twinviewer.session import TwinSession
+
+log = logging.getLogger(__name__)
+
+
+def apply_feed(session: TwinSession, seconds: float) -> float:
+    """Run the project's simulators for ``seconds`` of simulated time into the session's state.
+
+    Returns the simulated 'now' to colour at (0 when the project has no simulator).
+    """
+    from twinviewer.sources.simulator import simulate
+
+    now = 0.0
+    for cfg in session.project.sources:
+        if cfg.type == "simulator" and seconds > 0:
+            session.state.apply(simulate(session.project, cfg, seconds))
+            now = seconds
+    return now
+
+
+def draw_session(scene: TwinScene, session: TwinSession) -> None:
+    """Push the session's current colours, legend and markers into a scene."""
+    scene.set_component_colours(session.component_rgba)
+    legend = session.legend()
+    if legend is not None:
+        scene.set_legend(legend.title, legend.table, legend.lo, legend.hi)
+        scene.set_status_legend(session.status_legend())
+    idx, _ = session.sensor_positions()
+    if len(idx):
+        scene.set_marker_colours(session.sensor_rgba[idx])
+
+
+def render_png(
+    path: str | Path,
+    out: str | Path,
+    size: tuple[int, int] = (1600, 1000),
+    view: str | None = None,
+    after: float = 0.0,
+    quantity: str | None = None,
+) -> Path:
+    """Render a project to ``out``. ``view`` is a saved view's name or a standard view."""
+    import pyvista as pv
+
+    configure_for_software_rendering()
+    session = TwinSession.open(path)
+    if quantity is not None:
+        session.set_active_quantity(quantity)
+    now = apply_feed(session, after)
+    session.update(now if now else None)
+    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    try:
+        scene = TwinScene(plotter, session.project.display.background)
+        scene.show_model(session.model)
+        idx, pos = session.sensor_positions()
+        scene.show_markers(pos)
+        draw_session(scene, session)
+        apply_view(scene, session, view)
+        title = session.project.name
+        if after and now:
+            title += f"   t = {after:g} s of simulated feed"
+        scene.set_caption("title", title, "upper_left", 18)
+        scene.set_caption("stats", _stats_line(session), "lower_left", 13)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        plotter.screenshot(str(out))
+    finally:
+        plotter.close()
+    return out
+
+
+def apply_view(scene: TwinScene, session: TwinSession, view: str | None) -> None:
+    saved = {v.name: v for v in session.project.views}
+    if view is None:
+        if session.project.views:
+            v = session.project.views[0]
+            scene.set_camera(v.position, v.focal_point, v.up)
+        else:
+            scene.standard_view("iso")
+    elif view in saved:
+        v = saved[view]
+        scene.set_camera(v.position, v.focal_point, v.up)
+    else:
+        try:
+            scene.standard_view(view)
+        except ValueError:
+            names = ", ".join([*saved, "iso", "top", "front", "..."])
+            raise ValueError(f"unknown view {view!r}; expected one of {names}") from None
+
+
+def _stats_line(session: TwinSession) -> str:
+    counts = np.bincount(session.sensor_state, minlength=6)
+    from twinviewer.core.colour import STATUS_LABELS, Status
+
+    parts = [f"{counts[s]} {STATUS_LABELS[s]}" for s in (Status.ALARM, Status.WARNING, Status.STALE,
+                                                          Status.NORMAL, Status.NO_DATA) if counts[s]]
+    sensors = f"{len(session.sensors)} sensors" + (f": {', '.join(parts)}" if parts else "")
+    return f"{session.model.n_components} components, {session.model.n_triangles:,} triangles, {sensors}"

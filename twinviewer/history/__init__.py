@@ -1,0 +1,1 @@
+"""The history store (later issue): append batches; values of all sensors at t."""

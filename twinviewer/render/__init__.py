@@ -1,0 +1,1 @@
+"""pyvista/VTK adapters: the scene, colouring, camera. Takes any plotter. No Qt."""

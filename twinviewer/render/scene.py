@@ -1,0 +1,398 @@
+"""The 3D scene of a twin on any pyvista plotter: one merged mesh coloured through a lookup table.
+
+The model is one ``vtkPolyData`` whose cells carry a static ``component`` index; the mapper maps
+that index through a C-entry lookup table. Recolouring every component is therefore a write of a
+(C, 4) uint8 array into the table, with no change to the mesh and no per-part actor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pyvista as pv
+import vtk
+from numpy.typing import NDArray
+from vtk.util.numpy_support import vtk_to_numpy
+
+from twinviewer.core.model import ModelData
+
+log = logging.getLogger(__name__)
+
+HIGHLIGHT_COLOUR = (1.0, 0.85, 0.1)
+STANDARD_VIEWS = ("iso", "top", "bottom", "front", "back", "left", "right")
+
+
+def configure_for_software_rendering() -> None:
+    """pyvista's 8x multisampling makes llvmpipe frames ~3x slower; turn it off."""
+    pv.global_theme.multi_samples = 0
+    pv.global_theme.smooth_shading = False
+    pv.global_theme.lighting = True
+
+
+class TwinScene:
+    """The twin drawn on a plotter: merged model, per-component colours, selection, legend.
+
+    It takes any plotter (a pyvistaqt ``QtInteractor`` in the app, an off-screen
+    ``pyvista.Plotter`` in tests and headless renders) and never calls ``render()`` itself: the
+    owner decides when to draw, once per frame.
+    """
+
+    def __init__(self, plotter: pv.Plotter, background: str = "#1e2126") -> None:
+        self.plotter = plotter
+        self.model: ModelData | None = None
+        self.mesh: pv.PolyData | None = None
+        self._actor: vtk.vtkActor | None = None
+        self._lut = vtk.vtkLookupTable()
+        self._table: NDArray[np.uint8] = np.zeros((1, 4), np.uint8)
+        self._hidden = np.zeros(0, bool)
+        self._mapper = vtk.vtkPolyDataMapper()
+        self._drawn_cells: NDArray[np.int64] | None = None  # None: every cell is drawn
+        self._highlight_actor: vtk.vtkActor | None = None
+        self._scalar_bar: vtk.vtkScalarBarActor | None = None
+        self._status_legend: vtk.vtkLegendBoxActor | None = None
+        self._markers: pv.PolyData | None = None
+        self._marker_actor: vtk.vtkActor | None = None
+        self._picker = vtk.vtkCellPicker()
+        self._picker.SetTolerance(0.0005)
+        self._text: dict[str, vtk.vtkTextActor] = {}
+        plotter.set_background(background)
+
+    # -- model -------------------------------------------------------------------------------
+    def show_model(self, model: ModelData) -> None:
+        """Replace the scene's model. Builds the one mesh; cheap relative to reading the file."""
+        self.clear_model()
+        self.model = model
+        n_comp = max(model.n_components, 1)
+        faces = np.empty((model.n_triangles, 4), np.int64)
+        faces[:, 0] = 3
+        faces[:, 1:] = model.triangles
+        mesh = pv.PolyData(model.points, faces=faces.ravel())
+        mesh.cell_data["component"] = model.cell_component
+        self.mesh = mesh
+        self._drawn_cells = None
+        self._lut = vtk.vtkLookupTable()
+        self._lut.SetNumberOfTableValues(n_comp)
+        self._lut.SetTableRange(0, n_comp - 1)
+        self._lut.Build()
+        self._table = vtk_to_numpy(self._lut.GetTable())  # a view: writes go straight to VTK
+        self._table[:] = (176, 182, 190, 255)
+        self._table_written()
+        self._hidden = np.zeros(n_comp, bool)
+
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputData(mesh)
+        self._mapper = mapper
+        mapper.SetLookupTable(self._lut)
+        mapper.SetScalarModeToUseCellFieldData()
+        mapper.SelectColorArray("component")
+        mapper.SetColorModeToMapScalars()
+        mapper.SetScalarRange(0, n_comp - 1)
+        mapper.ScalarVisibilityOn()
+        mapper.InterpolateScalarsBeforeMappingOff()
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetAmbient(0.25)
+        prop.SetDiffuse(0.75)
+        prop.SetSpecular(0.1)
+        self._actor = actor
+        self.plotter.add_actor(actor, name="twin-model", reset_camera=False)
+        self.fit()
+
+    def clear_model(self) -> None:
+        for name in ("twin-model", "twin-highlight", "twin-markers"):
+            self.plotter.remove_actor(name, reset_camera=False)
+        self._actor = self._highlight_actor = self._marker_actor = None
+        self.model = self.mesh = self._markers = None
+
+    # -- colour ------------------------------------------------------------------------------
+    @property
+    def component_colours(self) -> NDArray[np.uint8]:
+        """The (C, 4) RGBA table the mesh is drawn with (a live view of VTK's memory)."""
+        return self._table
+
+    def set_component_colours(self, rgba: NDArray[np.uint8]) -> None:
+        """Colour every component at once: one array copy, then the table is marked modified."""
+        np.copyto(self._table, rgba[: len(self._table)])
+        self._table_written()
+
+    def _table_written(self) -> None:
+        # Writing one entry through the API stamps the table's insert time, so VTK knows the
+        # table was filled by hand and does not rebuild it from its hue ramp on the next draw.
+        r, g, b, a = (float(v) / 255.0 for v in self._table[0])
+        self._lut.SetTableValue(0, r, g, b, a)
+
+    def cell_colours(self) -> NDArray[np.uint8]:
+        """RGBA of every triangle as drawn (for tests and reports; a gather, not used to draw)."""
+        if self.model is None:
+            return np.zeros((0, 4), np.uint8)
+        return self._table[self.model.cell_component]
+
+    # -- visibility and selection --------------------------------------------------------------
+    def set_hidden(self, hidden: NDArray[np.bool_]) -> None:
+        """Hide components (mask over components).
+
+        The mapper is given the triangles of the visible components only (one numpy selection;
+        VTK's hidden-cell ghost flags are not re-read by the mapper after the first draw). Colours
+        stay in the lookup table, so recolouring is unaffected.
+        """
+        if self.model is None or self.mesh is None:
+            return
+        self._hidden = np.asarray(hidden, bool).copy()
+        if not self._hidden.any():
+            self._drawn_cells = None
+            self._mapper.SetInputData(self.mesh)
+            return
+        keep = np.flatnonzero(~self._hidden[self.model.cell_component])
+        faces = np.empty((len(keep), 4), np.int64)
+        faces[:, 0] = 3
+        faces[:, 1:] = self.model.triangles[keep]
+        shown = pv.PolyData(self.mesh.points, faces=faces.ravel())
+        shown.cell_data["component"] = self.model.cell_component[keep]
+        self._drawn_cells = keep
+        self._mapper.SetInputData(shown)
+
+    @property
+    def hidden(self) -> NDArray[np.bool_]:
+        return self._hidden
+
+    def highlight(self, components: Sequence[int]) -> None:
+        """Outline the given components (the selection); an empty sequence clears it."""
+        self.plotter.remove_actor("twin-highlight", reset_camera=False)
+        self._highlight_actor = None
+        if self.model is None or self.mesh is None or len(components) == 0:
+            return
+        mask = np.isin(self.model.cell_component, np.asarray(components))
+        mask &= ~self._hidden[self.model.cell_component]
+        if not mask.any():
+            return
+        part = self.mesh.extract_cells(np.flatnonzero(mask)).extract_surface(algorithm=None)
+        edges = part.extract_feature_edges(
+            feature_angle=35, boundary_edges=True, non_manifold_edges=False, manifold_edges=False
+        )
+        if edges.n_cells == 0:
+            edges = part.extract_all_edges()
+        self._highlight_actor = self.plotter.add_mesh(
+            edges,
+            color=HIGHLIGHT_COLOUR,
+            line_width=3,
+            name="twin-highlight",
+            reset_camera=False,
+            pickable=False,
+            lighting=False,
+        )
+        mapper = self._highlight_actor.GetMapper()
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        mapper.SetRelativeCoincidentTopologyLineOffsetParameters(0, -66000)
+
+    def pick(self, x: int, y: int) -> int | None:
+        """The component under display pixel (x, y) (VTK coordinates, origin bottom-left)."""
+        if self.model is None or self._actor is None:
+            return None
+        renderer = self.plotter.renderer
+        self._picker.InitializePickList()
+        self._picker.AddPickList(self._actor)
+        self._picker.PickFromListOn()
+        if not self._picker.Pick(x, y, 0, renderer):
+            return None
+        cell = self._picker.GetCellId()
+        if self._drawn_cells is not None and 0 <= cell < len(self._drawn_cells):
+            cell = int(self._drawn_cells[cell])
+        if cell < 0 or cell >= self.model.n_triangles:
+            return None
+        return int(self.model.cell_component[cell])
+
+    # -- sensor markers ------------------------------------------------------------------------
+    def show_markers(self, positions: NDArray[np.float64], size: float = 12.0) -> None:
+        """Point markers at sensor positions, coloured by :meth:`set_marker_colours`."""
+        self.plotter.remove_actor("twin-markers", reset_camera=False)
+        self._markers = None
+        if len(positions) == 0:
+            return
+        pts = pv.PolyData(np.asarray(positions, float))
+        pts.point_data["rgba"] = np.tile(np.array([120, 120, 120, 255], np.uint8), (len(pts.points), 1))
+        self._markers = pts
+        self._marker_actor = self.plotter.add_mesh(
+            pts,
+            scalars="rgba",
+            rgba=True,
+            point_size=size,
+            render_points_as_spheres=True,
+            name="twin-markers",
+            reset_camera=False,
+            pickable=False,
+            show_scalar_bar=False,
+        )
+
+    def set_marker_colours(self, rgba: NDArray[np.uint8]) -> None:
+        if self._markers is not None and len(rgba) == self._markers.n_points:
+            arr = self._markers.point_data["rgba"]
+            arr[:] = rgba
+            self._markers.point_data.GetArray("rgba").Modified()
+
+    # -- legend and captions -------------------------------------------------------------------
+    def set_legend(
+        self, title: str | None, table: NDArray[np.uint8] | None = None, lo: float = 0.0,
+        hi: float = 1.0
+    ) -> None:
+        """A colour bar for the active quantity; ``title=None`` removes it."""
+        if self._scalar_bar is not None:
+            self.plotter.renderer.RemoveViewProp(self._scalar_bar)
+            self._scalar_bar = None
+        if title is None or table is None:
+            return
+        lut = vtk.vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.SetTableRange(lo, hi)
+        lut.Build()
+        vtk_to_numpy(lut.GetTable())[:] = table
+        bar = vtk.vtkScalarBarActor()
+        bar.SetLookupTable(lut)
+        bar.SetTitle(title)
+        bar.SetNumberOfLabels(5)
+        bar.SetLabelFormat("%.4g")
+        bar.SetOrientationToVertical()
+        bar.SetPosition(0.90, 0.08)
+        bar.SetWidth(0.07)
+        bar.SetHeight(0.55)
+        bar.SetBarRatio(0.35)
+        bar.SetTextPositionToPrecedeScalarBar()
+        bar.UnconstrainedFontSizeOn()
+        for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+            text.SetColor(0.92, 0.92, 0.92)
+            text.SetFontFamilyToArial()
+            text.ShadowOff()
+            text.ItalicOff()
+        bar.GetTitleTextProperty().SetFontSize(15)
+        bar.GetTitleTextProperty().BoldOn()
+        bar.GetLabelTextProperty().SetFontSize(13)
+        bar.GetLabelTextProperty().BoldOff()
+        self._scalar_bar = bar
+        self.plotter.renderer.AddViewProp(bar)
+
+    def set_status_legend(self, entries: Sequence[tuple[str, Sequence[int]]]) -> None:
+        """A small key of the non-value colours (alarm, warning, stale, no data, no sensor)."""
+        if self._status_legend is not None:
+            self.plotter.renderer.RemoveViewProp(self._status_legend)
+            self._status_legend = None
+        if not entries:
+            return
+        box = vtk.vtkLegendBoxActor()
+        box.SetNumberOfEntries(len(entries))
+        square = vtk.vtkCubeSource()
+        square.Update()
+        for i, (label, rgba) in enumerate(entries):
+            box.SetEntry(i, square.GetOutput(), label, [c / 255 for c in rgba[:3]])
+        box.GetEntryTextProperty().SetColor(0.92, 0.92, 0.92)
+        box.GetEntryTextProperty().SetFontSize(13)
+        box.GetEntryTextProperty().ShadowOff()
+        box.UseBackgroundOn()
+        box.SetBackgroundColor(0.12, 0.13, 0.15)
+        box.SetBackgroundOpacity(0.8)
+        box.BorderOff()
+        box.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        box.GetPositionCoordinate().SetValue(0.86, 0.68)
+        box.GetPosition2Coordinate().SetCoordinateSystemToNormalizedViewport()
+        box.GetPosition2Coordinate().SetValue(0.13, 0.22)
+        self._status_legend = box
+        self.plotter.renderer.AddViewProp(box)
+
+    def set_caption(self, key: str, text: str, corner: str = "upper_left", size: int = 14) -> None:
+        """A text overlay in a corner (title, clock); empty text removes it."""
+        actor = self._text.get(key)
+        if not text:
+            if actor is not None:
+                self.plotter.renderer.RemoveViewProp(actor)
+                del self._text[key]
+            return
+        if actor is None:
+            actor = vtk.vtkTextActor()
+            prop = actor.GetTextProperty()
+            prop.SetFontSize(size)
+            prop.SetColor(0.92, 0.92, 0.92)
+            prop.SetFontFamilyToArial()
+            coord = actor.GetPositionCoordinate()
+            coord.SetCoordinateSystemToNormalizedViewport()
+            x, y, just, vjust = {
+                "upper_left": (0.01, 0.985, 0, 2),
+                "upper_right": (0.99, 0.985, 2, 2),
+                "lower_left": (0.01, 0.01, 0, 0),
+                "lower_right": (0.99, 0.01, 2, 0),
+            }[corner]
+            coord.SetValue(x, y)
+            prop.SetJustification(just)
+            prop.SetVerticalJustification(vjust)
+            self.plotter.renderer.AddViewProp(actor)
+            self._text[key] = actor
+        actor.SetInput(text)
+
+    # -- camera ------------------------------------------------------------------------------
+    def _camera_is_ours(self) -> None:
+        # pyvista resets to its isometric default on first draw unless told the camera is set.
+        self.plotter.camera_set = True
+
+    def fit(self) -> None:
+        self._camera_is_ours()
+        visible = self._visible_bounds()
+        if visible is not None:
+            self.plotter.renderer.ResetCamera(*visible)
+            self.plotter.renderer.ResetCameraClippingRange()
+
+    def _visible_bounds(self) -> tuple[float, ...] | None:
+        if self.model is None or self.model.n_triangles == 0:
+            return None
+        if self._hidden.any():
+            keep = ~self._hidden[self.model.cell_component]
+            if keep.any():
+                pts = self.model.points[np.unique(self.model.triangles[keep])]
+                lo, hi = pts.min(axis=0), pts.max(axis=0)
+                return (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
+        return self.model.bounds()
+
+    def fit_components(self, components: Sequence[int]) -> None:
+        """Zoom to the given components."""
+        if self.model is None or not len(components):
+            return
+        mask = np.isin(self.model.cell_component, np.asarray(components))
+        if not mask.any():
+            return
+        pts = self.model.points[np.unique(self.model.triangles[mask])]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        self.plotter.renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
+        self.plotter.renderer.ResetCameraClippingRange()
+
+    def standard_view(self, name: str) -> None:
+        """Look along a principal axis (Z up) or from the isometric corner, then fit."""
+        directions = {
+            "iso": ((1, -1, 1), (0, 0, 1)),
+            "top": ((0, 0, 1), (0, 1, 0)),
+            "bottom": ((0, 0, -1), (0, -1, 0)),
+            "front": ((0, -1, 0), (0, 0, 1)),
+            "back": ((0, 1, 0), (0, 0, 1)),
+            "left": ((-1, 0, 0), (0, 0, 1)),
+            "right": ((1, 0, 0), (0, 0, 1)),
+        }
+        if name not in directions:
+            raise ValueError(f"unknown view {name!r}; expected one of {', '.join(STANDARD_VIEWS)}")
+        direction, up = directions[name]
+        cam = self.plotter.renderer.GetActiveCamera()
+        cam.SetFocalPoint(0, 0, 0)
+        cam.SetPosition(*direction)
+        cam.SetViewUp(*up)
+        self.fit()
+
+    def set_camera(
+        self, position: Sequence[float], focal_point: Sequence[float], up: Sequence[float]
+    ) -> None:
+        self._camera_is_ours()
+        cam = self.plotter.renderer.GetActiveCamera()
+        cam.SetPosition(*position)
+        cam.SetFocalPoint(*focal_point)
+        cam.SetViewUp(*up)
+        self.plotter.renderer.ResetCameraClippingRange()
+
+    def camera(self) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        cam = self.plotter.renderer.GetActiveCamera()
+        return cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp()

@@ -1,0 +1,250 @@
+"""An open twin without any GUI: project, model, bindings, live state, sources and colours.
+
+The window, the headless renderer and the benchmarks all drive the same :class:`TwinSession`:
+sources put batches on a queue from their threads; the owner calls :meth:`TwinSession.update`
+once per frame on its own thread, which drains the queue and recomputes every colour in a few
+vectorised numpy operations.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.core.binding import Binding, bind
+from twinviewer.core.colour import (
+    NEUTRAL,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    SensorRules,
+    Status,
+    colormap_table,
+    component_colours,
+    component_status,
+    normalise,
+    sensor_colours,
+    sensor_rank,
+    sensor_status,
+)
+from twinviewer.core.model import ModelData
+from twinviewer.core.project import PROJECT_SUFFIXES, ModelRef, Project, load_project
+from twinviewer.core.samples import BatchQueue, LatestState
+from twinviewer.formats.registry import read_model
+from twinviewer.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+def is_project_file(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(PROJECT_SUFFIXES)
+
+
+def load_twin_project(path: str | Path) -> tuple[Project, Path]:
+    """A project from a ``*.twin.yaml`` file, or a bare one around a model file or folder."""
+    path = Path(path)
+    if is_project_file(path):
+        return load_project(path)
+    project = Project(name=path.stem if path.is_file() else path.name, models=[ModelRef(path=path.name)])
+    return project, path.parent
+
+
+def read_models(project: Project, folder: Path, progress: Progress | None = None) -> ModelData:
+    """Read every model file of the project; several files become one model with a root each."""
+    from twinviewer.core.model import ModelBuilder
+
+    refs = project.models
+    models = []
+    for i, ref in enumerate(refs):
+        path = (folder / ref.path).resolve() if not Path(ref.path).is_absolute() else Path(ref.path)
+
+        def step(f: float, i: int = i, name: str = ref.path) -> None:
+            if progress:
+                progress((i + f) / len(refs), f"Reading {name}")
+
+        models.append(read_model(path, step))
+    if len(models) == 1:
+        return models[0]
+    # Merge several files: each file's components keep their ids (made unique across files).
+    builder = ModelBuilder(", ".join(m.source for m in models))
+    for m in models:
+        remap = {}
+        for j, c in enumerate(m.components):
+            remap[j] = builder.add(c.name, remap.get(c.parent, -1), colour=c.colour)
+        for j in range(m.n_components):
+            tri = m.triangles[m.cell_component == j]
+            if len(tri):
+                used, inv = np.unique(tri, return_inverse=True)
+                builder.add_geometry(remap[j], m.points[used], inv.reshape(-1, 3))
+    merged = builder.build(models[0].units)
+    merged.warnings[:0] = [w for m in models for w in m.warnings]
+    return merged
+
+
+@dataclass
+class Legend:
+    title: str
+    table: NDArray[np.uint8]
+    lo: float
+    hi: float
+
+
+class TwinSession:
+    """Everything about an open twin that is not drawing."""
+
+    def __init__(self, project: Project, folder: Path, model: ModelData, source_path: Path) -> None:
+        self.project = project
+        self.folder = folder
+        self.path = source_path
+        self.model = model
+        self.binding: Binding = bind(project, model)
+        self.sensors = project.sensors
+        self.sensor_index = {s.id: i for i, s in enumerate(self.sensors)}
+        self.rules = SensorRules.from_sensors(self.sensors)
+        self.state = LatestState(len(self.sensors))
+        self.queue = BatchQueue()
+        self.sources: list[Source] = []
+        self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
+        self.active_quantity: str | None = project.display.active_quantity
+        if self.active_quantity not in self.quantities():
+            self.active_quantity = None
+        self._base = self._base_colours()
+        n_c = model.n_components
+        self.component_rgba = self._base.copy()
+        self.component_state = np.zeros(n_c, np.int8)
+        self.component_sensor = np.full(n_c, -1, np.int32)
+        self.sensor_state = np.full(len(self.sensors), Status.NO_DATA, np.int8)
+        self.sensor_rgba = np.tile(STATUS_COLOURS[Status.NO_DATA], (len(self.sensors), 1))
+        self._rate_window: list[tuple[float, int]] = []
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, progress: Progress | None = None) -> TwinSession:
+        """Open a project file, a model file or a folder of parts.
+
+        Raises :class:`~twinviewer.core.project.ProjectError` or
+        :class:`~twinviewer.core.model.ModelReadError` with a message for the user.
+        """
+        path = Path(path)
+        project, folder = load_twin_project(path)
+        model = read_models(project, folder, progress)
+        if progress:
+            progress(1.0, "Binding sensors")
+        return cls(project, folder, model, path)
+
+    def _base_colours(self) -> NDArray[np.uint8]:
+        base = np.tile(NEUTRAL, (self.model.n_components, 1))
+        for i, c in enumerate(self.model.components):
+            if c.colour is not None and not self.sensors:
+                base[i, :3] = np.clip(np.asarray(c.colour) * 255, 0, 255).astype(np.uint8)
+        return base
+
+    # -- sources -------------------------------------------------------------------------------
+    def create_sources(self, speed: float | None = None) -> list[Source]:
+        from twinviewer.sources.simulator import Simulator
+
+        sources: list[Source] = []
+        for cfg in self.project.sources:
+            if cfg.type == "simulator":
+                if speed is not None:
+                    cfg = cfg.model_copy(update={"speed": speed})
+                sources.append(Simulator(self.sensors, cfg))
+        return sources
+
+    def start_sources(self) -> None:
+        if not self.sources:
+            self.sources = self.create_sources()
+        for s in self.sources:
+            s.start(self.queue.put)
+
+    def stop_sources(self) -> None:
+        for s in self.sources:
+            s.stop()
+
+    # -- the frame -----------------------------------------------------------------------------
+    def quantities(self) -> list[str]:
+        return sorted({s.quantity for s in self.sensors})
+
+    def unit_of(self, quantity: str) -> str:
+        units = sorted({s.unit for s in self.sensors if s.quantity == quantity})
+        return "/".join(units)
+
+    def set_active_quantity(self, quantity: str | None) -> None:
+        if quantity is not None and quantity not in self.quantities():
+            raise ValueError(f"no sensor measures {quantity!r}")
+        self.active_quantity = quantity
+
+    def drain(self) -> int:
+        """Take in what the sources delivered since the last call; returns samples taken."""
+        batch = self.queue.drain()
+        if batch is None:
+            return 0
+        self.state.apply(batch)
+        now = time.monotonic()
+        self._rate_window.append((now, len(batch)))
+        return len(batch)
+
+    def samples_per_second(self) -> float:
+        now = time.monotonic()
+        self._rate_window = [(t, n) for t, n in self._rate_window if now - t <= 2.0]
+        if not self._rate_window:
+            return 0.0
+        return sum(n for _, n in self._rate_window) / 2.0
+
+    def update(self, now: float | None = None) -> None:
+        """Recompute statuses and colours of every sensor and component at time ``now``."""
+        now = time.time() if now is None else now
+        rules, value = self.rules, self.state.value
+        status = sensor_status(rules, value, self.state.time, now)
+        eligible = None
+        lo = hi = None
+        if self.active_quantity is not None:
+            eligible = self.quantity_of == self.active_quantity
+            lo_q, hi_q = self.quantity_range(self.active_quantity)
+            lo = np.full(rules.n, lo_q)
+            hi = np.full(rules.n, hi_q)
+        rgba = sensor_colours(rules, value, status, lo, hi)
+        frac = normalise(value, rules.lo if lo is None else lo, rules.hi if hi is None else hi)
+        rank = sensor_rank(status, frac)
+        _, shown = component_colours(
+            self.binding.colouring, rgba, rank, self._base, eligible, out=self.component_rgba
+        )
+        self.component_sensor = shown
+        self.component_state = component_status(self.binding.colouring, status, eligible)
+        self.sensor_state = status
+        self.sensor_rgba = rgba
+
+    def quantity_range(self, quantity: str) -> tuple[float, float]:
+        """One colour scale for every sensor of a quantity: the union of their ranges."""
+        sel = self.quantity_of == quantity
+        return float(self.rules.lo[sel].min()), float(self.rules.hi[sel].max())
+
+    def legend(self) -> Legend | None:
+        """The colour bar that explains what is drawn."""
+        if not self.sensors:
+            return None
+        if self.active_quantity is None:
+            cmap = self.sensors[0].colormap
+            return Legend("% of sensor range", colormap_table(cmap), 0.0, 100.0)
+        q = self.active_quantity
+        cmap = next(s.colormap for s in self.sensors if s.quantity == q)
+        lo, hi = self.quantity_range(q)
+        return Legend(f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]", colormap_table(cmap), lo, hi)
+
+    @staticmethod
+    def status_legend() -> list[tuple[str, NDArray[np.uint8]]]:
+        order = (Status.ALARM, Status.WARNING, Status.STALE, Status.NO_DATA, Status.UNBOUND)
+        return [(STATUS_LABELS[s].capitalize(), STATUS_COLOURS[s]) for s in order]
+
+    def sensor_positions(self) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+        """Indices and positions of the sensors that have a 3D position."""
+        idx = [i for i, s in enumerate(self.sensors) if s.position is not None]
+        pos = np.array([self.sensors[i].position for i in idx], float).reshape(-1, 3)
+        return np.asarray(idx, np.int32), pos

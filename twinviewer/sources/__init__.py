@@ -1,0 +1,1 @@
+"""Live inputs: each runs on its own thread and emits columnar sample batches. No Qt."""

@@ -1,0 +1,105 @@
+"""The inspector: the selected component's properties and its sensors' latest values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
+
+
+@dataclass
+class SensorRow:
+    sensor: str
+    quantity: str
+    value: str
+    unit: str
+    time: str
+    status: Status
+    limits: str
+
+
+COLUMNS = ["Sensor", "Quantity", "Value", "Unit", "Time", "Status", "Warning / alarm"]
+
+
+class QtInspector(QWidget):
+    """Passive view: the window fills it from the session a few times a second."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("No component selected", self)
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.title.setWordWrap(True)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.fields: dict[str, QLabel] = {}
+        for name in ("Path", "Kind", "Triangles", "State"):
+            label = QLabel("–", self)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self.fields[name] = label
+            form.addRow(f"{name}:", label)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Sensors", self))
+        layout.addWidget(self.table, 1)
+
+    def set_component(self, name: str, fields: dict[str, str]) -> None:
+        self.title.setText(name)
+        for key, label in self.fields.items():
+            label.setText(fields.get(key, "–"))
+
+    def clear(self) -> None:
+        self.set_component("No component selected", {})
+        self.table.setRowCount(0)
+
+    def set_sensors(self, rows: list[SensorRow]) -> None:
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = [row.sensor, row.quantity, row.value, row.unit, row.time,
+                     STATUS_LABELS[row.status], row.limits]
+            for c, text in enumerate(cells):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, c, item)
+                if item.text() != text:
+                    item.setText(text)
+                if c == 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 5:
+                    rgb = [int(v) for v in STATUS_COLOURS[row.status][:3]]
+                    item.setBackground(QBrush(QColor(*rgb)))
+                    dark = sum(rgb) < 380
+                    item.setForeground(QBrush(QColor("white" if dark else "black")))
+
+    def value_of(self, sensor_id: str) -> str | None:
+        """The displayed value text of a sensor (for tests and accessibility)."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.text() == sensor_id:
+                value = self.table.item(r, 2)
+                return value.text() if value is not None else None
+        return None

@@ -1,0 +1,592 @@
+"""The workbench window: 3D view, component tree, inspector, legend, status bar, menus."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from twinviewer.core.colour import STATUS_LABELS, Status
+from twinviewer.formats.registry import supported_suffixes
+from twinviewer.render.scene import STANDARD_VIEWS
+from twinviewer.session import TwinSession
+from twinviewer.ui.component_tree import QtComponentTree
+from twinviewer.ui.inspector import QtInspector, SensorRow
+from twinviewer.ui.loader import QtTwinLoader
+from twinviewer.ui.view3d import QtView3D
+from twinviewer.ui.welcome import QtWelcome
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 50  # live colouring: drain, recolour and draw at most 20 times a second
+PANEL_MS = 500  # tree icons, inspector, status bar: twice a second is plenty for reading
+MAX_RECENT = 10
+ALL_SENSORS = "Worst status (all sensors)"
+
+
+def fmt_value(v: float) -> str:
+    if math.isnan(v):
+        return "–"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+class QtMainWindow(QMainWindow):
+    """The workbench. Owns the open :class:`TwinSession` and the GUI-thread frame timer."""
+
+    sessionOpened = Signal(object)
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.session: TwinSession | None = None
+        self._loader: QtTwinLoader | None = None
+        self._selection: list[int] = []
+        self._last_update = 0.0
+        self._paused = False
+        self.setWindowTitle("TwinViewer")
+        self.resize(1600, 1000)
+
+        self.view = QtView3D(self)
+        self.welcome = QtWelcome(self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.view)
+        self.setCentralWidget(self.stack)
+
+        self.tree = QtComponentTree(self)
+        self.inspector = QtInspector(self)
+        self.tree_dock = self._dock("Components", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock(
+            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+
+        self.tree.selectionChanged.connect(self.select_components)
+        self.tree.visibilityChanged.connect(self._on_visibility)
+        self.tree.zoomRequested.connect(self._zoom_to)
+        self.view.componentPicked.connect(self._on_pick)
+        self.welcome.openRequested.connect(self.open_project)
+        self.welcome.browseRequested.connect(self.open_dialog)
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self.tick)
+        self.panel_timer = QTimer(self)
+        self.panel_timer.setInterval(PANEL_MS)
+        self.panel_timer.timeout.connect(self.refresh_panels)
+        self._set_loaded(False)
+        self.welcome.set_recent(self.recent_projects())
+
+    # -- building ------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.source_label = QLabel("No source")
+        self.rate_label = QLabel("")
+        self.clock_label = QLabel("")
+        self.model_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        for w in (self.source_label, self.rate_label, self.clock_label):
+            bar.addWidget(w)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.model_label)
+
+    def _action(
+        self, text: str, slot: object, shortcut: str | QKeySequence | None = None, tip: str = ""
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+        act.triggered.connect(slot)  # type: ignore[arg-type]
+        return act
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_open = a("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                          "Open a twin project, a model file or a folder of parts")
+        self.act_close = a("&Close twin", self.close_session, QKeySequence.StandardKey.Close)
+        self.act_screenshot = a("Save &screenshot…", self.screenshot_dialog, "Ctrl+Shift+S",
+                                "Save the 3D view as a PNG image")
+        self.act_quit = a("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_fit = a("&Fit all", self.fit, "F", "Frame the visible model")
+        self.act_zoom_sel = a("&Zoom to selection", lambda: self._zoom_to(self._selection), "Z")
+        self.act_hide = a("&Hide selected", self.tree.hide_selected, "H")
+        self.act_isolate = a("&Isolate selected", self.tree.isolate_selected, "I")
+        self.act_show_all = a("Show &all", self.tree.show_all, "Shift+H")
+        self.act_search = a("&Find component", self._focus_search, QKeySequence.StandardKey.Find)
+        self.act_pause = a("&Pause live colouring", self.toggle_pause, "Space")
+        self.act_pause.setCheckable(True)
+        self.act_about = a("&About TwinViewer", self._about)
+        self.view_actions = {}
+        for i, name in enumerate(STANDARD_VIEWS):
+            self.view_actions[name] = a(
+                f"{name.capitalize()} view", lambda _=False, n=name: self.standard_view(n),
+                f"Ctrl+{i + 1}",
+            )
+
+    def _build_menus_and_toolbar(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.demo_menu = file_menu.addMenu("Open &demo twin")
+        from twinviewer.demos import DEMOS, demo_project
+
+        for name in DEMOS:
+            self.demo_menu.addAction(
+                self._action(name.capitalize(), lambda _=False, n=name: self.open_project(demo_project(n)))
+            )
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_screenshot)
+        file_menu.addAction(self.act_close)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        view_menu = mb.addMenu("&View")
+        view_menu.addAction(self.act_fit)
+        view_menu.addAction(self.act_zoom_sel)
+        view_menu.addSeparator()
+        for act in self.view_actions.values():
+            view_menu.addAction(act)
+        self.saved_views_menu = view_menu.addMenu("&Saved views")
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_hide)
+        view_menu.addAction(self.act_isolate)
+        view_menu.addAction(self.act_show_all)
+        view_menu.addAction(self.act_search)
+        view_menu.addSeparator()
+        view_menu.addAction(self.tree_dock.toggleViewAction())
+        view_menu.addAction(self.inspector_dock.toggleViewAction())
+
+        data_menu = mb.addMenu("&Data")
+        self.quantity_menu = data_menu.addMenu("Colour by")
+        data_menu.addAction(self.act_pause)
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction(self.act_about)
+
+        tb = QToolBar("Main", self)
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        self.addToolBar(tb)
+        tb.addAction(self.act_open)
+        tb.addAction(self.act_screenshot)
+        tb.addSeparator()
+        tb.addAction(self.act_fit)
+        for name in ("iso", "top", "front", "right"):
+            tb.addAction(self.view_actions[name])
+        tb.addSeparator()
+        tb.addWidget(QLabel(" View: "))
+        self.views_combo = QComboBox(self)
+        self.views_combo.setMinimumWidth(150)
+        self.views_combo.setToolTip("Saved views of the project")
+        self.views_combo.activated.connect(
+            lambda i: self.apply_saved_view(self.views_combo.itemText(i))
+        )
+        tb.addWidget(self.views_combo)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Colour by: "))
+        self.quantity_combo = QComboBox(self)
+        self.quantity_combo.setMinimumWidth(220)
+        self.quantity_combo.setToolTip("The quantity that colours the model")
+        self.quantity_combo.activated.connect(self._on_quantity_combo)
+        tb.addWidget(self.quantity_combo)
+        tb.addSeparator()
+        tb.addAction(self.act_pause)
+        self._update_recent_menu()
+
+    def _set_loaded(self, loaded: bool) -> None:
+        for act in (self.act_close, self.act_screenshot, self.act_fit, self.act_zoom_sel,
+                    self.act_hide, self.act_isolate, self.act_show_all, self.act_pause,
+                    *self.view_actions.values()):
+            act.setEnabled(loaded)
+        self.views_combo.setEnabled(loaded)
+        self.quantity_combo.setEnabled(loaded)
+        self.stack.setCurrentWidget(self.view if loaded else self.welcome)
+        self.tree_dock.setVisible(loaded)
+        self.inspector_dock.setVisible(loaded)
+
+    # -- opening -------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open twin project or model", str(Path.cwd()),
+            f"Twin projects and models ({patterns});;All files (*)",
+        )
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path | str) -> None:
+        """Load in the background; the window stays responsive and shows progress."""
+        path = Path(path)
+        if self._loader is not None and self._loader.isRunning():
+            return
+        self.statusBar().showMessage(f"Opening {path}…")
+        self.progress.setValue(0)
+        self.progress.show()
+        loader = QtTwinLoader(path, self)
+        loader.progressed.connect(self._on_progress)
+        loader.loaded.connect(self._on_loaded)
+        loader.failed.connect(self._on_failed)
+        loader.finished.connect(self.progress.hide)
+        self._loader = loader
+        loader.start()
+
+    def wait_loaded(self, timeout_ms: int = 60000) -> bool:
+        """Block until the background load finished (tests, scripted use)."""
+        if self._loader is None:
+            return self.session is not None
+        return self._loader.wait(timeout_ms)
+
+    def _on_progress(self, fraction: float, text: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress.setFormat(f"{text} %p%")
+
+    def _on_failed(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(title, 10000)
+        log.error("%s: %s", title, message)
+        box = QMessageBox(QMessageBox.Icon.Critical, title, message, parent=self)
+        box.setObjectName("load-error")
+        box.open()  # not exec(): tests and scripts must not block on it
+
+    def _on_loaded(self, session: TwinSession) -> None:
+        self.close_session()
+        self.session = session
+        self.add_recent(session.path)
+        model = session.model
+        scene = self.view.scene
+        scene.set_caption("title", session.project.name, "upper_left", 16)
+        scene.show_model(model)
+        idx, pos = session.sensor_positions()
+        scene.show_markers(pos)
+        counts = np.bincount(session.binding.colouring.pair_component, minlength=model.n_components)
+        self.tree.set_model(model, counts)
+        self._fill_views()
+        self._fill_quantities()
+        self.setWindowTitle(f"{session.project.name} — TwinViewer")
+        warn = f", {len(model.warnings)} warnings" if model.warnings else ""
+        self.model_label.setText(
+            f"{model.n_components:,} components · {model.n_triangles:,} triangles · "
+            f"{len(session.sensors)} sensors{warn}"
+        )
+        self._set_loaded(True)
+        if session.project.views:
+            self.apply_saved_view(session.project.views[0].name)
+        else:
+            scene.standard_view("iso")
+        session.start_sources()
+        self.tick(force=True)
+        self.refresh_panels()
+        self.frame_timer.start()
+        self.panel_timer.start()
+        self.statusBar().showMessage(f"Opened {session.path}", 5000)
+        self.sessionOpened.emit(session)
+
+    def close_session(self) -> None:
+        self.frame_timer.stop()
+        self.panel_timer.stop()
+        if self.session is not None:
+            self.session.stop_sources()
+            self.view.scene.clear_model()
+            self.view.scene.set_legend(None)
+            self.view.scene.set_status_legend([])
+        self.session = None
+        self._selection = []
+        self.inspector.clear()
+        self.tree.tree.clear()
+        self.setWindowTitle("TwinViewer")
+        self.source_label.setText("No source")
+        self.rate_label.setText("")
+        self.model_label.setText("")
+        self._set_loaded(False)
+        self.welcome.set_recent(self.recent_projects())
+
+    # -- the frame -----------------------------------------------------------------------------
+    def tick(self, force: bool = False) -> None:
+        """Drain the sources, recolour, and ask for one render. Runs on the GUI thread."""
+        s = self.session
+        if s is None:
+            return
+        if self._paused and not force:
+            return
+        taken = s.drain()
+        now = time.time()
+        # Colours also change without data (a sensor goes stale), so refresh at least once a second.
+        if taken or force or now - self._last_update >= 1.0:
+            self._last_update = now
+            s.update(now)
+            self.view.scene.set_component_colours(s.component_rgba)
+            idx, _ = s.sensor_positions()
+            if len(idx):
+                self.view.scene.set_marker_colours(s.sensor_rgba[idx])
+            self.view.request_render()
+
+    def refresh_panels(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        self.tree.set_states(s.component_state)
+        self._refresh_inspector()
+        states = []
+        for src in s.sources:
+            st = src.status
+            text = f"{src.id}: {st.state.value}"
+            if st.message:
+                text += f" ({st.message})"
+            states.append(text)
+        self.source_label.setText("  ·  ".join(states) if states else "No live source")
+        self.rate_label.setText(f"{s.samples_per_second():,.0f} samples/s")
+        n_alarm = int((s.sensor_state == Status.ALARM).sum())
+        n_warn = int((s.sensor_state == Status.WARNING).sum())
+        self.clock_label.setText(
+            f"{datetime.now().strftime('%H:%M:%S')}   alarms: {n_alarm}   warnings: {n_warn}"
+        )
+        self.clock_label.setStyleSheet("color: #ff5060; font-weight: bold;" if n_alarm else "")
+
+    def _refresh_inspector(self) -> None:
+        s = self.session
+        if s is None or not self._selection:
+            return
+        i = self._selection[0]
+        c = s.model.components[i]
+        st = Status(int(s.component_state[i]))
+        tri = int(np.count_nonzero(s.model.cell_component == i)) if c.kind == "part" else 0
+        extra = f" (+{len(self._selection) - 1} more selected)" if len(self._selection) > 1 else ""
+        self.inspector.set_component(
+            c.id + extra,
+            {"Path": c.path, "Kind": c.kind, "Triangles": f"{tri:,}", "State": STATUS_LABELS[st]},
+        )
+        rows = []
+        for k in s.binding.sensors_of(i):
+            sensor = s.sensors[k]
+            t = s.state.time[k]
+            limits = []
+            for band in (sensor.warning, sensor.alarm):
+                if band is None:
+                    limits.append("–")
+                else:
+                    lo = f"<{band.low:g}" if band.low is not None else ""
+                    hi = f">{band.high:g}" if band.high is not None else ""
+                    limits.append(" ".join(x for x in (lo, hi) if x) or "–")
+            rows.append(
+                SensorRow(
+                    sensor=sensor.id,
+                    quantity=sensor.quantity.replace("_", " "),
+                    value=fmt_value(float(s.state.value[k])),
+                    unit=sensor.unit,
+                    time="–" if math.isnan(t) else datetime.fromtimestamp(t).strftime("%H:%M:%S"),
+                    status=Status(int(s.sensor_state[k])),
+                    limits=" / ".join(limits),
+                )
+            )
+        self.inspector.set_sensors(rows)
+
+    # -- selection and visibility --------------------------------------------------------------
+    def select_components(self, indices: list[int]) -> None:
+        self._selection = list(indices)
+        self.view.scene.highlight(self._selection)
+        self.view.request_render()
+        if not indices:
+            self.inspector.clear()
+        self._refresh_inspector()
+
+    def _on_pick(self, index: int) -> None:
+        indices = [] if index < 0 else [index]
+        self.tree.select(indices)
+        self.select_components(indices)
+
+    def _on_visibility(self, hidden: np.ndarray) -> None:
+        self.view.scene.set_hidden(hidden)
+        self.view.scene.highlight(self._selection)
+        self.view.request_render()
+
+    def _zoom_to(self, indices: list[int]) -> None:
+        if self.session is None or not indices:
+            return
+        comps: list[int] = []
+        for i in indices:
+            comps.extend(self.session.model.subtree(i))
+        self.view.scene.fit_components(comps)
+        self.view.request_render()
+
+    def _focus_search(self) -> None:
+        self.tree_dock.show()
+        self.tree.search.setFocus()
+        self.tree.search.selectAll()
+
+    # -- camera --------------------------------------------------------------------------------
+    def fit(self) -> None:
+        self.view.scene.fit()
+        self.view.request_render()
+
+    def standard_view(self, name: str) -> None:
+        self.view.scene.standard_view(name)
+        self.view.request_render()
+
+    def _fill_views(self) -> None:
+        self.views_combo.clear()
+        self.saved_views_menu.clear()
+        if self.session is None:
+            return
+        for v in self.session.project.views:
+            self.views_combo.addItem(v.name)
+            self.saved_views_menu.addAction(
+                self._action(v.name, lambda _=False, n=v.name: self.apply_saved_view(n))
+            )
+        self.saved_views_menu.setEnabled(bool(self.session.project.views))
+
+    def apply_saved_view(self, name: str) -> None:
+        if self.session is None:
+            return
+        for v in self.session.project.views:
+            if v.name == name:
+                self.view.scene.set_camera(v.position, v.focal_point, v.up)
+                self.views_combo.setCurrentText(name)
+                self.view.request_render()
+                return
+
+    # -- colouring -----------------------------------------------------------------------------
+    def _fill_quantities(self) -> None:
+        s = self.session
+        self.quantity_combo.clear()
+        self.quantity_menu.clear()
+        if s is None:
+            return
+        group = QActionGroup(self)
+        for label, q in [(ALL_SENSORS, None)] + [
+            (f"{q.replace('_', ' ').capitalize()} [{s.unit_of(q)}]", q) for q in s.quantities()
+        ]:
+            self.quantity_combo.addItem(label, q)
+            act = self._action(label, lambda _=False, q=q: self.set_active_quantity(q))
+            act.setCheckable(True)
+            act.setChecked(q == s.active_quantity)
+            group.addAction(act)
+            self.quantity_menu.addAction(act)
+        self.quantity_combo.setCurrentIndex(max(0, self.quantity_combo.findData(s.active_quantity)))
+        self._update_legend()
+
+    def _on_quantity_combo(self, index: int) -> None:
+        self.set_active_quantity(self.quantity_combo.itemData(index))
+
+    def set_active_quantity(self, quantity: str | None) -> None:
+        if self.session is None:
+            return
+        self.session.set_active_quantity(quantity)
+        i = self.quantity_combo.findData(quantity)
+        if i >= 0:
+            self.quantity_combo.setCurrentIndex(i)
+        for act in self.quantity_menu.actions():
+            act.setChecked(act.text() == self.quantity_combo.currentText())
+        self._update_legend()
+        self.tick(force=True)
+        self.refresh_panels()
+
+    def _update_legend(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        legend = s.legend()
+        if legend is None:
+            self.view.scene.set_legend(None)
+            self.view.scene.set_status_legend([])
+        else:
+            self.view.scene.set_legend(legend.title, legend.table, legend.lo, legend.hi)
+            self.view.scene.set_status_legend(s.status_legend())
+        self.view.request_render()
+
+    def toggle_pause(self) -> None:
+        self._paused = self.act_pause.isChecked()
+        self.statusBar().showMessage(
+            "Live colouring paused (data is still received)" if self._paused else "Live", 3000
+        )
+
+    # -- files ---------------------------------------------------------------------------------
+    def screenshot_dialog(self) -> None:
+        default = str(Path.cwd() / "twinviewer.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", default, "PNG image (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str | Path) -> Path:
+        """The 3D view as a PNG at its on-screen size."""
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(".png")
+        self.view.screenshot(str(path))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return path
+
+    def recent_projects(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent(self, path: Path) -> None:
+        text = str(Path(path).resolve())
+        recent = [text] + [p for p in self.recent_projects() if p != text]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_projects()
+        for i, p in enumerate(recent):
+            self.recent_menu.addAction(
+                self._action(f"&{i + 1} {p}", lambda _=False, p=p: self.open_project(Path(p)))
+            )
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _about(self) -> None:
+        from twinviewer import __version__
+
+        QMessageBox.about(
+            self, "About TwinViewer",
+            f"<b>TwinViewer {__version__}</b><p>3D models of real assets coloured by their live "
+            "sensor data.</p><p>Apache-2.0</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        if self._loader is not None:
+            self._loader.wait(10000)
+        self.close_session()
+        self.view.close_view()
+        super().closeEvent(event)

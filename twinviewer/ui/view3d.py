@@ -1,0 +1,90 @@
+"""The 3D view: hosts a pyvistaqt ``QtInteractor`` (not a subclass) and one :class:`TwinScene`."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
+
+from twinviewer.render.scene import TwinScene, configure_for_software_rendering
+
+log = logging.getLogger(__name__)
+
+CLICK_TOLERANCE_PX = 4
+
+
+class QtView3D(QWidget):
+    """3D view of a twin. Renders are requested, then drawn at most once per frame.
+
+    Signals
+    -------
+    componentPicked(int)
+        A click (not a drag) landed on a component; -1 when it landed on nothing.
+    """
+
+    componentPicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, background: str = "#1e2126") -> None:
+        super().__init__(parent)
+        configure_for_software_rendering()
+        self.interactor = QtInteractor(self, auto_update=False, multi_samples=0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.interactor)
+        self.scene = TwinScene(self.interactor, background)
+        self.interactor.enable_trackball_style()
+        self._dirty = False
+        self.frame_ms = 0.0  # duration of the last render
+        self.renders = 0
+        self._press: tuple[int, int] | None = None
+        iren = self.interactor.iren.interactor
+        iren.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
+        iren.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
+        # One render per frame at most: requests within a frame collapse into one draw.
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(0)
+        self._frame.timeout.connect(self._render_now)
+
+    def request_render(self) -> None:
+        self._dirty = True
+        if not self._frame.isActive():
+            self._frame.start()
+
+    def _render_now(self) -> None:
+        if not self._dirty or not self.isVisible():
+            return
+        self._dirty = False
+        t0 = time.perf_counter()
+        self.interactor.ren_win.Render()
+        self.frame_ms = (time.perf_counter() - t0) * 1000
+        self.renders += 1
+
+    def render_now(self) -> None:
+        """Draw immediately (screenshots, tests)."""
+        self._dirty = True
+        self._render_now()
+
+    def _on_press(self, obj: object, _event: str) -> None:
+        self._press = self.interactor.iren.interactor.GetEventPosition()
+
+    def _on_release(self, obj: object, _event: str) -> None:
+        if self._press is None:
+            return
+        x, y = self.interactor.iren.interactor.GetEventPosition()
+        px, py = self._press
+        self._press = None
+        if abs(x - px) <= CLICK_TOLERANCE_PX and abs(y - py) <= CLICK_TOLERANCE_PX:
+            picked = self.scene.pick(x, y)
+            self.componentPicked.emit(-1 if picked is None else picked)
+
+    def close_view(self) -> None:
+        self._frame.stop()
+        self.interactor.close()
+
+    def screenshot(self, path: str) -> None:
+        self.render_now()
+        self.interactor.screenshot(path)
