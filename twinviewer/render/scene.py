@@ -168,7 +168,13 @@ class TwinScene:
         mask &= ~self._hidden[self.model.cell_component]
         if not mask.any():
             return
-        part = self.mesh.extract_cells(np.flatnonzero(mask)).extract_surface(algorithm=None)
+        # Merge coincident points first: files without shared vertices would otherwise outline
+        # every triangle.
+        part = (
+            self.mesh.extract_cells(np.flatnonzero(mask))
+            .extract_surface(algorithm=None)
+            .clean(tolerance=1e-6, absolute=False)
+        )
         edges = part.extract_feature_edges(
             feature_angle=35, boundary_edges=True, non_manifold_edges=False, manifold_edges=False
         )

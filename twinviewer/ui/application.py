@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import subprocess
 import sys
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+_xvfb: subprocess.Popen | None = None
+
+
+def ensure_display() -> None:
+    """On a Linux machine with no screen, start a virtual one (Xvfb) so the app still runs.
+
+    A workstation has ``DISPLAY`` or ``WAYLAND_DISPLAY`` set and nothing happens. On a server
+    (or a fresh container) the window is drawn on Xvfb: nobody sees it, but the demo, the feed
+    and screenshots work; ``twinviewer render`` is the headless way to get pictures.
+    """
+    global _xvfb
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        log.warning("no display and no Xvfb: install xvfb or run on a desktop")
+        return
+    read_fd, write_fd = os.pipe()
+    _xvfb = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        number = f.readline().strip()
+    os.environ["DISPLAY"] = f":{number}"
+    log.warning("no display found: drawing on a virtual screen (Xvfb %s)", os.environ["DISPLAY"])
 
 
 def apply_dark_theme(app: QApplication) -> None:
@@ -38,6 +73,8 @@ def apply_dark_theme(app: QApplication) -> None:
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
+    if QApplication.instance() is None:
+        ensure_display()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("TwinViewer")
     app.setApplicationName("TwinViewer")

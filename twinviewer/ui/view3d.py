@@ -40,9 +40,10 @@ class QtView3D(QWidget):
         self.frame_ms = 0.0  # duration of the last render
         self.renders = 0
         self._press: tuple[int, int] | None = None
-        iren = self.interactor.iren.interactor
-        iren.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
-        iren.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
+        # pyvista registers release observers on the interactor style, where VTK delivers them
+        # (the interactor itself swallows button releases once a style is active).
+        self.interactor.iren.add_observer("LeftButtonPressEvent", self._on_press)
+        self.interactor.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
         # One render per frame at most: requests within a frame collapse into one draw.
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)

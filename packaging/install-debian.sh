@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install TwinViewer on Debian/Ubuntu: the system libraries Qt and VTK need, then the package and
+# its test tools into ./.venv. Run from the repository root, as root or with sudo available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  # a virtual X server for headless machines and GUI tests
+  xvfb xauth
+  # what Qt's xcb platform plugin and VTK's OpenGL (Mesa, software rendering) load at run time
+  libgl1 libegl1 libglx-mesa0 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+  libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libxrender1 libxi6 libsm6 libice6 libdbus-1-3
+  libfontconfig1 libxt6 fonts-dejavu-core
+)
+if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+  PACKAGES+=(python3 python3-venv python3-pip)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test,dev]"
+echo "TwinViewer installed in $(pwd)/.venv: run .venv/bin/twinviewer"

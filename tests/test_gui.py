@@ -1,0 +1,164 @@
+"""The workbench window under a virtual X server (pytest-xvfb), driven with pytest-qt."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from twinviewer.core.colour import ALARM_COLOUR, STALE_COLOUR, Status  # noqa: E402
+from twinviewer.core.samples import SampleBatch  # noqa: E402
+
+PROJECT = """\
+name: Three-storey building
+models: [{model}]
+components:
+  floors: {{glob: "floor_*"}}
+sensors:
+  - {{id: F0_T, quantity: temperature, unit: degC, component: floor_0, range: [0, 100],
+      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 3600}}
+  - {{id: F1_T, quantity: temperature, unit: degC, component: floor_1, range: [0, 100],
+      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 0.5}}
+  - {{id: F2_CO, quantity: co, unit: ppm, component: floor_2, range: [0, 50],
+      alarm: {{high: 35}}}}
+views:
+  - {{name: Front, position: [0, -40, 5], focal_point: [0, 0, 5], up: [0, 0, 1]}}
+"""
+
+
+@pytest.fixture
+def building(corpus: Path, tmp_path: Path) -> Path:
+    model = corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb"
+    path = tmp_path / "building.twin.yaml"
+    path.write_text(PROJECT.format(model=model))
+    return path
+
+
+@pytest.fixture
+def window(qtbot):
+    from twinviewer.ui.application import create_app
+    from twinviewer.ui.main_window import QtMainWindow
+
+    create_app()
+    w = QtMainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def open_and_wait(qtbot, window, path: Path) -> None:
+    with qtbot.waitSignal(window.sessionOpened, timeout=30000):
+        window.open_project(path)
+
+
+def cells_of(window, component_id: str) -> np.ndarray:
+    s = window.session
+    i = s.model.index_of(component_id)
+    return window.view.scene.cell_colours()[s.model.cell_component == i]
+
+
+def test_value_arriving_colours_its_component(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    s = window.session
+    assert window.stack.currentWidget() is window.view
+    assert (cells_of(window, "floor_1")[:, :3] == [120, 120, 120]).all()  # no data yet: grey
+    now = time.time()
+    s.queue.put(SampleBatch.of([0, 1], [now, now], [20.0, 95.0]))  # floor_1 in alarm
+    qtbot.waitUntil(
+        lambda: (cells_of(window, "floor_1") == ALARM_COLOUR).all(), timeout=3000
+    )
+    from twinviewer.core.colour import COLORMAPS
+
+    expected = COLORMAPS["viridis"][int(0.2 * 255)]
+    assert (cells_of(window, "floor_0") == expected).all()
+    # floor_1 goes stale after 0.5 s without data: drawn in the stale colour
+    qtbot.waitUntil(lambda: (cells_of(window, "floor_1") == STALE_COLOUR).all(), timeout=4000)
+    window.refresh_panels()
+    assert window.tree.item_status(s.model.index_of("floor_1")) == Status.STALE
+
+
+def test_tree_selection_highlights_and_fills_inspector(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    s = window.session
+    s.queue.put(SampleBatch.of([2], [time.time()], [12.5]))
+    window.tick(force=True)
+    i = s.model.index_of("floor_2")
+    window.tree._items[i].setSelected(True)
+    assert "twin-highlight" in window.view.interactor.actors
+    assert window.inspector.title.text() == "floor_2"
+    assert window.inspector.value_of("F2_CO") == "12.50"
+
+
+def test_click_in_3d_selects_in_tree(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    s = window.session
+    window.apply_saved_view("Front")
+    window.view.render_now()
+    i = s.model.index_of("floor_1")
+    pts = s.model.points[np.unique(s.model.triangles[s.model.cell_component == i])]
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2
+    r = window.view.interactor.renderer
+    r.SetWorldPoint(*centre, 1.0)
+    r.WorldToDisplay()
+    x, y, _ = r.GetDisplayPoint()
+    widget = window.view.interactor
+    ratio = widget.devicePixelRatioF()
+    pos = QPoint(int(x / ratio), int(widget.height() - y / ratio))
+    with qtbot.waitSignal(window.view.componentPicked, timeout=3000) as sig:
+        qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=pos)
+    assert sig.args == [i]
+    assert window.tree.selected() == [i]
+    assert window.inspector.title.text() == "floor_1"
+
+
+def test_isolate_hides_the_others(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    s = window.session
+    i = s.model.index_of("floor_2")
+    window.tree.select([i])
+    window.tree.isolate_selected()
+    hidden = window.view.scene.hidden
+    assert not hidden[i] and hidden[s.model.index_of("floor_0")]
+    window.tree.show_all()
+    assert not window.view.scene.hidden.any()
+
+
+def test_active_quantity_sets_legend(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    window.set_active_quantity("co")
+    bar = window.view.scene._scalar_bar
+    assert bar.GetTitle() == "Co [ppm]" and bar.GetLookupTable().GetRange() == (0.0, 50.0)
+    # floors without a CO sensor are drawn neutral, not in a temperature colour
+    s = window.session
+    s.queue.put(SampleBatch.of([0], [time.time()], [50.0]))
+    window.tick(force=True)
+    assert tuple(cells_of(window, "floor_0")[0][:3]) == (176, 182, 190)
+
+
+def test_broken_model_gets_an_error_dialog(qtbot, window, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.glb"
+    bad.write_bytes(b"glTF" + bytes(range(200)))
+    window.open_project(bad)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "load-error") is not None, timeout=10000)
+    box = window.findChild(QMessageBox, "load-error")
+    assert "broken.glb" in box.text()
+    assert window.session is None and window.stack.currentWidget() is window.welcome
+    box.close()
+
+
+def test_screenshot_and_recent_projects(qtbot, window, building: Path, tmp_path: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    out = window.save_screenshot(tmp_path / "shot.png")
+    assert out.stat().st_size > 10_000
+    assert window.recent_projects()[0] == str(building.resolve())
+    assert window.recent_menu.actions()[0].text().endswith(str(building.resolve()))
