@@ -32,14 +32,40 @@ def project(**extra: object) -> Project:
         "models": ["m.glb"],
         "components": {"pumps": {"glob": "pump_*"}, "hoist": {"regex": "hoist(_house)?"}},
         "sensors": [
-            {"id": "T1", "quantity": "temperature", "unit": "degC", "component": "pumps",
-             "range": [0, 100], "warning": {"high": 70}, "alarm": {"high": 80}},
-            {"id": "A1", "quantity": "airflow", "unit": "m3/s", "component": "fan",
-             "range": [0, 50], "warning": {"low": 20}, "alarm": {"low": 10}},
-            {"id": "H1", "quantity": "temperature", "unit": "degC", "component": "hoist",
-             "range": [0, 100], "warning": {"high": 70}, "alarm": {"high": 80}},
-            {"id": "X1", "quantity": "vibration", "unit": "mm/s", "component": "nowhere",
-             "range": [0, 10]},
+            {
+                "id": "T1",
+                "quantity": "temperature",
+                "unit": "degC",
+                "component": "pumps",
+                "range": [0, 100],
+                "warning": {"high": 70},
+                "alarm": {"high": 80},
+            },
+            {
+                "id": "A1",
+                "quantity": "airflow",
+                "unit": "m3/s",
+                "component": "fan",
+                "range": [0, 50],
+                "warning": {"low": 20},
+                "alarm": {"low": 10},
+            },
+            {
+                "id": "H1",
+                "quantity": "temperature",
+                "unit": "degC",
+                "component": "hoist",
+                "range": [0, 100],
+                "warning": {"high": 70},
+                "alarm": {"high": 80},
+            },
+            {
+                "id": "X1",
+                "quantity": "vibration",
+                "unit": "mm/s",
+                "component": "nowhere",
+                "range": [0, 10],
+            },
         ],
     }
     data.update(extra)
@@ -80,8 +106,9 @@ def test_binding_by_glob_regex_and_direct_name() -> None:
 
 def test_sensor_on_a_group_colours_its_children() -> None:
     m = model()
-    p = project(sensors=[{"id": "S", "quantity": "q", "unit": "u", "component": "site",
-                          "range": [0, 1]}])
+    p = project(
+        sensors=[{"id": "S", "quantity": "q", "unit": "u", "component": "site", "range": [0, 1]}]
+    )
     b = bind(p, m)
     assert len(b.sensor_nodes[0]) == m.n_components  # the group and all six parts
 
@@ -122,10 +149,21 @@ def test_component_shows_worst_sensor_or_active_quantity() -> None:
     m = model()
     p = project(
         sensors=[
-            {"id": "T", "quantity": "temperature", "unit": "degC", "component": "fan",
-             "range": [0, 100], "alarm": {"high": 80}},
-            {"id": "V", "quantity": "vibration", "unit": "mm/s", "component": "fan",
-             "range": [0, 10]},
+            {
+                "id": "T",
+                "quantity": "temperature",
+                "unit": "degC",
+                "component": "fan",
+                "range": [0, 100],
+                "alarm": {"high": 80},
+            },
+            {
+                "id": "V",
+                "quantity": "vibration",
+                "unit": "mm/s",
+                "component": "fan",
+                "range": [0, 10],
+            },
         ]
     )
     b = bind(p, m)

@@ -73,9 +73,7 @@ def test_value_arriving_colours_its_component(qtbot, window, building: Path) -> 
     assert (cells_of(window, "floor_1")[:, :3] == [120, 120, 120]).all()  # no data yet: grey
     now = time.time()
     s.queue.put(SampleBatch.of([0, 1], [now, now], [20.0, 95.0]))  # floor_1 in alarm
-    qtbot.waitUntil(
-        lambda: (cells_of(window, "floor_1") == ALARM_COLOUR).all(), timeout=3000
-    )
+    qtbot.waitUntil(lambda: (cells_of(window, "floor_1") == ALARM_COLOUR).all(), timeout=3000)
     from twinviewer.core.colour import COLORMAPS
 
     expected = COLORMAPS["viridis"][int(0.2 * 255)]

@@ -86,7 +86,7 @@ def test_bad_regex_and_unknown_colormap(tmp_path: Path) -> None:
 
 
 def test_duplicate_sensor_ids(tmp_path: Path) -> None:
-    dup = GOOD + GOOD[GOOD.index("  - id"):]
+    dup = GOOD + GOOD[GOOD.index("  - id") :]
     (p,) = problems(tmp_path, dup)
     assert "sensor id 'P1_TEMP' is used twice" in p.message
 

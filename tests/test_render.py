@@ -45,8 +45,9 @@ def pixel_at(scene: TwinScene, x_world: float) -> np.ndarray:
 
 
 def test_one_table_write_recolours_components(scene: TwinScene) -> None:
-    colours = np.array([[0, 0, 0, 255], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]],
-                       np.uint8)
+    colours = np.array(
+        [[0, 0, 0, 255], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]], np.uint8
+    )
     scene.set_component_colours(colours)
     cells = scene.cell_colours()
     assert (cells[:2] == [255, 0, 0, 255]).all() and (cells[4:] == [0, 0, 255, 255]).all()

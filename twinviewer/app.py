@@ -19,4 +19,4 @@ def run_app(project: Path | None = None) -> int:
     window.show()
     if project is not None:
         window.open_project(Path(project))
-    return int(app.exec())  # type: ignore[attr-defined]
+    return int(app.exec())

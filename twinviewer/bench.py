@@ -33,11 +33,15 @@ class Figure:
     note: str = ""
 
     def line(self) -> str:
-        base = f"  baseline {self.baseline:.4g} {self.unit} ({self.baseline_name})" if (
-            self.baseline is not None
-        ) else ""
+        base = (
+            f"  baseline {self.baseline:.4g} {self.unit} ({self.baseline_name})"
+            if (self.baseline is not None)
+            else ""
+        )
         note = f"  [{self.note}]" if self.note else ""
-        return f"{self.name:<28} {self.value:>10.4g} {self.unit:<4} target {self.target}{base}{note}"
+        return (
+            f"{self.name:<28} {self.value:>10.4g} {self.unit:<4} target {self.target}{base}{note}"
+        )
 
 
 # -- the benchmark model: a 1M-triangle GLB with 10,000 named components ------------------------
@@ -53,12 +57,14 @@ def _cylinder(segments: int = 25) -> tuple[np.ndarray, np.ndarray]:
     i = np.arange(segments)
     j = (i + 1) % segments
     cb, ct = 2 * segments, 2 * segments + 1
-    faces = np.concatenate([
-        np.stack([i, j, segments + j], 1),
-        np.stack([i, segments + j, segments + i], 1),
-        np.stack([np.full(segments, cb), j, i], 1),
-        np.stack([np.full(segments, ct), segments + i, segments + j], 1),
-    ]).astype(np.uint32)
+    faces = np.concatenate(
+        [
+            np.stack([i, j, segments + j], 1),
+            np.stack([i, segments + j, segments + i], 1),
+            np.stack([np.full(segments, cb), j, i], 1),
+            np.stack([np.full(segments, ct), segments + i, segments + j], 1),
+        ]
+    ).astype(np.uint32)
     return verts, faces
 
 
@@ -75,10 +81,15 @@ def write_bench_glb(path: Path, n_components: int = 10_000, segments: int = 25) 
             (v.tobytes(), 34962, 5126, "VEC3", len(v)),
             (faces.tobytes(), 34963, 5125, "SCALAR", faces.size),
         ):
-            buffer_views.append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(data),
-                                 "target": target})
-            acc = {"bufferView": len(buffer_views) - 1, "componentType": comp, "count": count,
-                   "type": typ}
+            buffer_views.append(
+                {"buffer": 0, "byteOffset": len(blob), "byteLength": len(data), "target": target}
+            )
+            acc = {
+                "bufferView": len(buffer_views) - 1,
+                "componentType": comp,
+                "count": count,
+                "type": typ,
+            }
             if typ == "VEC3":
                 acc["min"] = v.min(axis=0).tolist()
                 acc["max"] = v.max(axis=0).tolist()
@@ -91,7 +102,10 @@ def write_bench_glb(path: Path, n_components: int = 10_000, segments: int = 25) 
         "asset": {"version": "2.0", "generator": "twinviewer bench"},
         "scene": 0,
         "scenes": [{"nodes": list(range(n_components))}],
-        "nodes": nodes, "meshes": meshes, "accessors": accessors, "bufferViews": buffer_views,
+        "nodes": nodes,
+        "meshes": meshes,
+        "accessors": accessors,
+        "bufferViews": buffer_views,
         "buffers": [{"byteLength": len(blob)}],
     }
     js = json.dumps(doc, separators=(",", ":")).encode()
@@ -168,29 +182,58 @@ def bench_load(quick: bool) -> list[Figure]:
     model = read_model(path)
     tag = f"{model.n_triangles / 1e6:.2f}M triangles, {model.n_components:,} components"
     return [
-        Figure("load_to_first_frame", ours_ms, "ms", f"<= 1.5x raw read ({1.5 * raw:.0f} ms)",
-               raw, "trimesh.load of the same GLB", tag),
-        Figure("load_read_only", float(np.median(read_ms)), "ms", "-", raw,
-               "trimesh.load of the same GLB", "read_model: file to merged ModelData"),
-        Figure("load_raw_viewer_frame", raw_frame, "ms", "-", None, "",
-               "trimesh load + to_mesh + pyvista first frame (what a naive viewer does)"),
+        Figure(
+            "load_to_first_frame",
+            ours_ms,
+            "ms",
+            f"<= 1.5x raw read ({1.5 * raw:.0f} ms)",
+            raw,
+            "trimesh.load of the same GLB",
+            tag,
+        ),
+        Figure(
+            "load_read_only",
+            float(np.median(read_ms)),
+            "ms",
+            "-",
+            raw,
+            "trimesh.load of the same GLB",
+            "read_model: file to merged ModelData",
+        ),
+        Figure(
+            "load_raw_viewer_frame",
+            raw_frame,
+            "ms",
+            "-",
+            None,
+            "",
+            "trimesh load + to_mesh + pyvista first frame (what a naive viewer does)",
+        ),
         Figure("memory_peak", _peak_rss_mb(), "MB", "-", None, "", "peak RSS of this process"),
     ]
 
 
 def _colour_setup(n_components: int):
     from twinviewer.core.colour import NEUTRAL, ComponentBinding, SensorRules
-    from twinviewer.core.project import Sensor
+    from twinviewer.core.project import Limits, Sensor
 
     sensors = [
-        Sensor(id=f"s{k}", quantity="temperature" if k % 2 else "vibration", unit="u",
-               component=f"part_{k:05d}", range=(0, 100), warning={"high": 70},
-               alarm={"high": 90})
+        Sensor(
+            id=f"s{k}",
+            quantity="temperature" if k % 2 else "vibration",
+            unit="u",
+            component=f"part_{k:05d}",
+            range=(0, 100),
+            warning=Limits(high=70),
+            alarm=Limits(high=90),
+        )
         for k in range(n_components)
     ]
     rules = SensorRules.from_sensors(sensors)
     binding = ComponentBinding(
-        n_components, np.arange(n_components, dtype=np.int32), np.arange(n_components, dtype=np.int32)
+        n_components,
+        np.arange(n_components, dtype=np.int32),
+        np.arange(n_components, dtype=np.int32),
     )
     base = np.tile(NEUTRAL, (n_components, 1))
     return rules, binding, base
@@ -250,10 +293,24 @@ def bench_recolour(quick: bool) -> list[Figure]:
     p.close()
     tag = f"{n:,} components, {model.n_triangles / 1e6:.2f}M triangles"
     return [
-        Figure("recolour_all_components", colour_ms, "ms", "< 5 ms", loop_ms,
-               "Python loop, one SetTableValue per component", tag),
-        Figure("recolour_plus_render", both, "ms", "render: one frame", render_only,
-               "render alone, no recolour", "llvmpipe software OpenGL, 1280x800"),
+        Figure(
+            "recolour_all_components",
+            colour_ms,
+            "ms",
+            "< 5 ms",
+            loop_ms,
+            "Python loop, one SetTableValue per component",
+            tag,
+        ),
+        Figure(
+            "recolour_plus_render",
+            both,
+            "ms",
+            "render: one frame",
+            render_only,
+            "render alone, no recolour",
+            "llvmpipe software OpenGL, 1280x800",
+        ),
     ]
 
 

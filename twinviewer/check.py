@@ -28,7 +28,9 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
     report = CheckReport(path)
     file = str(path)
     if not path.exists():
-        report.problems.append(Problem(severity="error", file=file, message="no such file or folder"))
+        report.problems.append(
+            Problem(severity="error", file=file, message="no such file or folder")
+        )
         return report
     try:
         project, folder = load_twin_project(path)
@@ -50,10 +52,14 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
     binding = bind(project, model)
     for cid in binding.unmatched_components:
         sel = project.components[cid]
-        how = next(f"{k} {v!r}" for k, v in sel.model_dump().items() if v is not None and k != "label")
+        how = next(
+            f"{k} {v!r}" for k, v in sel.model_dump().items() if v is not None and k != "label"
+        )
         report.problems.append(
             Problem(
-                severity="error", file=file, key=f"components.{cid}",
+                severity="error",
+                file=file,
+                key=f"components.{cid}",
                 message=f"{how} matches no node of the model",
             )
         )
@@ -74,7 +80,9 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
             if fault.sensor not in known_sensors:
                 report.problems.append(
                     Problem(
-                        severity="error", file=file, key=f"sources[{j}].faults[{k}].sensor",
+                        severity="error",
+                        file=file,
+                        key=f"sources[{j}].faults[{k}].sensor",
                         message=f"unknown sensor {fault.sensor!r}",
                     )
                 )
@@ -86,7 +94,7 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
         f"{len(project.sources)} sources"
     )
     counts = model.triangle_counts()
-    depth = {}
+    depth: dict[int, int] = {}
     for i, c in enumerate(model.components):
         depth[i] = depth[c.parent] + 1 if c.parent >= 0 else 0
         if i < list_components:

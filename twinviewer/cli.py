@@ -11,11 +11,14 @@ from pathlib import Path
 from twinviewer import __version__
 from twinviewer.demos import DEMOS, demo_project
 
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 1600x1000, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT, e.g. 1600x1000, got {text!r}"
+        ) from None
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
         raise argparse.ArgumentTypeError(f"size {text!r} out of range 16..8192")
     return w, h
@@ -114,9 +117,7 @@ def _render(args: argparse.Namespace) -> int:
     from twinviewer.headless import render_png
 
     try:
-        out = render_png(
-            args.project, args.output, args.size, args.view, args.after, args.quantity
-        )
+        out = render_png(args.project, args.output, args.size, args.view, args.after, args.quantity)
     except (ProjectError, ModelReadError, ValueError, OSError) as exc:
         sys.stderr.write(f"twinviewer render: {exc}\n")
         return 1

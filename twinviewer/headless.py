@@ -101,7 +101,11 @@ def _stats_line(session: TwinSession) -> str:
     counts = np.bincount(session.sensor_state, minlength=6)
     from twinviewer.core.colour import STATUS_LABELS, Status
 
-    parts = [f"{counts[s]} {STATUS_LABELS[s]}" for s in (Status.ALARM, Status.WARNING, Status.STALE,
-                                                          Status.NORMAL, Status.NO_DATA) if counts[s]]
+    parts = [
+        f"{counts[s]} {STATUS_LABELS[s]}"
+        for s in (Status.ALARM, Status.WARNING, Status.STALE, Status.NORMAL, Status.NO_DATA)
+        if counts[s]
+    ]
     sensors = f"{len(session.sensors)} sensors" + (f": {', '.join(parts)}" if parts else "")
-    return f"{session.model.n_components} components, {session.model.n_triangles:,} triangles, {sensors}"
+    m = session.model
+    return f"{m.n_components} components, {m.n_triangles:,} triangles, {sensors}"

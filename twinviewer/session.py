@@ -52,7 +52,9 @@ def load_twin_project(path: str | Path) -> tuple[Project, Path]:
     path = Path(path)
     if is_project_file(path):
         return load_project(path)
-    project = Project(name=path.stem if path.is_file() else path.name, models=[ModelRef(path=path.name)])
+    project = Project(
+        name=path.stem if path.is_file() else path.name, models=[ModelRef(path=path.name)]
+    )
     return project, path.parent
 
 
@@ -75,7 +77,7 @@ def read_models(project: Project, folder: Path, progress: Progress | None = None
     # Merge several files: each file's components keep their ids (made unique across files).
     builder = ModelBuilder(", ".join(m.source for m in models))
     for m in models:
-        remap = {}
+        remap: dict[int, int] = {}
         for j, c in enumerate(m.components):
             remap[j] = builder.add(c.name, remap.get(c.parent, -1), colour=c.colour)
         for j in range(m.n_components):
@@ -236,7 +238,9 @@ class TwinSession:
         q = self.active_quantity
         cmap = next(s.colormap for s in self.sensors if s.quantity == q)
         lo, hi = self.quantity_range(q)
-        return Legend(f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]", colormap_table(cmap), lo, hi)
+        return Legend(
+            f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]", colormap_table(cmap), lo, hi
+        )
 
     @staticmethod
     def status_legend() -> list[tuple[str, NDArray[np.uint8]]]:

@@ -141,7 +141,9 @@ class ModelBuilder:
         if not clean:
             self._unnamed += 1
             parent_id = self.components[parent].id if parent >= 0 else "part"
-            clean = f"{parent_id}/unnamed_{self._unnamed}" if parent >= 0 else f"part_{self._unnamed}"
+            clean = (
+                f"{parent_id}/unnamed_{self._unnamed}" if parent >= 0 else f"part_{self._unnamed}"
+            )
         cid = clean
         if cid in self._ids:
             n = 2
@@ -207,4 +209,3 @@ class ModelBuilder:
 def base_name(component_id: str) -> str:
     """The component id without the ``#N`` suffix added to repeated names."""
     return _SUFFIX.sub("", component_id)
-

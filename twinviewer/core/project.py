@@ -82,7 +82,9 @@ class Sensor(_Strict):
         None, description="A component id from 'components', or a model node name"
     )
     position: tuple[float, float, float] | None = Field(None, description="3D position [x, y, z]")
-    range: tuple[float, float] = Field(description="Normal display range [min, max] of the colour map")
+    range: tuple[float, float] = Field(
+        description="Normal display range [min, max] of the colour map"
+    )
     warning: Limits | None = None
     alarm: Limits | None = None
     colormap: str = Field("viridis", description="Colour map over the range")
@@ -118,7 +120,9 @@ class Fault(_Strict):
 
     sensor: str = Field(description="Sensor id")
     start: float = Field(0.0, ge=0, description="Seconds after the feed starts")
-    duration: float = Field(180.0, gt=0, description="Seconds until the value passes the alarm limit")
+    duration: float = Field(
+        180.0, gt=0, description="Seconds until the value passes the alarm limit"
+    )
 
 
 class SimulatorSource(_Strict):
@@ -218,7 +222,9 @@ def load_project(path: str | Path) -> tuple[Project, Path]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([Problem(severity="error", file=file, message=f"cannot read: {exc}")])
+        raise ProjectError(
+            [Problem(severity="error", file=file, message=f"cannot read: {exc}")]
+        ) from None
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -255,15 +261,19 @@ def _problems_from(exc: ValidationError, file: str, root: yaml.Node | None) -> l
         if kind == "extra_forbidden":
             parent = _model_at(loc[:-1])
             expected = ", ".join(parent.model_fields) if parent else ""
-            msg = f"unknown key {loc[-1]!r}" + (f"; expected one of: {expected}" if expected else "")
+            msg = f"unknown key {loc[-1]!r}" + (
+                f"; expected one of: {expected}" if expected else ""
+            )
         elif kind == "missing":
             msg = "required key is missing"
         elif kind == "union_tag_invalid":
             msg = f"unknown source type; expected one of: {err['ctx']['expected_tags']}"
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            if "input" in err and kind not in ("value_error",) and not isinstance(
-                err["input"], (dict, list)
+            if (
+                "input" in err
+                and kind not in ("value_error",)
+                and not isinstance(err["input"], (dict, list))
             ):
                 msg += f" (got {err['input']!r})"
         problems.append(Problem(severity="error", file=file, key=key, line=line, message=msg))

@@ -13,7 +13,9 @@ from numpy.typing import NDArray
 @dataclass(frozen=True)
 class SampleBatch:
     """Columnar samples: ``sensor[i]`` (index into the project's sensors) had ``value[i]`` at
-    ``time[i]`` (seconds since the Unix epoch, or simulated seconds). Never one object per sample."""
+    ``time[i]`` (seconds since the Unix epoch, or simulated seconds).
+
+    Never one object per sample."""
 
     sensor: NDArray[np.int32]
     time: NDArray[np.float64]

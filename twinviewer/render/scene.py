@@ -218,7 +218,9 @@ class TwinScene:
         if len(positions) == 0:
             return
         pts = pv.PolyData(np.asarray(positions, float))
-        pts.point_data["rgba"] = np.tile(np.array([120, 120, 120, 255], np.uint8), (len(pts.points), 1))
+        pts.point_data["rgba"] = np.tile(
+            np.array([120, 120, 120, 255], np.uint8), (len(pts.points), 1)
+        )
         self._markers = pts
         self._marker_actor = self.plotter.add_mesh(
             pts,
@@ -240,8 +242,11 @@ class TwinScene:
 
     # -- legend and captions -------------------------------------------------------------------
     def set_legend(
-        self, title: str | None, table: NDArray[np.uint8] | None = None, lo: float = 0.0,
-        hi: float = 1.0
+        self,
+        title: str | None,
+        table: NDArray[np.uint8] | None = None,
+        lo: float = 0.0,
+        hi: float = 1.0,
     ) -> None:
         """A colour bar for the active quantity; ``title=None`` removes it."""
         if self._scalar_bar is not None:
@@ -278,7 +283,7 @@ class TwinScene:
         self._scalar_bar = bar
         self.plotter.renderer.AddViewProp(bar)
 
-    def set_status_legend(self, entries: Sequence[tuple[str, Sequence[int]]]) -> None:
+    def set_status_legend(self, entries: Sequence[tuple[str, NDArray[np.uint8]]]) -> None:
         """A small key of the non-value colours (alarm, warning, stale, no data, no sensor)."""
         if self._status_legend is not None:
             self.plotter.renderer.RemoveViewProp(self._status_legend)

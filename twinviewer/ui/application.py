@@ -34,7 +34,9 @@ def ensure_display() -> None:
     read_fd, write_fd = os.pipe()
     _xvfb = subprocess.Popen(
         [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)
     with os.fdopen(read_fd) as f:
@@ -66,8 +68,11 @@ def apply_dark_theme(app: QApplication) -> None:
     }
     for role, colour in roles.items():
         pal.setColor(role, colour)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
-                 QPalette.ColorRole.WindowText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
         pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(110, 115, 122))
     app.setPalette(pal)
 
@@ -75,7 +80,8 @@ def apply_dark_theme(app: QApplication) -> None:
 def create_app(argv: list[str] | None = None) -> QApplication:
     if QApplication.instance() is None:
         ensure_display()
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setOrganizationName("TwinViewer")
     app.setApplicationName("TwinViewer")
     apply_dark_theme(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -162,7 +162,7 @@ class QtComponentTree(QWidget):
         while stack:
             it = stack.pop()
             out.append(int(it.data(0, INDEX_ROLE)))
-            stack.extend(it.child(k) for k in range(it.childCount()))
+            stack.extend(c for k in range(it.childCount()) if (c := it.child(k)) is not None)
         return out
 
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
@@ -216,7 +216,7 @@ class QtComponentTree(QWidget):
                 parent.setExpanded(True)
                 parent = parent.parent()
 
-    def _context_menu(self, pos: object) -> None:
+    def _context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         for text, slot in (
             ("Zoom to", lambda: self.zoomRequested.emit(self.selected())),

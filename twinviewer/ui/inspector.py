@@ -78,8 +78,15 @@ class QtInspector(QWidget):
     def set_sensors(self, rows: list[SensorRow]) -> None:
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [row.sensor, row.quantity, row.value, row.unit, row.time,
-                     STATUS_LABELS[row.status], row.limits]
+            cells = [
+                row.sensor,
+                row.quantity,
+                row.value,
+                row.unit,
+                row.time,
+                STATUS_LABELS[row.status],
+                row.limits,
+            ]
             for c, text in enumerate(cells):
                 item = self.table.item(r, c)
                 if item is None:
@@ -88,7 +95,9 @@ class QtInspector(QWidget):
                 if item.text() != text:
                     item.setText(text)
                 if c == 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 if c == 5:
                     rgb = [int(v) for v in STATUS_COLOURS[row.status][:3]]
                     item.setBackground(QBrush(QColor(*rgb)))

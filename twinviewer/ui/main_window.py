@@ -128,23 +128,35 @@ class QtMainWindow(QMainWindow):
         bar.addPermanentWidget(self.model_label)
 
     def _action(
-        self, text: str, slot: object, shortcut: str | QKeySequence | None = None, tip: str = ""
+        self,
+        text: str,
+        slot: object,
+        shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
+        tip: str = "",
     ) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         if tip:
             act.setStatusTip(tip)
-        act.triggered.connect(slot)  # type: ignore[arg-type]
+        act.triggered.connect(slot)
         return act
 
     def _build_actions(self) -> None:
         a = self._action
-        self.act_open = a("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                          "Open a twin project, a model file or a folder of parts")
+        self.act_open = a(
+            "&Open…",
+            self.open_dialog,
+            QKeySequence.StandardKey.Open,
+            "Open a twin project, a model file or a folder of parts",
+        )
         self.act_close = a("&Close twin", self.close_session, QKeySequence.StandardKey.Close)
-        self.act_screenshot = a("Save &screenshot…", self.screenshot_dialog, "Ctrl+Shift+S",
-                                "Save the 3D view as a PNG image")
+        self.act_screenshot = a(
+            "Save &screenshot…",
+            self.screenshot_dialog,
+            "Ctrl+Shift+S",
+            "Save the 3D view as a PNG image",
+        )
         self.act_quit = a("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_fit = a("&Fit all", self.fit, "F", "Frame the visible model")
         self.act_zoom_sel = a("&Zoom to selection", lambda: self._zoom_to(self._selection), "Z")
@@ -158,7 +170,8 @@ class QtMainWindow(QMainWindow):
         self.view_actions = {}
         for i, name in enumerate(STANDARD_VIEWS):
             self.view_actions[name] = a(
-                f"{name.capitalize()} view", lambda _=False, n=name: self.standard_view(n),
+                f"{name.capitalize()} view",
+                lambda _=False, n=name: self.standard_view(n),
                 f"Ctrl+{i + 1}",
             )
 
@@ -172,7 +185,9 @@ class QtMainWindow(QMainWindow):
 
         for name in DEMOS:
             self.demo_menu.addAction(
-                self._action(name.capitalize(), lambda _=False, n=name: self.open_project(demo_project(n)))
+                self._action(
+                    name.capitalize(), lambda _=False, n=name: self.open_project(demo_project(n))
+                )
             )
         file_menu.addSeparator()
         file_menu.addAction(self.act_screenshot)
@@ -234,9 +249,17 @@ class QtMainWindow(QMainWindow):
         self._update_recent_menu()
 
     def _set_loaded(self, loaded: bool) -> None:
-        for act in (self.act_close, self.act_screenshot, self.act_fit, self.act_zoom_sel,
-                    self.act_hide, self.act_isolate, self.act_show_all, self.act_pause,
-                    *self.view_actions.values()):
+        for act in (
+            self.act_close,
+            self.act_screenshot,
+            self.act_fit,
+            self.act_zoom_sel,
+            self.act_hide,
+            self.act_isolate,
+            self.act_show_all,
+            self.act_pause,
+            *self.view_actions.values(),
+        ):
             act.setEnabled(loaded)
         self.views_combo.setEnabled(loaded)
         self.quantity_combo.setEnabled(loaded)
@@ -248,7 +271,9 @@ class QtMainWindow(QMainWindow):
     def open_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open twin project or model", str(Path.cwd()),
+            self,
+            "Open twin project or model",
+            str(Path.cwd()),
             f"Twin projects and models ({patterns});;All files (*)",
         )
         if path:
@@ -556,9 +581,9 @@ class QtMainWindow(QMainWindow):
 
     def recent_projects(self) -> list[str]:
         value = self.settings.value("recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def add_recent(self, path: Path) -> None:
         text = str(Path(path).resolve())
@@ -579,7 +604,8 @@ class QtMainWindow(QMainWindow):
         from twinviewer import __version__
 
         QMessageBox.about(
-            self, "About TwinViewer",
+            self,
+            "About TwinViewer",
             f"<b>TwinViewer {__version__}</b><p>3D models of real assets coloured by their live "
             "sensor data.</p><p>Apache-2.0</p>",
         )

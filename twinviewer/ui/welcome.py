@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 DEMO_TEXT = {
-    "mine": "Underground mine — shaft, levels, fans, pumps, conveyors; gas, airflow and pump sensors",
-    "locomotive": "Diesel-electric locomotive — engine, alternator, traction motors, bogies, brakes",
+    "mine": "Underground mine: shaft, levels, fans, pumps, conveyors;\n"
+    "gas, airflow, temperature and pump sensors",
+    "locomotive": "Diesel-electric locomotive: engine, alternator,\n"
+    "traction motors, bogies, brakes",
 }
 
 
