@@ -1,0 +1,161 @@
+"""The command line as a user runs it: check, render, schema (subprocesses, real files)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ASSETS, CORPUS
+
+MESHES = (
+    sorted(
+        p
+        for p in (CORPUS / "meshes").rglob("*")
+        if p.is_file()
+        and p.suffix.lower() not in (".md", ".txt")
+        and "kinematic_assembly" not in p.parts
+    )
+    if CORPUS.is_dir()
+    else []
+)
+
+
+def twinviewer(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twinviewer", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("path", MESHES, ids=lambda p: p.name)
+def test_check_every_corpus_file(path: Path) -> None:
+    r = twinviewer("check", str(path), "--json")
+    assert r.returncode == 0, r.stderr + r.stdout
+    report = json.loads(r.stdout)
+    assert report["ok"] and report["components"], report
+
+
+def test_check_lists_components_named_as_in_the_file(corpus: Path) -> None:
+    r = twinviewer("check", str(corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb"))
+    assert r.returncode == 0
+    for name in ("building", "floor_0", "floor_1", "floor_2"):
+        assert name in r.stdout
+    assert r.stdout.strip().splitlines()[-1].startswith("OK:")
+
+
+def test_check_a_folder_assembly(corpus: Path) -> None:
+    r = twinviewer("check", str(corpus / "meshes" / "ply" / "kinematic_assembly"), "--json")
+    assert r.returncode == 0, r.stderr
+    comps = json.loads(r.stdout)["components"]
+    assert "1008_radial_480" in comps and len(comps) >= 25
+
+
+def bad_files(tmp_path: Path, corpus: Path) -> dict[str, Path]:
+    glb = (corpus / "meshes" / "gltf" / "boolean.glb").read_bytes()
+    files = {
+        "truncated.glb": glb[: len(glb) // 2],
+        "empty.glb": b"",
+        "noise.stl": np.random.default_rng(0).bytes(3000),
+    }
+    out = {}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        out[name] = tmp_path / name
+    misspelled = tmp_path / "typo.twin.yaml"
+    misspelled.write_text(
+        f"name: typo\nmodels: [{corpus / 'meshes' / 'gltf' / 'nested.glb'}]\n"
+        "sensors:\n  - {id: s, quantity: q, unit: u, range: [0, 1], compnent: block01}\n"
+    )
+    out["typo.twin.yaml"] = misspelled
+    return out
+
+
+def test_check_bad_input_fails_with_a_one_line_reason(tmp_path: Path, corpus: Path) -> None:
+    for name, path in bad_files(tmp_path, corpus).items():
+        r = twinviewer("check", str(path))
+        assert r.returncode == 1, (name, r.stdout, r.stderr)
+        errors = [line for line in r.stderr.splitlines() if ": error:" in line]
+        assert len(errors) == 1, (name, r.stderr)
+        assert name in errors[0] and "Traceback" not in r.stderr
+        if name == "typo.twin.yaml":
+            assert "unknown key 'compnent'" in errors[0] and "component" in errors[0]
+        if name == "empty.glb":
+            assert "empty" in errors[0]
+
+
+def test_check_reports_unbound_sensors_and_components(tmp_path: Path, corpus: Path) -> None:
+    p = tmp_path / "t.twin.yaml"
+    p.write_text(
+        f"models: [{corpus / 'meshes' / 'gltf' / 'nested.glb'}]\n"
+        "components:\n  ghost: {glob: 'nothing_*'}\n"
+        "sensors:\n"
+        "  - {id: s1, quantity: q, unit: u, range: [0, 1], component: block03}\n"
+        "  - {id: s2, quantity: q, unit: u, range: [0, 1], component: missing_part}\n"
+    )
+    r = twinviewer("check", str(p))
+    assert r.returncode == 1  # a selector that matches nothing is an error
+    assert "components.ghost: glob 'nothing_*' matches no node of the model" in r.stderr
+    assert "sensor 's2' is bound to nothing" in r.stdout
+    assert "sensors bound to nothing: s2" in r.stdout
+    assert "components with no sensor (2): block01, block02" in r.stdout
+
+
+def test_render_a_bare_model_headless(tmp_path: Path, corpus: Path) -> None:
+    out = tmp_path / "pins.png"
+    r = twinviewer(
+        "render", str(corpus / "meshes" / "gltf" / "pins.glb"), "-o", str(out), "--size", "640x400"
+    )
+    assert r.returncode == 0, r.stderr
+    from PIL import Image
+
+    img = np.asarray(Image.open(out))
+    assert img.shape[:2] == (400, 640)
+    assert len(np.unique(img.reshape(-1, img.shape[2]), axis=0)) > 20  # a model, not a blank
+
+
+def test_render_bad_view_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
+    r = twinviewer(
+        "render",
+        str(corpus / "meshes" / "gltf" / "nested.glb"),
+        "-o",
+        str(tmp_path / "x.png"),
+        "--view",
+        "sideways",
+    )
+    assert r.returncode == 1 and "unknown view 'sideways'" in r.stderr
+
+
+@pytest.mark.skipif(not (ASSETS / "mine" / "mine.twin.yaml").exists(), reason="demo not built")
+def test_render_mine_after_feed_shows_several_colours(tmp_path: Path) -> None:
+    out = tmp_path / "mine.png"
+    r = twinviewer(
+        "render",
+        str(ASSETS / "mine" / "mine.twin.yaml"),
+        "-o",
+        str(out),
+        "--after",
+        "5",
+        "--size",
+        "800x500",
+    )
+    assert r.returncode == 0, r.stderr
+    from PIL import Image
+
+    img = np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3)
+    # saturated colours (colour map and status colours), not just grey shading
+    sat = img.max(axis=1).astype(int) - img.min(axis=1)
+    hues = {tuple(c // 32) for c in img[sat > 80]}
+    assert len(hues) >= 4, hues
+
+
+def test_schema_command_prints_json_schema() -> None:
+    r = twinviewer("schema")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["title"].startswith("TwinViewer project")
