@@ -29,7 +29,7 @@ sensors:
   - {{id: F2_CO, quantity: co, unit: ppm, component: floor_2, range: [0, 50],
       alarm: {{high: 35}}}}
 views:
-  - {{name: Front, position: [0, -40, 5], focal_point: [0, 0, 5], up: [0, 0, 1]}}
+  - {{name: Front, position: [5, -150, 5], focal_point: [5, -30, 5], up: [0, 0, 1]}}
 """
 
 

@@ -32,13 +32,13 @@ def linear_to_srgb(rgb: Sequence[float]) -> tuple[float, float, float]:
 def transform_points(points: NDArray, matrix: NDArray) -> NDArray[np.float64]:
     """Apply a 4x4 homogeneous transform (column vectors) to ``(N, 3)`` points."""
     m = np.asarray(matrix, dtype=np.float64)
-    p = np.asarray(points, dtype=np.float64)
-    return p @ m[:3, :3].T + m[:3, 3]
+    return np.asarray(points) @ m[:3, :3].T + m[:3, 3]
 
 
 def orient_faces(faces: NDArray, matrix: NDArray) -> NDArray:
     """Reverse the winding when ``matrix`` mirrors, so outward normals stay outward."""
-    if np.linalg.det(np.asarray(matrix, dtype=np.float64)[:3, :3]) < 0:
+    (a, b, c), (d, e, f), (g, h, i) = np.asarray(matrix, dtype=np.float64)[:3, :3].tolist()
+    if a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) < 0:
         return np.ascontiguousarray(np.asarray(faces)[:, ::-1])
     return np.asarray(faces)
 
@@ -121,7 +121,7 @@ def add_trimesh_scene(
         faces = _faces(geometry)
         kids = [k for k in children.get(node, []) if k in keep]
         name = names.get(node, node)
-        if faces is not None:
+        if faces is not None and geometry is not None:
             vertices = transform_points(geometry.vertices, world)
             index = builder.add(
                 name,

@@ -43,6 +43,12 @@ _UNSUPPORTED = {"KHR_draco_mesh_compression", "EXT_meshopt_compression", "KHR_me
 
 _TRIANGLES, _STRIP, _FAN = 4, 5, 6
 
+# glTF is Y-up by specification; TwinViewer is Z-up (as CAD and mining software are). This turns
+# the file's +Y into +Z and its +Z into -Y, a rotation of +90 degrees about X.
+Y_UP_TO_Z_UP = np.array(
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+)
+
 Colour = tuple[float, float, float]
 MeshEntry = tuple[NDArray[np.float32], NDArray[np.int64], Colour | None]
 
@@ -53,7 +59,8 @@ def load_gltf(path: Path, progress: Progress) -> ModelData:
 
     Nodes become components: a node with a mesh is a part (its triangles in world coordinates),
     a node without one is a group when something below it has geometry. A mesh used by several
-    nodes is copied into each, so each instance can be coloured on its own. glTF is in metres.
+    nodes is copied into each, so each instance can be coloured on its own. glTF is in metres
+    and Y-up; the model is turned Z-up.
     """
     data = path.read_bytes()
     document, binary = split_glb(path, data)
@@ -135,6 +142,7 @@ def add_document(
             entry = doc.mesh(m)
             if entry is not None:
                 v, f, colour = entry
+                v = transform_points(v, Y_UP_TO_Z_UP)
                 builder.add(doc.mesh_name(m), parent, v, f, colour=colour)
         return len(document.get("meshes", []))
 
@@ -153,8 +161,9 @@ def add_document(
         stack.extend((c, here) for c in reversed(nodes[node].get("children", [])))
 
     # A node is kept when it or something below it has triangles (cameras, lights go).
-    has_mesh = [doc.mesh(nodes[n]["mesh"]) is not None if "mesh" in nodes[n] else False
-                for n, _ in order]
+    has_mesh = [
+        doc.mesh(nodes[n]["mesh"]) is not None if "mesh" in nodes[n] else False for n, _ in order
+    ]
     keep = list(has_mesh)
     for i in range(len(order) - 1, -1, -1):
         up = order[i][1]
@@ -168,7 +177,7 @@ def add_document(
     for i, (node, up) in enumerate(order):
         spec = nodes[node]
         local = _local_matrix(spec)
-        matrix = local if up < 0 else world[up] @ local
+        matrix = Y_UP_TO_Z_UP @ local if up < 0 else world[up] @ local
         world.append(matrix)
         if not keep[i]:
             index_of.append(-1)
@@ -190,12 +199,12 @@ def add_document(
             else:  # EXT_mesh_gpu_instancing: a group with one part per instance
                 index = builder.add(name, owner)
                 for k, inst in enumerate(instances):
-                    m = matrix @ inst
+                    placed = matrix @ inst
                     builder.add(
                         f"{name or 'instance'}[{k}]",
                         index,
-                        transform_points(v, m),
-                        orient_faces(f, m),
+                        transform_points(v, placed),
+                        orient_faces(f, placed),
                         colour=colour,
                     )
                     added += 1
@@ -270,7 +279,9 @@ class _Document:
             data = self.binary
         elif uri.startswith("data:"):
             head, _, payload = uri.partition(",")
-            raw = base64.b64decode(payload) if head.endswith(";base64") else unquote(payload).encode()
+            raw = (
+                base64.b64decode(payload) if head.endswith(";base64") else unquote(payload).encode()
+            )
             data = memoryview(raw)
         else:
             file = self.path.parent / unquote(uri)
@@ -307,7 +318,11 @@ class _Document:
                 out = np.frombuffer(data, dtype, count * width, start).reshape(count, width)
             else:
                 out = np.ndarray(
-                    (count, width), dtype, buffer=data, offset=start, strides=(stride, dtype.itemsize)
+                    (count, width),
+                    dtype,
+                    buffer=data,
+                    offset=start,
+                    strides=(stride, dtype.itemsize),
                 )
         else:
             out = np.zeros((count, width), dtype)
@@ -318,7 +333,9 @@ class _Document:
             out = np.maximum(out.astype(np.float32) / info.max, -1.0)
         return out
 
-    def _apply_sparse(self, index: int, sparse: dict[str, Any], out: NDArray, width: int) -> NDArray:
+    def _apply_sparse(
+        self, index: int, sparse: dict[str, Any], out: NDArray, width: int
+    ) -> NDArray:
         out = np.array(out)  # a writable copy
         n = int(sparse["count"])
         idx_spec, val_spec = sparse["indices"], sparse["values"]
@@ -357,6 +374,8 @@ class _Document:
             ):
                 continue  # points and lines have no surface
             v = self.accessor(prim["attributes"]["POSITION"])
+            if v.shape[1] != 3:
+                raise self.fail(f"mesh {index} has positions that are not 3D vectors")
             if "indices" in prim:
                 idx = self.accessor(prim["indices"]).reshape(-1).astype(np.int64)
             else:
@@ -401,7 +420,9 @@ class _Document:
             return self.accessor(attrs[key]).astype(np.float64) if key in attrs else None
 
         t, r, s = get("TRANSLATION"), get("ROTATION"), get("SCALE")
-        n = max(len(a) for a in (t, r, s) if a is not None) if attrs else 0
+        n = max((len(a) for a in (t, r, s) if a is not None), default=0)
+        if n == 0:
+            return None  # nothing to instance: treat the node as a plain one
         out = []
         for k in range(n):
             m = np.eye(4)

@@ -8,6 +8,7 @@ material, so a part painted in two colours stays one part.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from twinviewer.core.model import ModelBuilder, ModelData, ModelReadError
 from twinviewer.formats._common import add_trimesh_scene
@@ -22,7 +23,7 @@ def load_obj(path: Path, progress: Progress) -> ModelData:
     """
     import trimesh
 
-    scene = trimesh.load(
+    scene: Any = trimesh.load(
         str(path),
         file_type="obj",
         force="scene",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from twinviewer.core.model import ModelBuilder, ModelData, ModelReadError
 from twinviewer.formats._common import trimesh_colour
@@ -16,7 +17,7 @@ def load_ply(path: Path, progress: Progress) -> ModelData:
     """
     import trimesh
 
-    mesh = trimesh.load(str(path), file_type="ply", process=False)
+    mesh: Any = trimesh.load(str(path), file_type="ply", process=False)
     progress(0.8)
     faces = getattr(mesh, "faces", None)
     if faces is None or len(faces) == 0:

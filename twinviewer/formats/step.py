@@ -39,7 +39,9 @@ def load_step(path: Path, progress: Progress) -> ModelData:
         status = cascadio.step_to_glb(str(path), str(glb))
         if status != 0 or not glb.is_file() or glb.stat().st_size == 0:
             log.debug("cascadio.step_to_glb(%s) returned %s", path, status)
-            raise ModelReadError(path, "not a readable STEP file (OpenCASCADE could not convert it)")
+            raise ModelReadError(
+                path, "not a readable STEP file (OpenCASCADE could not convert it)"
+            )
         data = glb.read_bytes()
     progress(0.8)
     builder = ModelBuilder(path)

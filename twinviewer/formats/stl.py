@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from twinviewer.core.model import ModelBuilder, ModelData, ModelReadError
 from twinviewer.formats._common import trimesh_colour
@@ -27,7 +28,7 @@ def load_stl(path: Path, progress: Progress) -> ModelData:
     with path.open("rb") as f:
         head = f.read(84)
     binary = len(head) == 84 and size == 84 + 50 * int.from_bytes(head[80:84], "little")
-    scene = trimesh.load(str(path), file_type="stl", force="scene", process=False)
+    scene: Any = trimesh.load(str(path), file_type="stl", force="scene", process=False)
     progress(0.8)
     meshes = [g for g in scene.geometry.values() if len(getattr(g, "faces", ())) > 0]
     if not meshes:
@@ -36,8 +37,10 @@ def load_stl(path: Path, progress: Progress) -> ModelData:
     if binary:
         names = [path.stem] * len(meshes)
     else:
-        found = [(m.group(1) or b"").decode("utf-8", "replace").strip() or None
-                 for m in _SOLID.finditer(path.read_bytes())]
+        found = [
+            (m.group(1) or b"").decode("utf-8", "replace").strip() or None
+            for m in _SOLID.finditer(path.read_bytes())
+        ]
         names = found if len(found) == len(meshes) else [g.metadata.get("name") for g in meshes]
         if len(meshes) == 1:
             names = [names[0] or path.stem]
