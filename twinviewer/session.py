@@ -80,8 +80,11 @@ def read_models(project: Project, folder: Path, progress: Progress | None = None
         remap: dict[int, int] = {}
         for j, c in enumerate(m.components):
             remap[j] = builder.add(c.name, remap.get(c.parent, -1), colour=c.colour)
+        order = np.argsort(m.cell_component, kind="stable")  # triangles grouped by component
+        ends = np.cumsum(np.bincount(m.cell_component, minlength=m.n_components))
+        starts = ends - np.bincount(m.cell_component, minlength=m.n_components)
         for j in range(m.n_components):
-            tri = m.triangles[m.cell_component == j]
+            tri = m.triangles[order[starts[j] : ends[j]]]
             if len(tri):
                 used, inv = np.unique(tri, return_inverse=True)
                 builder.add_geometry(remap[j], m.points[used], inv.reshape(-1, 3))
