@@ -8,7 +8,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def run_app(project: Path | None = None) -> int:
+def run_app(project: Path | None = None, speed: float | None = None) -> int:
     """Open the workbench (on the start page, or on ``project``) and run the event loop."""
     from twinviewer.ui.application import create_app
     from twinviewer.ui.main_window import QtMainWindow
@@ -18,5 +18,5 @@ def run_app(project: Path | None = None) -> int:
     window = QtMainWindow()
     window.show()
     if project is not None:
-        window.open_project(Path(project))
+        window.open_project(Path(project), speed)
     return int(app.exec())

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("project", type=Path)
     d = sub.add_parser("demo", help="open a built-in demo twin with its simulated live feed")
     d.add_argument("name", nargs="?", default="mine", choices=sorted(DEMOS))
+    d.add_argument(
+        "--speed", type=float, default=None, help="simulated seconds per second (default 1)"
+    )
     c = sub.add_parser("check", help="validate a project; non-zero exit on errors")
     c.add_argument("project", type=Path)
     c.add_argument("--json", action="store_true", help="findings as JSON")
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "open":
         return run_app(project=args.project)
     if cmd == "demo":
-        return run_app(project=demo_project(args.name))
+        return run_app(project=demo_project(args.name), speed=args.speed)
     return run_app()
 
 

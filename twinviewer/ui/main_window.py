@@ -68,6 +68,7 @@ class QtMainWindow(QMainWindow):
         self._selection: list[int] = []
         self._last_update = 0.0
         self._paused = False
+        self._speed: float | None = None
         self.setWindowTitle("TwinViewer")
         self.resize(1600, 1000)
 
@@ -279,9 +280,13 @@ class QtMainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path | str) -> None:
-        """Load in the background; the window stays responsive and shows progress."""
+    def open_project(self, path: Path | str, speed: float | None = None) -> None:
+        """Load in the background; the window stays responsive and shows progress.
+
+        ``speed`` overrides the simulated feed's speed (simulated seconds per second).
+        """
         path = Path(path)
+        self._speed = speed
         if self._loader is not None and self._loader.isRunning():
             return
         self.statusBar().showMessage(f"Opening {path}…")
@@ -337,6 +342,7 @@ class QtMainWindow(QMainWindow):
             self.apply_saved_view(session.project.views[0].name)
         else:
             scene.standard_view("iso")
+        session.sources = session.create_sources(self._speed)
         session.start_sources()
         self.tick(force=True)
         self.refresh_panels()

@@ -1,0 +1,72 @@
+"""Regenerate the screenshots in this folder: the real window, on a (virtual) screen.
+
+    python docs/screenshots/make_screenshots.py        # starts Xvfb itself when there is no display
+
+The mine runs its simulated feed at 10x so that the developing fault reaches its alarm colour.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from twinviewer.demos import demo_project
+from twinviewer.ui.application import create_app
+from twinviewer.ui.main_window import QtMainWindow
+
+HERE = Path(__file__).resolve().parent
+
+
+def pump(app: object, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.02)
+
+
+def shot(window: QtMainWindow, name: str) -> None:
+    window.view.render_now()
+    window.grab().save(str(HERE / name))
+    sys.stdout.write(f"wrote {HERE / name}\n")
+
+
+def main() -> None:
+    app = create_app()
+    w = QtMainWindow()
+    w.resize(1600, 1000)
+    w.show()
+    pump(app, 1.0)
+    shot(w, "welcome.png")
+
+    w.open_project(demo_project("mine"), speed=10.0)
+    w.wait_loaded()
+    pump(app, 3.0)
+    shot(w, "mine-opened.png")
+    pump(app, 25.0)  # ~4 simulated minutes: the fault is in alarm
+    s = w.session
+    assert s is not None
+    worst = int(s.component_state.argmax())
+    w.tree.select([worst])
+    w.select_components([worst])
+    w.refresh_panels()
+    pump(app, 1.0)
+    shot(w, "mine-live.png")
+
+    w.open_project(demo_project("locomotive"), speed=10.0)
+    w.wait_loaded()
+    pump(app, 20.0)
+    s = w.session
+    assert s is not None
+    worst = int(s.component_state.argmax())
+    w.tree.select([worst])
+    w.select_components([worst])
+    if "temperature" in s.quantities():
+        w.set_active_quantity("temperature")
+    pump(app, 1.0)
+    shot(w, "locomotive-live.png")
+    w.close()
+
+
+if __name__ == "__main__":
+    main()
