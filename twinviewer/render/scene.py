@@ -304,9 +304,10 @@ class TwinScene:
         box.SetBackgroundOpacity(0.8)
         box.BorderOff()
         box.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPositionCoordinate().SetValue(0.86, 0.68)
+        box.GetPositionCoordinate().SetValue(0.885, 0.70)
         box.GetPosition2Coordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPosition2Coordinate().SetValue(0.13, 0.22)
+        box.GetPosition2Coordinate().SetValue(0.105, 0.17)
+        box.SetPadding(4)
         self._status_legend = box
         self.plotter.renderer.AddViewProp(box)
 

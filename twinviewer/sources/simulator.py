@@ -117,7 +117,7 @@ def classify(sensor: Sensor) -> str:
             return RESERVOIR
         return PUMP_PRESSURE
     if "level" in qw:
-        return FUEL_LEVEL if hint & {"fuel", "diesel", "tank"} else SUMP_LEVEL
+        return FUEL_LEVEL if hint & {"fuel", "diesel"} else SUMP_LEVEL
     if qw & {"speed", "velocity", "rpm", "frequency"}:
         return SPEED
     if qw & {"humidity", "oxygen", "o2", "dust", "ambient"}:
@@ -211,17 +211,17 @@ class SignalModel:
         self._f_alarm = np.zeros(n)
         index = {s.id: i for i, s in enumerate(self.sensors)}
         for f in config.faults:
-            i = index.get(f.sensor)  # type: ignore[assignment]
-            if i is None:
+            j = index.get(f.sensor)
+            if j is None:
                 log.warning("simulator %s: fault names unknown sensor %r", config.id, f.sensor)
                 continue
-            if not math.isnan(self._f_start[i]):
+            if not math.isnan(self._f_start[j]):
                 log.warning("simulator %s: second fault on sensor %r ignored", config.id, f.sensor)
                 continue
-            ref = 0.5 * (self.lo[i] + self.hi[i])
-            warn, alarm = _fault_limits(self.sensors[i], ref, self.lo[i], self.hi[i])
-            self._f_start[i], self._f_dur[i] = f.start, f.duration
-            self._f_ref[i], self._f_warn[i], self._f_alarm[i] = ref, warn, alarm
+            ref = 0.5 * (self.lo[j] + self.hi[j])
+            warn, alarm = _fault_limits(self.sensors[j], ref, self.lo[j], self.hi[j])
+            self._f_start[j], self._f_dur[j] = f.start, f.duration
+            self._f_ref[j], self._f_warn[j], self._f_alarm[j] = ref, warn, alarm
         self._faulty = ~np.isnan(self._f_start)
 
         # State.
@@ -236,9 +236,7 @@ class SignalModel:
     def load(self, t: float) -> NDArray[np.float64]:
         """Load (0..1) of every component at time ``t``, without the random wobble."""
         p = (t / self.config.cycle + self._c_phase) % 1.0
-        shape = np.where(
-            self._c_smooth, 0.5 - 0.5 * np.cos(2 * np.pi * p), _trapezoid(p)
-        )
+        shape = np.where(self._c_smooth, 0.5 - 0.5 * np.cos(2 * np.pi * p), _trapezoid(p))
         return self._c_idle + (self._c_peak - self._c_idle) * shape
 
     def _drive(self, t: float) -> NDArray[np.float64]:
@@ -287,6 +285,9 @@ class SignalModel:
 
         if self._t is None:
             self._lag = self._drive(t)
+            # start some gases part-way through clearing a small puff, so they move at once
+            gas = self._masks[GAS]
+            self._puff[gas] = 0.3 * a_puff[gas]
         else:
             decay = math.exp(-dt / 8.0)
             self._c_wobble = self._c_wobble * decay + 0.05 * math.sqrt(1 - decay * decay) * z_wobble
@@ -426,8 +427,8 @@ class Simulator(Source):
         start = time.monotonic()
         sent = 0  # index of the next sample (sample k is at simulated time k / rate)
         self.status.state = SourceState.LIVE
-        self.status.message = (
-            f"simulating {model.n} sensors at {cfg.rate:g}/s" + (f", x{cfg.speed:g}" if cfg.speed != 1 else "")
+        self.status.message = f"simulating {model.n} sensors at {cfg.rate:g}/s" + (
+            f", x{cfg.speed:g}" if cfg.speed != 1 else ""
         )
         while not self.stopping:
             due = int(math.floor((time.monotonic() - start) * cfg.speed * cfg.rate + 1e-9)) + 1
