@@ -215,7 +215,7 @@ class TwinSession:
             lo_q, hi_q = self.quantity_range(self.active_quantity)
             lo = np.full(rules.n, lo_q)
             hi = np.full(rules.n, hi_q)
-        rgba = sensor_colours(rules, value, status, lo, hi)
+        rgba = sensor_colours(rules, value, status, lo, hi, self.legend_table())
         frac = normalise(value, rules.lo if lo is None else lo, rules.hi if hi is None else hi)
         rank = sensor_rank(status, frac)
         _, shown = component_colours(
@@ -231,19 +231,24 @@ class TwinSession:
         sel = self.quantity_of == quantity
         return float(self.rules.lo[sel].min()), float(self.rules.hi[sel].max())
 
+    def legend_table(self) -> NDArray[np.uint8]:
+        """The one colour map in use: the display's, or the active quantity's (its first
+        sensor's), so that the legend explains every coloured part."""
+        q = self.active_quantity
+        if q is None or not self.sensors:
+            return colormap_table(self.project.display.colormap)
+        return colormap_table(next(s.colormap for s in self.sensors if s.quantity == q))
+
     def legend(self) -> Legend | None:
         """The colour bar that explains what is drawn."""
         if not self.sensors:
             return None
         if self.active_quantity is None:
-            cmap = self.sensors[0].colormap
-            return Legend("% of sensor range", colormap_table(cmap), 0.0, 100.0)
+            return Legend("% of sensor range", self.legend_table(), 0.0, 100.0)
         q = self.active_quantity
-        cmap = next(s.colormap for s in self.sensors if s.quantity == q)
         lo, hi = self.quantity_range(q)
-        return Legend(
-            f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]", colormap_table(cmap), lo, hi
-        )
+        title = f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]"
+        return Legend(title, self.legend_table(), lo, hi)
 
     @staticmethod
     def status_legend() -> list[tuple[str, NDArray[np.uint8]]]:

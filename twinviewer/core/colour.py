@@ -231,12 +231,17 @@ def sensor_colours(
     status: NDArray[np.int8],
     lo: NDArray[np.float64] | None = None,
     hi: NDArray[np.float64] | None = None,
+    table: NDArray[np.uint8] | None = None,
 ) -> NDArray[np.uint8]:
     """RGBA per sensor: colour map over [lo, hi] (default: each sensor's range) when normal,
-    threshold colours in warning and alarm, grey shades without (fresh) data."""
+    threshold colours in warning and alarm, grey shades without (fresh) data.
+
+    ``table`` puts every sensor on one colour map (so that one legend explains the picture);
+    by default each sensor uses its own.
+    """
     frac = normalise(value, rules.lo if lo is None else lo, rules.hi if hi is None else hi)
     idx = np.nan_to_num(frac * (TABLE_SIZE - 1), nan=0.0).astype(np.int32)
-    rgba = rules.cmap_tables[rules.colormap, idx]
+    rgba = table[idx] if table is not None else rules.cmap_tables[rules.colormap, idx]
     for st in (Status.WARNING, Status.ALARM, Status.STALE, Status.NO_DATA):
         rgba[status == st] = STATUS_COLOURS[st]
     return rgba

@@ -152,7 +152,15 @@ class Display(_Strict):
     active_quantity: str | None = Field(
         None, description="Quantity that colours the model; none means each component's worst"
     )
+    colormap: str = Field(
+        "viridis", description="Colour map when no quantity is active (values as % of range)"
+    )
     background: str = "#1e2126"
+
+    @field_validator("colormap")
+    @classmethod
+    def _known_colormap(cls, v: str) -> str:
+        return Sensor._known_colormap(v)
 
 
 class Project(_Strict):

@@ -304,9 +304,9 @@ class TwinScene:
         box.SetBackgroundOpacity(0.8)
         box.BorderOff()
         box.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPositionCoordinate().SetValue(0.885, 0.70)
+        box.GetPositionCoordinate().SetValue(0.895, 0.72)
         box.GetPosition2Coordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPosition2Coordinate().SetValue(0.105, 0.17)
+        box.GetPosition2Coordinate().SetValue(0.095, 0.13)
         box.SetPadding(4)
         self._status_legend = box
         self.plotter.renderer.AddViewProp(box)
