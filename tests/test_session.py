@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from twinviewer.core.colour import ALARM_COLOUR, COLORMAPS, NEUTRAL, WARNING_COLOUR, Status
 from twinviewer.core.samples import SampleBatch
 from twinviewer.session import TwinSession

@@ -142,8 +142,8 @@ def add_document(
             entry = doc.mesh(m)
             if entry is not None:
                 v, f, colour = entry
-                v = transform_points(v, Y_UP_TO_Z_UP)
-                builder.add(doc.mesh_name(m), parent, v, f, colour=colour)
+                placed = transform_points(v, Y_UP_TO_Z_UP)
+                builder.add(doc.mesh_name(m), parent, placed, f, colour=colour)
         return len(document.get("meshes", []))
 
     # Depth-first order from the scene's roots, so every parent precedes its children.
