@@ -93,7 +93,7 @@ def test_tree_selection_highlights_and_fills_inspector(qtbot, window, building: 
     window.tree._items[i].setSelected(True)
     assert "twin-highlight" in window.view.interactor.actors
     assert window.inspector.title.text() == "floor_2"
-    assert window.inspector.value_of("F2_CO") == "12.50"
+    assert window.inspector.value_of("F2_CO") == "12.50 ppm"
 
 
 def test_click_in_3d_selects_in_tree(qtbot, window, building: Path) -> None:

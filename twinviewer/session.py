@@ -227,9 +227,16 @@ class TwinSession:
         self.sensor_rgba = rgba
 
     def quantity_range(self, quantity: str) -> tuple[float, float]:
-        """One colour scale for every sensor of a quantity: the union of their ranges."""
+        """One colour scale for every sensor of a quantity, so that one legend reads them all.
+
+        The median of their ranges, not the union: one exhaust at 650 degC must not squeeze forty
+        bearings into the bottom colour. Values beyond the scale take its end colours.
+        """
         sel = self.quantity_of == quantity
-        return float(self.rules.lo[sel].min()), float(self.rules.hi[sel].max())
+        lo, hi = float(np.median(self.rules.lo[sel])), float(np.median(self.rules.hi[sel]))
+        if hi <= lo:
+            lo, hi = float(self.rules.lo[sel].min()), float(self.rules.hi[sel].max())
+        return lo, hi
 
     def legend_table(self) -> NDArray[np.uint8]:
         """The one colour map in use: the display's, or the active quantity's (its first
@@ -244,7 +251,7 @@ class TwinSession:
         if not self.sensors:
             return None
         if self.active_quantity is None:
-            return Legend("% of sensor range", self.legend_table(), 0.0, 100.0)
+            return Legend("% of range", self.legend_table(), 0.0, 100.0)
         q = self.active_quantity
         lo, hi = self.quantity_range(q)
         title = f"{q.replace('_', ' ').capitalize()} [{self.unit_of(q)}]"

@@ -49,6 +49,7 @@ def main() -> None:
     worst = int(s.component_state.argmax())
     w.tree.select([worst])
     w.select_components([worst])
+    w.apply_saved_view("Level 3")
     w.refresh_panels()
     pump(app, 1.0)
     shot(w, "mine-live.png")

@@ -20,7 +20,7 @@ from twinviewer.core.model import ModelData
 
 log = logging.getLogger(__name__)
 
-HIGHLIGHT_COLOUR = (1.0, 0.85, 0.1)
+HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # cyan: no status colour uses it
 STANDARD_VIEWS = ("iso", "top", "bottom", "front", "back", "left", "right")
 
 
@@ -183,7 +183,7 @@ class TwinScene:
         self._highlight_actor = self.plotter.add_mesh(
             edges,
             color=HIGHLIGHT_COLOUR,
-            line_width=3,
+            line_width=2,
             name="twin-highlight",
             reset_camera=False,
             pickable=False,
@@ -265,11 +265,12 @@ class TwinScene:
         bar.SetNumberOfLabels(5)
         bar.SetLabelFormat("%.4g")
         bar.SetOrientationToVertical()
-        bar.SetPosition(0.90, 0.08)
+        bar.SetPosition(0.885, 0.08)
         bar.SetWidth(0.07)
         bar.SetHeight(0.55)
         bar.SetBarRatio(0.35)
         bar.SetTextPositionToPrecedeScalarBar()
+        bar.SetVerticalTitleSeparation(8)
         bar.UnconstrainedFontSizeOn()
         for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
             text.SetColor(0.92, 0.92, 0.92)

@@ -31,7 +31,8 @@ class SensorRow:
     limits: str
 
 
-COLUMNS = ["Sensor", "Quantity", "Value", "Unit", "Time", "Status", "Warning / alarm"]
+COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
+VALUE_COLUMN, STATUS_COLUMN = 1, 2
 
 
 class QtInspector(QWidget):
@@ -78,15 +79,8 @@ class QtInspector(QWidget):
     def set_sensors(self, rows: list[SensorRow]) -> None:
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [
-                row.sensor,
-                row.quantity,
-                row.value,
-                row.unit,
-                row.time,
-                STATUS_LABELS[row.status],
-                row.limits,
-            ]
+            value = f"{row.value} {row.unit}" if row.value != "–" else "–"
+            cells = [row.sensor, value, STATUS_LABELS[row.status], row.time, row.limits]
             for c, text in enumerate(cells):
                 item = self.table.item(r, c)
                 if item is None:
@@ -94,21 +88,23 @@ class QtInspector(QWidget):
                     self.table.setItem(r, c, item)
                 if item.text() != text:
                     item.setText(text)
-                if c == 2:
+                if c == 0:
+                    item.setToolTip(f"{row.sensor}: {row.quantity}")
+                if c == VALUE_COLUMN:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                if c == 5:
+                if c == STATUS_COLUMN:
                     rgb = [int(v) for v in STATUS_COLOURS[row.status][:3]]
                     item.setBackground(QBrush(QColor(*rgb)))
                     dark = sum(rgb) < 380
                     item.setForeground(QBrush(QColor("white" if dark else "black")))
 
     def value_of(self, sensor_id: str) -> str | None:
-        """The displayed value text of a sensor (for tests and accessibility)."""
+        """The displayed value text of a sensor, with its unit (for tests and accessibility)."""
         for r in range(self.table.rowCount()):
             item = self.table.item(r, 0)
             if item is not None and item.text() == sensor_id:
-                value = self.table.item(r, 2)
+                value = self.table.item(r, VALUE_COLUMN)
                 return value.text() if value is not None else None
         return None

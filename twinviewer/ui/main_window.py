@@ -85,6 +85,7 @@ class QtMainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
+
         self._build_status_bar()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -338,6 +339,9 @@ class QtMainWindow(QMainWindow):
             f"{len(session.sensors)} sensors{warn}"
         )
         self._set_loaded(True)
+        self.resizeDocks(
+            [self.tree_dock, self.inspector_dock], [290, 470], Qt.Orientation.Horizontal
+        )
         if session.project.views:
             self.apply_saved_view(session.project.views[0].name)
         else:
