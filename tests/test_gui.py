@@ -160,3 +160,25 @@ def test_screenshot_and_recent_projects(qtbot, window, building: Path, tmp_path:
     assert out.stat().st_size > 10_000
     assert window.recent_projects()[0] == str(building.resolve())
     assert window.recent_menu.actions()[0].text().endswith(str(building.resolve()))
+
+
+def test_big_model_loads_in_background_with_progress(qtbot, window, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+
+    from twinviewer.bench import write_bench_glb
+
+    path = write_bench_glb(tmp_path / "big.glb", n_components=10_000)
+    progress: list[float] = []
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    window.open_project(path)
+    window._loader.progressed.connect(lambda f, _text: progress.append(f))
+    window._loader.loaded.connect(timer.stop)  # count ticks while the worker reads
+    with qtbot.waitSignal(window.sessionOpened, timeout=60000):
+        pass
+    assert any(0 < f < 1 for f in progress), progress  # the bar moved while reading
+    assert len(ticks) >= 3  # the event loop kept running while the file was read
+    assert window.session.model.n_components == 10_000
+    assert window.tree.tree.topLevelItemCount() == 10_000

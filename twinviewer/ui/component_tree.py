@@ -110,11 +110,15 @@ class QtComponentTree(QWidget):
     def set_states(self, status: NDArray[np.int8]) -> None:
         """Update the state icons (only the items whose state changed)."""
         changed = np.flatnonzero(status != self._status)
-        for i in changed:
-            st = Status(int(status[i]))
-            item = self._items[i]
-            item.setIcon(0, self._icons[st])
-            item.setToolTip(1, STATUS_LABELS[st])
+        self._syncing = True  # icon changes emit itemChanged; they are not user edits
+        try:
+            for i in changed:
+                st = Status(int(status[i]))
+                item = self._items[i]
+                item.setIcon(0, self._icons[st])
+                item.setToolTip(1, STATUS_LABELS[st])
+        finally:
+            self._syncing = False
         self._status = status.copy()
 
     def item_status(self, index: int) -> Status:
@@ -169,10 +173,12 @@ class QtComponentTree(QWidget):
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._syncing or column != 0:
             return
+        index = int(item.data(0, INDEX_ROLE))
+        unchecked = item.checkState(0) == Qt.CheckState.Unchecked
+        if unchecked == self._hidden[index]:
+            return  # not a check-box change (text, icon)
         hidden = self._hidden.copy()
-        hidden[self._subtree(int(item.data(0, INDEX_ROLE)))] = (
-            item.checkState(0) == Qt.CheckState.Unchecked
-        )
+        hidden[self._subtree(index)] = unchecked
         self.set_hidden(hidden)
 
     def hide_selected(self) -> None:
