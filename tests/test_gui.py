@@ -182,3 +182,17 @@ def test_big_model_loads_in_background_with_progress(qtbot, window, tmp_path: Pa
     assert len(ticks) >= 3  # the event loop kept running while the file was read
     assert window.session.model.n_components == 10_000
     assert window.tree.tree.topLevelItemCount() == 10_000
+
+
+def test_vtk_keys_do_not_reach_the_scene(qtbot, window, building: Path) -> None:
+    """'q' would close pyvista's render window and 'w' turn the model to wireframe."""
+    open_and_wait(qtbot, window, building)
+    widget = window.view.interactor
+    widget.setFocus()
+    for key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_E):
+        qtbot.keyClick(widget, key)
+    actor = window.view.scene._actor
+    assert actor.GetProperty().GetRepresentation() == 2  # still a surface
+    assert not getattr(widget, "_closed", False)
+    window.view.render_now()
+    assert window.view.renders >= 1

@@ -16,6 +16,7 @@ def run_app(project: Path | None = None, speed: float | None = None) -> int:
     app = create_app()
 
     window = QtMainWindow()
+    window.restore_layout()
     window.show()
     if project is not None:
         window.open_project(Path(project), speed)

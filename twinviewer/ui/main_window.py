@@ -169,6 +169,7 @@ class QtMainWindow(QMainWindow):
         self.act_pause = a("&Pause live colouring", self.toggle_pause, "Space")
         self.act_pause.setCheckable(True)
         self.act_about = a("&About TwinViewer", self._about)
+        self.act_keys = a("&Keyboard shortcuts", self._show_shortcuts, "F1")
         self.view_actions = {}
         for i, name in enumerate(STANDARD_VIEWS):
             self.view_actions[name] = a(
@@ -218,6 +219,7 @@ class QtMainWindow(QMainWindow):
         data_menu.addAction(self.act_pause)
 
         help_menu = mb.addMenu("&Help")
+        help_menu.addAction(self.act_keys)
         help_menu.addAction(self.act_about)
 
         tb = QToolBar("Main", self)
@@ -620,7 +622,28 @@ class QtMainWindow(QMainWindow):
             "sensor data.</p><p>Apache-2.0</p>",
         )
 
+    def _show_shortcuts(self) -> None:
+        rows = []
+        for act in self.findChildren(QAction):
+            keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                rows.append((act.text().replace("&", ""), keys))
+        rows.append(("Rotate / pan / zoom", "left drag / middle drag / wheel"))
+        rows.append(("Select a component", "click it"))
+        table = "".join(f"<tr><td>{t}</td><td><b>{k}</b></td></tr>" for t, k in sorted(set(rows)))
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table cellspacing='6'>{table}</table>")
+        box.open()
+
+    def restore_layout(self) -> None:
+        """Window size and dock layout as the user left them."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.settings.setValue("window/geometry", self.saveGeometry())
         if self._loader is not None:
             self._loader.wait(10000)
         self.close_session()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
@@ -36,6 +36,9 @@ class QtView3D(QWidget):
         layout.addWidget(self.interactor)
         self.scene = TwinScene(self.interactor, background)
         self.interactor.enable_trackball_style()
+        # VTK's and pyvista's one-letter keys (q quits the render window, w turns every actor
+        # to wireframe...) are not ours to offer: the window's menus own the keyboard.
+        self.interactor.installEventFilter(self)
         self._dirty = False
         self.frame_ms = 0.0  # duration of the last render
         self.renders = 0
@@ -49,6 +52,14 @@ class QtView3D(QWidget):
         self._frame.setSingleShot(True)
         self._frame.setInterval(0)
         self._frame.timeout.connect(self._render_now)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        if watched is self.interactor and event.type() in (
+            QEvent.Type.KeyPress,
+            QEvent.Type.KeyRelease,
+        ):
+            return True
+        return super().eventFilter(watched, event)
 
     def request_render(self) -> None:
         self._dirty = True
