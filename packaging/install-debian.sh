@@ -15,6 +15,8 @@ PACKAGES=(
   libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libxrender1 libxi6 libsm6 libice6 libdbus-1-3
   libfontconfig1 libxt6 fonts-dejavu-core
+  # a real MQTT broker for the tests and for `twinviewer simulate --mqtt`
+  mosquitto mosquitto-clients
 )
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   PACKAGES+=(python3 python3-venv python3-pip)

@@ -124,3 +124,15 @@ def test_json_schema_is_exported_and_current() -> None:
         "docs/twin-project.schema.json is out of date: run `twinviewer schema -o "
         "docs/twin-project.schema.json`"
     )
+
+
+def test_source_keys_are_checked_per_source_type(tmp_path: Path) -> None:
+    text = GOOD + (
+        "sources:\n"
+        "  - {type: mqtt, url: 'mqtt://localhost', topic: 'site/{sensor}', qoss: 1}\n"
+        "  - {type: opcua, endpoint: 'opc.tcp://localhost:4840', security_policy: Basic256Sha256}\n"
+    )
+    found = {p.key: p.message for p in problems(tmp_path, text)}
+    assert "unknown key 'qoss'" in found["sources[0].qoss"]
+    assert "qos" in found["sources[0].qoss"] and "topic" in found["sources[0].qoss"]
+    assert "security_policy and security_mode go together" in found["sources[1]"]

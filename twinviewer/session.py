@@ -152,15 +152,32 @@ class TwinSession:
         return base
 
     # -- sources -------------------------------------------------------------------------------
-    def create_sources(self, speed: float | None = None) -> list[Source]:
-        from twinviewer.sources.simulator import Simulator
+    def create_sources(
+        self, speed: float | None = None, types: tuple[str, ...] | None = None
+    ) -> list[Source]:
+        """The project's live sources (optionally only some ``types``), not yet started.
 
+        Transports are imported here, when used, so that a missing optional package only
+        matters to a project that needs it.
+        """
         sources: list[Source] = []
         for cfg in self.project.sources:
+            if types is not None and cfg.type not in types:
+                continue
             if cfg.type == "simulator":
+                from twinviewer.sources.simulator import Simulator
+
                 if speed is not None:
                     cfg = cfg.model_copy(update={"speed": speed})
                 sources.append(Simulator(self.sensors, cfg))
+            elif cfg.type == "mqtt":
+                from twinviewer.sources.mqtt import MqttFeed
+
+                sources.append(MqttFeed(cfg, self.sensors, self.folder))
+            elif cfg.type == "opcua":
+                from twinviewer.sources.opcua import OpcUaFeed
+
+                sources.append(OpcUaFeed(cfg, self.sensors, self.folder))
         return sources
 
     def start_sources(self) -> None:

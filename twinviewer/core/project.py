@@ -137,8 +137,86 @@ class SimulatorSource(_Strict):
     faults: list[Fault] = Field(default_factory=list)
 
 
-# New transports (mqtt, opcua, replay) join this union with their own ``type`` tag.
-SourceConfig = Annotated[SimulatorSource, Field(discriminator="type")]
+class Tls(_Strict):
+    """TLS for a broker connection. The server's hostname is verified unless told otherwise."""
+
+    ca_file: str | None = Field(None, description="CA certificate(s) to trust (PEM), relative")
+    cert_file: str | None = Field(None, description="Client certificate (PEM) for mutual TLS")
+    key_file: str | None = Field(None, description="Client private key (PEM)")
+    verify_hostname: bool = Field(True, description="Check the server certificate's hostname")
+
+
+class MqttSource(_Strict):
+    """An MQTT broker. Every message is decoded by ``format`` into columnar samples.
+
+    ``topic`` is a subscription template: ``{sensor}`` (and ``{component}``, ``{any}``) stand for
+    one topic level each, e.g. ``mine/{component}/{sensor}``. Without ``{sensor}`` in the topic,
+    the sensor id is read from the payload's ``sensor_field``.
+    """
+
+    type: Literal["mqtt"]
+    id: str = "mqtt"
+    url: str = Field(description="mqtt://host[:1883] or mqtts://host[:8883]")
+    topic: str = Field(description="Topic template, e.g. 'site/{component}/{sensor}'")
+    format: Literal["json", "json_batch", "sparkplug_b"] = "json"
+    value_field: str = Field("value", description="JSON key of the value")
+    time_field: str | None = Field("ts", description="JSON key of the source timestamp, if any")
+    sensor_field: str = Field("sensor", description="JSON key of the sensor id, if not in topic")
+    time_unit: Literal["auto", "s", "ms", "iso"] = Field(
+        "auto", description="Timestamp unit; auto tells seconds, milliseconds and ISO 8601 apart"
+    )
+    qos: Literal[0, 1] = 1
+    client_id: str | None = Field(None, description="Fixed client id (needed for a session)")
+    clean_start: bool = Field(False, description="False keeps the broker-side session")
+    keepalive: int = Field(30, ge=5, le=3600)
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = Field(None, description="Environment variable with the password")
+    tls: Tls | None = None
+    max_payload: int = Field(1_048_576, gt=0, description="Larger messages are rejected (bytes)")
+    max_future: float = Field(300.0, gt=0, description="Seconds a timestamp may lie ahead")
+
+
+class OpcUaSource(_Strict):
+    """An OPC UA server: one monitored item per bound node."""
+
+    type: Literal["opcua"]
+    id: str = "opcua"
+    endpoint: str = Field(description="opc.tcp://host:4840/path")
+    nodes: dict[str, str] = Field(
+        default_factory=dict, description="Sensor id -> node id, e.g. 'ns=2;s=Fan1.Vibration'"
+    )
+    sampling_interval: float = Field(100.0, ge=0, description="Milliseconds")
+    publishing_interval: float = Field(100.0, gt=0, description="Milliseconds")
+    security_policy: Literal["None", "Basic256Sha256"] = "None"
+    security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
+    certificate: str | None = Field(None, description="Client certificate (DER or PEM)")
+    private_key: str | None = Field(None, description="Client private key (PEM)")
+    server_certificate: str | None = Field(None, description="Trusted server certificate")
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = Field(None, description="Environment variable with the password")
+
+    @model_validator(mode="after")
+    def _security_consistent(self) -> OpcUaSource:
+        if (self.security_policy == "None") != (self.security_mode == "None"):
+            raise ValueError(
+                "security_policy and security_mode go together: both 'None', or a policy with "
+                "'Sign' or 'SignAndEncrypt'"
+            )
+        if self.security_policy != "None" and not (self.certificate and self.private_key):
+            raise ValueError(
+                f"security policy {self.security_policy} needs certificate and private_key"
+            )
+        return self
+
+
+SOURCE_TYPES: dict[str, type[BaseModel]] = {
+    "simulator": SimulatorSource,
+    "mqtt": MqttSource,
+    "opcua": OpcUaSource,
+}
+SourceConfig = Annotated[SimulatorSource | MqttSource | OpcUaSource, Field(discriminator="type")]
 
 
 class View(_Strict):
@@ -261,13 +339,14 @@ def load_project(path: str | Path) -> tuple[Project, Path]:
 def _problems_from(exc: ValidationError, file: str, root: yaml.Node | None) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in ("simulator",))]
         # pydantic puts the tag of a discriminated union in the path; drop it from the key.
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in SOURCE_TYPES)]
+        tag = next((p for p in err["loc"] if isinstance(p, str) and p in SOURCE_TYPES), None)
         key = _format_loc(loc)
         line = _line_of(root, loc)
         kind = err["type"]
         if kind == "extra_forbidden":
-            parent = _model_at(loc[:-1])
+            parent = _model_at(loc[:-1], tag)
             expected = ", ".join(parent.model_fields) if parent else ""
             msg = f"unknown key {loc[-1]!r}" + (
                 f"; expected one of: {expected}" if expected else ""
@@ -323,6 +402,7 @@ _NESTED: dict[str, type[BaseModel]] = {
     "components": ComponentSelector,
     "sensors": Sensor,
     "sources": SimulatorSource,
+    "tls": Tls,
     "views": View,
     "display": Display,
     "warning": Limits,
@@ -331,12 +411,14 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
-def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+def _model_at(loc: list[Any], source_type: str | None = None) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at ``loc`` (for 'expected one of')."""
     model: type[BaseModel] | None = Project
     for p in loc:
         if isinstance(p, str) and p in _NESTED:
             model = _NESTED[p]
+            if p == "sources" and source_type is not None:
+                model = SOURCE_TYPES[source_type]
     return model
 
 

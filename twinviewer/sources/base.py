@@ -6,6 +6,7 @@ It never touches Qt or the scene: the side that draws drains the batches on its 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -16,6 +17,8 @@ from enum import Enum
 from twinviewer.core.samples import SampleBatch
 
 Sink = Callable[[SampleBatch], None]
+LOG_EVERY_S = 5.0
+log = logging.getLogger(__name__)
 
 
 class SourceState(str, Enum):
@@ -32,9 +35,14 @@ class SourceStatus:
 
     state: SourceState = SourceState.STOPPED
     message: str = ""
-    received: int = 0  # samples handed to the sink
-    rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
-    last_time: float | None = None  # wall-clock time of the last batch
+    messages: int = 0  # transport messages received (MQTT messages, OPC UA notifications)
+    accepted: int = 0  # samples handed to the sink
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> samples or messages
+    last_time: float | None = None  # wall-clock time of the last message
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
 
 
 class Source(ABC):
@@ -46,6 +54,7 @@ class Source(ABC):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sink: Sink | None = None
+        self._last_log: dict[str, float] = {}
 
     def start(self, sink: Sink) -> None:
         if self._thread is not None:
@@ -71,16 +80,30 @@ class Source(ABC):
         """Hand a batch to the sink (called from the source thread)."""
         if len(batch) and self._sink is not None:
             self._sink(batch)
-            self.status.received += len(batch)
+            self.status.accepted += len(batch)
             self.status.last_time = time.time()
+
+    def reject(self, reason: str, count: int = 1, detail: str = "") -> None:
+        """Count ``count`` rejected samples or messages under ``reason`` and log it, at most
+        once per reason every few seconds so that a flood of bad input cannot flood the log."""
+        rejected = self.status.rejected
+        rejected[reason] = rejected.get(reason, 0) + count
+        now = time.monotonic()
+        if now - self._last_log.get(reason, -1e9) >= LOG_EVERY_S:
+            self._last_log[reason] = now
+            log.warning(
+                "source %s rejected %s (%d so far)%s",
+                self.id,
+                reason,
+                rejected[reason],
+                f": {detail}" if detail else "",
+            )
 
     def _run(self) -> None:
         try:
             self.run()
         except Exception as exc:  # a source failing must not take the app down
-            import logging
-
-            logging.getLogger(__name__).exception("source %s failed", self.id)
+            log.exception("source %s failed", self.id)
             self.status.state = SourceState.ERROR
             self.status.message = str(exc)
 
