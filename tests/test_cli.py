@@ -159,3 +159,30 @@ def test_schema_command_prints_json_schema() -> None:
     r = twinviewer("schema")
     assert r.returncode == 0
     assert json.loads(r.stdout)["title"].startswith("TwinViewer project")
+
+
+@pytest.mark.skipif(not (ASSETS / "mine" / "mine.twin.yaml").exists(), reason="demo not built")
+def test_record_summarises_each_source() -> None:
+    r = twinviewer(
+        "record",
+        str(ASSETS / "mine" / "mine.twin.yaml"),
+        "--duration",
+        "1.5",
+        "--json",
+        "--source",
+        "simulator",
+    )
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    (sim,) = summary["sources"]
+    assert sim["id"] == "simulator" and sim["state"] == "live"
+    assert sim["accepted"] >= 60 and sim["rejected"] == {}
+    assert summary["sensors_with_data"] == summary["sensors"] == 60
+
+
+def test_record_unknown_source_is_a_clear_error() -> None:
+    r = twinviewer(
+        "record", str(ASSETS / "mine" / "mine.twin.yaml"), "--duration", "1", "--source", "kafka"
+    )
+    assert r.returncode == 1
+    assert "no source 'kafka'" in r.stderr and "simulator (simulator)" in r.stderr

@@ -21,6 +21,7 @@ ALLOWED = {
     "session": {"core", "formats", "sources", "history"},
     "check": {"core", "formats", "session"},
     "headless": {"core", "formats", "sources", "render", "session"},
+    "record": {"core", "sources", "session"},
     "demos": set(),
     "bench": {"core", "formats", "sources", "history", "render", "session", "headless"},
     "ui": {"core", "formats", "sources", "history", "render", "session", "demos", "check"},

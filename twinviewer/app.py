@@ -8,7 +8,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def run_app(project: Path | None = None, speed: float | None = None) -> int:
+def run_app(
+    project: Path | None = None, speed: float | None = None, sources: list[str] | None = None
+) -> int:
     """Open the workbench (on the start page, or on ``project``) and run the event loop."""
     from twinviewer.ui.application import create_app
     from twinviewer.ui.main_window import QtMainWindow
@@ -19,5 +21,5 @@ def run_app(project: Path | None = None, speed: float | None = None) -> int:
     window.restore_layout()
     window.show()
     if project is not None:
-        window.open_project(Path(project), speed)
+        window.open_project(Path(project), speed, sources)
     return int(app.exec())

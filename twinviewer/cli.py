@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("open", help="open a twin project, a model file or a folder of parts")
     o.add_argument("project", type=Path)
+    o.add_argument(
+        "--source",
+        action="append",
+        metavar="ID",
+        help="start this source (id or type) only; "
+        "repeatable (default: the project's enabled sources)",
+    )
+    o.add_argument("--speed", type=float, default=None, help="simulator speed (default 1)")
     d = sub.add_parser("demo", help="open a built-in demo twin with its simulated live feed")
     d.add_argument("name", nargs="?", default="mine", choices=sorted(DEMOS))
     d.add_argument(
@@ -49,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--view", help="saved view name, or iso/top/bottom/front/back/left/right")
     r.add_argument("--after", type=float, default=0.0, help="seconds of simulated feed first")
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
+    rec = sub.add_parser("record", help="connect the project's sources headless; print a summary")
+    rec.add_argument("project", type=Path)
+    rec.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
+    rec.add_argument(
+        "--source", action="append", metavar="ID", help="only this source (repeatable)"
+    )
+    rec.add_argument("--json", action="store_true", help="the summary as one JSON object")
     b = sub.add_parser("bench", help="run the benchmarks; figures beside their targets")
     b.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     b.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -67,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args.project, args.json)
     if cmd == "render":
         return _render(args)
+    if cmd == "record":
+        return _record(args)
     if cmd == "bench":
         from twinviewer.bench import run_benchmarks
 
@@ -83,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     from twinviewer.app import run_app
 
     if cmd == "open":
-        return run_app(project=args.project)
+        return run_app(project=args.project, speed=args.speed, sources=args.source)
     if cmd == "demo":
         return run_app(project=demo_project(args.name), speed=args.speed)
     return run_app()
@@ -112,6 +129,22 @@ def _check(path: Path, as_json: bool) -> int:
         verdict = "OK" if report.ok else "FAILED"
         sys.stdout.write(f"{verdict}: {path}: {n_err} errors, {n_warn} warnings\n")
     return 0 if report.ok else 1
+
+
+def _record(args: argparse.Namespace) -> int:
+    from twinviewer.core.project import ProjectError
+    from twinviewer.record import record
+
+    try:
+        summary = record(args.project, args.duration, args.source)
+    except (ProjectError, ValueError, ImportError, OSError) as exc:
+        sys.stderr.write(f"twinviewer record: {exc}\n")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
+    else:
+        sys.stdout.write("\n".join(summary.lines()) + "\n")
+    return 0
 
 
 def _render(args: argparse.Namespace) -> int:

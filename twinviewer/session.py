@@ -93,6 +93,45 @@ def read_models(project: Project, folder: Path, progress: Progress | None = None
     return merged
 
 
+def create_sources(
+    project: Project, folder: Path, speed: float | None = None, only: list[str] | None = None
+) -> list[Source]:
+    """The project's enabled live sources, or exactly the ones whose id or type is in
+    ``only``; not yet started.
+
+    Transports are imported here, when used, so that a missing optional package only
+    matters to a project that needs it.
+    """
+    if only is not None:
+        known = {c.id for c in project.sources} | {c.type for c in project.sources}
+        unknown = [o for o in only if o not in known]
+        if unknown:
+            raise ValueError(
+                f"no source {unknown[0]!r} in the project; it has: "
+                + (", ".join(f"{c.id} ({c.type})" for c in project.sources) or "none")
+            )
+    sources: list[Source] = []
+    for cfg in project.sources:
+        chosen = cfg.enabled if only is None else (cfg.id in only or cfg.type in only)
+        if not chosen:
+            continue
+        if cfg.type == "simulator":
+            from twinviewer.sources.simulator import Simulator
+
+            if speed is not None:
+                cfg = cfg.model_copy(update={"speed": speed})
+            sources.append(Simulator(project.sensors, cfg))
+        elif cfg.type == "mqtt":
+            from twinviewer.sources.mqtt import MqttFeed
+
+            sources.append(MqttFeed(cfg, project.sensors, folder))
+        elif cfg.type == "opcua":
+            from twinviewer.sources.opcua import OpcUaFeed
+
+            sources.append(OpcUaFeed(cfg, project.sensors, folder))
+    return sources
+
+
 @dataclass
 class Legend:
     title: str
@@ -153,36 +192,11 @@ class TwinSession:
 
     # -- sources -------------------------------------------------------------------------------
     def create_sources(
-        self, speed: float | None = None, types: tuple[str, ...] | None = None
+        self, speed: float | None = None, only: list[str] | None = None
     ) -> list[Source]:
-        """The project's live sources (optionally only some ``types``), not yet started.
-
-        Transports are imported here, when used, so that a missing optional package only
-        matters to a project that needs it.
-        """
-        sources: list[Source] = []
-        for cfg in self.project.sources:
-            if types is not None and cfg.type not in types:
-                continue
-            if cfg.type == "simulator":
-                from twinviewer.sources.simulator import Simulator
-
-                if speed is not None:
-                    cfg = cfg.model_copy(update={"speed": speed})
-                sources.append(Simulator(self.sensors, cfg))
-            elif cfg.type == "mqtt":
-                from twinviewer.sources.mqtt import MqttFeed
-
-                sources.append(MqttFeed(cfg, self.sensors, self.folder))
-            elif cfg.type == "opcua":
-                from twinviewer.sources.opcua import OpcUaFeed
-
-                sources.append(OpcUaFeed(cfg, self.sensors, self.folder))
-        return sources
+        return create_sources(self.project, self.folder, speed, only)
 
     def start_sources(self) -> None:
-        if not self.sources:
-            self.sources = self.create_sources()
         for s in self.sources:
             s.start(self.queue.put)
 

@@ -130,6 +130,7 @@ class SimulatorSource(_Strict):
 
     type: Literal["simulator"]
     id: str = "simulator"
+    enabled: bool = Field(True, description="Start with the project (else only on request)")
     rate: float = Field(5.0, gt=0, le=1000, description="Samples per second per sensor")
     speed: float = Field(1.0, gt=0, description="Simulated seconds per wall-clock second")
     seed: int = 0
@@ -156,6 +157,7 @@ class MqttSource(_Strict):
 
     type: Literal["mqtt"]
     id: str = "mqtt"
+    enabled: bool = Field(True, description="Start with the project (else only on request)")
     url: str = Field(description="mqtt://host[:1883] or mqtts://host[:8883]")
     topic: str = Field(description="Topic template, e.g. 'site/{component}/{sensor}'")
     format: Literal["json", "json_batch", "sparkplug_b"] = "json"
@@ -182,6 +184,7 @@ class OpcUaSource(_Strict):
 
     type: Literal["opcua"]
     id: str = "opcua"
+    enabled: bool = Field(True, description="Start with the project (else only on request)")
     endpoint: str = Field(description="opc.tcp://host:4840/path")
     nodes: dict[str, str] = Field(
         default_factory=dict, description="Sensor id -> node id, e.g. 'ns=2;s=Fan1.Vibration'"
@@ -263,6 +266,12 @@ class Project(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Project:
+        source_ids = [s.id for s in self.sources]
+        dup_sources = {i for i in source_ids if source_ids.count(i) > 1}
+        if dup_sources:
+            raise ValueError(
+                f"source id {sorted(dup_sources)[0]!r} is used twice; give each source an 'id'"
+            )
         seen: set[str] = set()
         for s in self.sensors:
             if s.id in seen:

@@ -69,6 +69,7 @@ class QtMainWindow(QMainWindow):
         self._last_update = 0.0
         self._paused = False
         self._speed: float | None = None
+        self._only: list[str] | None = None
         self.setWindowTitle("TwinViewer")
         self.resize(1600, 1000)
 
@@ -283,13 +284,17 @@ class QtMainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path | str, speed: float | None = None) -> None:
+    def open_project(
+        self, path: Path | str, speed: float | None = None, sources: list[str] | None = None
+    ) -> None:
         """Load in the background; the window stays responsive and shows progress.
 
-        ``speed`` overrides the simulated feed's speed (simulated seconds per second).
+        ``speed`` overrides the simulated feed's speed (simulated seconds per second);
+        ``sources`` starts exactly these sources (ids or types) instead of the enabled ones.
         """
         path = Path(path)
         self._speed = speed
+        self._only = sources
         if self._loader is not None and self._loader.isRunning():
             return
         self.statusBar().showMessage(f"Opening {path}…")
@@ -348,7 +353,10 @@ class QtMainWindow(QMainWindow):
             self.apply_saved_view(session.project.views[0].name)
         else:
             scene.standard_view("iso")
-        session.sources = session.create_sources(self._speed)
+        try:
+            session.sources = session.create_sources(self._speed, self._only)
+        except (ValueError, ImportError) as exc:
+            self._on_failed("The data sources could not be started", str(exc))
         session.start_sources()
         self.tick(force=True)
         self.refresh_panels()
