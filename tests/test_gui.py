@@ -196,3 +196,21 @@ def test_vtk_keys_do_not_reach_the_scene(qtbot, window, building: Path) -> None:
     assert not getattr(widget, "_closed", False)
     window.view.render_now()
     assert window.view.renders >= 1
+
+
+def test_sources_panel_shows_the_live_simulator(qtbot, window) -> None:
+    from tests.conftest import ASSETS
+
+    with qtbot.waitSignal(window.sessionOpened, timeout=30000):
+        window.open_project(ASSETS / "mine" / "mine.twin.yaml", speed=5.0)
+    panel = window.sources_panel
+
+    def live_with_samples() -> bool:
+        window.refresh_panels()
+        return panel.text(0, 1).startswith("live") and int(panel.text(0, 3).replace(",", "")) > 0
+
+    qtbot.waitUntil(live_with_samples, timeout=5000)
+    assert panel.text(0, 0) == "simulator (simulator)"
+    assert panel.text(0, 4) == "0"
+    window.close_session()  # stops the simulator thread
+    assert not window.session

@@ -31,6 +31,7 @@ from twinviewer.session import TwinSession
 from twinviewer.ui.component_tree import QtComponentTree
 from twinviewer.ui.inspector import QtInspector, SensorRow
 from twinviewer.ui.loader import QtTwinLoader
+from twinviewer.ui.source_panel import QtSourcePanel
 from twinviewer.ui.view3d import QtView3D
 from twinviewer.ui.welcome import QtWelcome
 
@@ -85,6 +86,10 @@ class QtMainWindow(QMainWindow):
         self.tree_dock = self._dock("Components", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.sources_panel = QtSourcePanel(self)
+        self.sources_dock = self._dock(
+            "Data sources", self.sources_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
 
         self._build_status_bar()
@@ -214,6 +219,7 @@ class QtMainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
+        view_menu.addAction(self.sources_dock.toggleViewAction())
 
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
@@ -271,6 +277,7 @@ class QtMainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.view if loaded else self.welcome)
         self.tree_dock.setVisible(loaded)
         self.inspector_dock.setVisible(loaded)
+        self.sources_dock.setVisible(loaded)
 
     # -- opening -------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -410,6 +417,7 @@ class QtMainWindow(QMainWindow):
             return
         self.tree.set_states(s.component_state)
         self._refresh_inspector()
+        self.sources_panel.refresh(s.sources, {c.id: c.type for c in s.project.sources})
         states = []
         for src in s.sources:
             st = src.status

@@ -1,0 +1,100 @@
+"""The connection panel: each data source's state, rate, rejections and last message."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.sources.base import Source, SourceState
+
+STATE_COLOURS = {
+    SourceState.LIVE: QColor(40, 170, 90),
+    SourceState.CONNECTING: QColor(70, 120, 200),
+    SourceState.RECONNECTING: QColor(255, 170, 0),
+    SourceState.ERROR: QColor(230, 25, 40),
+    SourceState.STOPPED: QColor(110, 110, 110),
+}
+COLUMNS = ["Source", "State", "Samples/s", "Accepted", "Rejected", "Last message"]
+
+
+@dataclass
+class _Rate:
+    accepted: int
+    at: float
+    per_second: float = 0.0
+
+
+class QtSourcePanel(QWidget):
+    """Passive view of the sources' status; :meth:`refresh` is called twice a second."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.table)
+        self._rates: dict[str, _Rate] = {}
+
+    def refresh(self, sources: list[Source], types: dict[str, str]) -> None:
+        now = time.monotonic()
+        self.table.setRowCount(len(sources))
+        for r, src in enumerate(sources):
+            st = src.status
+            rate = self._rates.get(src.id)
+            if rate is None or st.accepted < rate.accepted:
+                rate = self._rates[src.id] = _Rate(st.accepted, now)
+            elif now - rate.at >= 0.4:
+                rate.per_second = (st.accepted - rate.accepted) / (now - rate.at)
+                rate.accepted, rate.at = st.accepted, now
+            state = st.state.value + (f": {st.message}" if st.message else "")
+            last = (
+                "–" if st.last_time is None else f"{max(0.0, time.time() - st.last_time):.1f} s ago"
+            )
+            cells = [
+                f"{src.id} ({types.get(src.id, '?')})",
+                state,
+                f"{rate.per_second:,.0f}",
+                f"{st.accepted:,}",
+                f"{st.rejected_total:,}",
+                last,
+            ]
+            for c, text in enumerate(cells):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, c, item)
+                item.setText(text)
+                if c in (2, 3, 4):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+            state_item = self.table.item(r, 1)
+            if state_item is not None:
+                state_item.setForeground(QBrush(STATE_COLOURS[st.state]))
+                state_item.setToolTip(state)
+            rejected_item = self.table.item(r, 4)
+            if rejected_item is not None:
+                reasons = "\n".join(f"{k}: {v:,}" for k, v in sorted(st.rejected.items()))
+                rejected_item.setToolTip(reasons or "nothing rejected")
+
+    def text(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""
