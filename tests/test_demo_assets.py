@@ -140,9 +140,13 @@ def test_project_is_valid_and_big_enough(name: str) -> None:
 @names
 def test_project_has_a_simulator_with_one_fault_on_a_guarded_sensor(name: str) -> None:
     p = project(name)
-    assert len(p.sources) == 1
-    sim = p.sources[0]
+    enabled = [s for s in p.sources if s.enabled]
+    assert len(enabled) == 1  # the live links (mqtt, opcua) start only on request
+    sim = enabled[0]
     assert isinstance(sim, SimulatorSource)
+    assert {s.type for s in p.sources if not s.enabled} == {"mqtt", "opcua"}
+    opcua = next(s for s in p.sources if s.type == "opcua")
+    assert set(opcua.nodes) == {s.id for s in p.sensors}
     assert len(sim.faults) == 1
     fault = sim.faults[0]
     sensor = next(s for s in p.sensors if s.id == fault.sensor)
@@ -155,7 +159,7 @@ def test_project_has_a_simulator_with_one_fault_on_a_guarded_sensor(name: str) -
 def test_project_file_has_header_and_schema_comment(name: str) -> None:
     lines = project_path(name).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("# TwinViewer demo twin")
-    assert "# yaml-language-server: $schema=../../docs/twin-project.schema.json" in lines[:12]
+    assert "# yaml-language-server: $schema=../../docs/twin-project.schema.json" in lines[:20]
     assert "assets/generate_demos.py" in "\n".join(lines[:8])
 
 

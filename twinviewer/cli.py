@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--view", help="saved view name, or iso/top/bottom/front/back/left/right")
     r.add_argument("--after", type=float, default=0.0, help="seconds of simulated feed first")
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
+    sim = sub.add_parser(
+        "simulate",
+        help="publish a project's simulated feed to an MQTT broker or as an OPC UA server",
+    )
+    sim.add_argument("project", type=Path)
+    where = sim.add_mutually_exclusive_group(required=True)
+    where.add_argument("--mqtt", metavar="URL", help="broker, e.g. mqtt://127.0.0.1:1883")
+    where.add_argument("--opcua-server", metavar="ENDPOINT", help="e.g. opc.tcp://0.0.0.0:4840")
+    sim.add_argument("--rate", type=float, default=None, help="samples per second per sensor")
+    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    sim.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
+    sim.add_argument(
+        "--faults",
+        action="store_true",
+        help="inject drop-outs, malformed messages, NaN, out-of-order and duplicate samples",
+    )
     rec = sub.add_parser("record", help="connect the project's sources headless; print a summary")
     rec.add_argument("project", type=Path)
     rec.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
@@ -82,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args.project, args.json)
     if cmd == "render":
         return _render(args)
+    if cmd == "simulate":
+        return _simulate(args)
     if cmd == "record":
         return _record(args)
     if cmd == "bench":
@@ -129,6 +147,39 @@ def _check(path: Path, as_json: bool) -> int:
         verdict = "OK" if report.ok else "FAILED"
         sys.stdout.write(f"{verdict}: {path}: {n_err} errors, {n_warn} warnings\n")
     return 0 if report.ok else 1
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    from dataclasses import asdict
+
+    from twinviewer.core.project import ProjectError
+    from twinviewer.session import load_twin_project
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        project, _folder = load_twin_project(args.project)
+        if not project.sensors:
+            raise ValueError(f"{args.project}: the project has no sensors to simulate")
+        options = dict(
+            rate=args.rate, speed=args.speed, duration=args.duration, faults=args.faults, stop=stop
+        )
+        if args.mqtt:
+            from twinviewer.sources.mqtt_publish import publish_mqtt
+
+            stats = publish_mqtt(project, args.mqtt, **options)  # type: ignore[arg-type]
+        else:
+            from twinviewer.sources.opcua_server import serve_opcua
+
+            stats = serve_opcua(project, args.opcua_server, **options)  # type: ignore[arg-type]
+    except (ProjectError, ValueError, ImportError, OSError, ConnectionError) as exc:
+        sys.stderr.write(f"twinviewer simulate: {exc}\n")
+        return 1
+    sys.stdout.write(json.dumps(asdict(stats)) + "\n")
+    return 0
 
 
 def _record(args: argparse.Namespace) -> int:
