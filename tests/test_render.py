@@ -103,3 +103,31 @@ def test_legend_and_standard_views(scene: TwinScene) -> None:
     assert pos[2] > focal[2]
     with pytest.raises(ValueError, match="unknown view"):
         scene.standard_view("sideways")
+
+
+def test_big_models_move_with_a_coarse_stand_in_keeping_colours() -> None:
+    from twinviewer.bench import write_bench_glb
+    from twinviewer.formats import read_model
+    from twinviewer.render import scene as scene_module
+
+    configure_for_software_rendering()
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = read_model(write_bench_glb(Path(tmp) / "m.glb", n_components=4000))
+    plotter = pv.Plotter(off_screen=True, window_size=[400, 300])
+    try:
+        s = TwinScene(plotter)
+        s.show_model(model)
+        full = s.drawn_cells
+        assert full == model.n_triangles == 400_000 > scene_module.COARSE_ABOVE
+        s.begin_interaction()
+        coarse = plotter.renderer.actors["twin-model"].GetMapper().GetInput()
+        assert s.interacting and s.drawn_cells < full / 4
+        comp = np.asarray(pv.wrap(coarse).cell_data["component"])
+        assert comp.min() >= 0 and comp.max() < model.n_components  # same lookup table applies
+        s.end_interaction()
+        assert s.drawn_cells == full and not s.interacting
+    finally:
+        plotter.close()

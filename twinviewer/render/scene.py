@@ -21,6 +21,9 @@ from twinviewer.core.model import ModelData
 log = logging.getLogger(__name__)
 
 HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # cyan: no status colour uses it
+# Above this many triangles, camera moves draw a clustered stand-in (llvmpipe: ~10M tris/s).
+COARSE_ABOVE = 300_000
+COARSE_DIVISIONS = (160, 160, 60)
 STANDARD_VIEWS = ("iso", "top", "bottom", "front", "back", "left", "right")
 
 
@@ -49,6 +52,9 @@ class TwinScene:
         self._hidden = np.zeros(0, bool)
         self._mapper = vtk.vtkPolyDataMapper()
         self._drawn_cells: NDArray[np.int64] | None = None  # None: every cell is drawn
+        self._shown: pv.PolyData | None = None  # what the mapper draws at full resolution
+        self._coarse: pv.PolyData | None = None  # its clustered stand-in, made on first use
+        self.interacting = False
         self._highlight_actor: vtk.vtkActor | None = None
         self._scalar_bar: vtk.vtkScalarBarActor | None = None
         self._status_legend: vtk.vtkLegendBoxActor | None = None
@@ -72,6 +78,9 @@ class TwinScene:
         mesh.cell_data["component"] = model.cell_component
         self.mesh = mesh
         self._drawn_cells = None
+        self._shown = mesh
+        self._coarse = None
+        self.interacting = False
         self._lut = vtk.vtkLookupTable()
         self._lut.SetNumberOfTableValues(n_comp)
         self._lut.SetTableRange(0, n_comp - 1)
@@ -105,7 +114,8 @@ class TwinScene:
         for name in ("twin-model", "twin-highlight", "twin-markers"):
             self.plotter.remove_actor(name, reset_camera=False)
         self._actor = self._highlight_actor = self._marker_actor = None
-        self.model = self.mesh = self._markers = None
+        self.model = self.mesh = self._markers = self._shown = self._coarse = None
+        self.interacting = False
 
     # -- colour ------------------------------------------------------------------------------
     @property
@@ -141,18 +151,51 @@ class TwinScene:
         if self.model is None or self.mesh is None:
             return
         self._hidden = np.asarray(hidden, bool).copy()
+        self._coarse = None
         if not self._hidden.any():
             self._drawn_cells = None
-            self._mapper.SetInputData(self.mesh)
+            self._shown = self.mesh
+        else:
+            keep = np.flatnonzero(~self._hidden[self.model.cell_component])
+            faces = np.empty((len(keep), 4), np.int64)
+            faces[:, 0] = 3
+            faces[:, 1:] = self.model.triangles[keep]
+            shown = pv.PolyData(self.mesh.points, faces=faces.ravel())
+            shown.cell_data["component"] = self.model.cell_component[keep]
+            self._drawn_cells = keep
+            self._shown = shown
+        self._mapper.SetInputData(self._shown)
+
+    # -- camera moves on big models ------------------------------------------------------------
+    def begin_interaction(self) -> None:
+        """While the camera moves, draw a clustered stand-in of a big model (~10x faster).
+
+        Quadric clustering keeps each output cell's ``component`` index, so the stand-in is
+        coloured through the same lookup table and live colours stay right while rotating.
+        """
+        if self._shown is None or self._shown.n_cells < COARSE_ABOVE or self.interacting:
             return
-        keep = np.flatnonzero(~self._hidden[self.model.cell_component])
-        faces = np.empty((len(keep), 4), np.int64)
-        faces[:, 0] = 3
-        faces[:, 1:] = self.model.triangles[keep]
-        shown = pv.PolyData(self.mesh.points, faces=faces.ravel())
-        shown.cell_data["component"] = self.model.cell_component[keep]
-        self._drawn_cells = keep
-        self._mapper.SetInputData(shown)
+        if self._coarse is None:
+            cluster = vtk.vtkQuadricClustering()
+            cluster.SetInputData(self._shown)
+            cluster.SetNumberOfDivisions(*COARSE_DIVISIONS)
+            cluster.AutoAdjustNumberOfDivisionsOn()
+            cluster.CopyCellDataOn()
+            cluster.Update()
+            self._coarse = pv.wrap(cluster.GetOutput())
+        self.interacting = True
+        self._mapper.SetInputData(self._coarse)
+
+    def end_interaction(self) -> None:
+        if self.interacting and self._shown is not None:
+            self._mapper.SetInputData(self._shown)
+        self.interacting = False
+
+    @property
+    def drawn_cells(self) -> int:
+        """Number of cells the mapper draws now (stand-in or full)."""
+        data = self._mapper.GetInput()
+        return int(data.GetNumberOfCells()) if data is not None else 0
 
     @property
     def hidden(self) -> NDArray[np.bool_]:
@@ -197,6 +240,7 @@ class TwinScene:
         """The component under display pixel (x, y) (VTK coordinates, origin bottom-left)."""
         if self.model is None or self._actor is None:
             return None
+        self.end_interaction()  # cell ids must be those of the full-resolution mesh
         renderer = self.plotter.renderer
         self._picker.InitializePickList()
         self._picker.AddPickList(self._actor)

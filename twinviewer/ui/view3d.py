@@ -47,6 +47,8 @@ class QtView3D(QWidget):
         # (the interactor itself swallows button releases once a style is active).
         self.interactor.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.interactor.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+        self.interactor.iren.add_observer("StartInteractionEvent", self._on_start_move)
+        self.interactor.iren.add_observer("EndInteractionEvent", self._on_end_move)
         # One render per frame at most: requests within a frame collapse into one draw.
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
@@ -79,6 +81,14 @@ class QtView3D(QWidget):
         """Draw immediately (screenshots, tests)."""
         self._dirty = True
         self._render_now()
+
+    def _on_start_move(self, obj: object, _event: str) -> None:
+        self.scene.begin_interaction()
+
+    def _on_end_move(self, obj: object, _event: str) -> None:
+        if self.scene.interacting:
+            self.scene.end_interaction()
+            self.request_render()  # the full-resolution frame once the camera rests
 
     def _on_press(self, obj: object, _event: str) -> None:
         self._press = self.interactor.iren.interactor.GetEventPosition()
