@@ -314,9 +314,16 @@ def bench_recolour(quick: bool) -> list[Figure]:
     ]
 
 
+def bench_mqtt(quick: bool) -> list[Figure]:
+    from twinviewer.bench_mqtt import bench_mqtt as run
+
+    return run(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
     "recolour": bench_recolour,
+    "mqtt": bench_mqtt,
 }
 
 

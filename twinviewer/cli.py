@@ -161,7 +161,7 @@ def _simulate(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        project, _folder = load_twin_project(args.project)
+        project, folder = load_twin_project(args.project)
         if not project.sensors:
             raise ValueError(f"{args.project}: the project has no sensors to simulate")
         options = dict(
@@ -170,7 +170,7 @@ def _simulate(args: argparse.Namespace) -> int:
         if args.mqtt:
             from twinviewer.sources.mqtt_publish import publish_mqtt
 
-            stats = publish_mqtt(project, args.mqtt, **options)  # type: ignore[arg-type]
+            stats = publish_mqtt(project, args.mqtt, folder=folder, **options)  # type: ignore[arg-type]
         else:
             from twinviewer.sources.opcua_server import serve_opcua
 
@@ -178,7 +178,8 @@ def _simulate(args: argparse.Namespace) -> int:
     except (ProjectError, ValueError, ImportError, OSError, ConnectionError) as exc:
         sys.stderr.write(f"twinviewer simulate: {exc}\n")
         return 1
-    sys.stdout.write(json.dumps(asdict(stats)) + "\n")
+    sys.stdout.write(json.dumps(stats.as_dict() if hasattr(stats, "as_dict") else asdict(stats)))
+    sys.stdout.write("\n")
     return 0
 
 

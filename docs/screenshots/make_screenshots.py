@@ -31,6 +31,43 @@ def shot(window: QtMainWindow, name: str) -> None:
     sys.stdout.write(f"wrote {HERE / name}\n")
 
 
+def mqtt_shot(app: object, w: QtMainWindow) -> None:
+    """The mine fed through a real mosquitto by `twinviewer simulate --mqtt`, with faults."""
+    import shutil
+    import socket
+    import subprocess
+
+    broker = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mine = demo_project("mine")
+    project = mine.with_name("_screenshot.twin.yaml")
+    project.write_text(mine.read_text().replace("127.0.0.1:1883", f"127.0.0.1:{port}"))
+    procs = [subprocess.Popen([broker, "-p", str(port)], stderr=subprocess.DEVNULL)]
+    time.sleep(0.5)
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "twinviewer", "simulate", str(project), "--mqtt",
+             f"mqtt://127.0.0.1:{port}", "--faults", "--speed", "10"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        w.open_project(project, sources=["mqtt"])
+        w.wait_loaded()
+        pump(app, 20.0)
+        w.sources_dock.raise_()
+        w.refresh_panels()
+        pump(app, 0.6)
+        shot(w, "mine-mqtt.png")
+        w.sources_dock.grab().save(str(HERE / "connection-panel.png"))
+    finally:
+        w.close_session()
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(5)
+        project.unlink()
+
+
 def main() -> None:
     app = create_app()
     w = QtMainWindow()
@@ -53,6 +90,8 @@ def main() -> None:
     w.refresh_panels()
     pump(app, 1.0)
     shot(w, "mine-live.png")
+
+    mqtt_shot(app, w)
 
     w.open_project(demo_project("locomotive"), speed=10.0)
     w.wait_loaded()

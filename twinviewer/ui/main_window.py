@@ -89,7 +89,7 @@ class QtMainWindow(QMainWindow):
         )
         self.sources_panel = QtSourcePanel(self)
         self.sources_dock = self._dock(
-            "Data sources", self.sources_panel, Qt.DockWidgetArea.RightDockWidgetArea
+            "Data sources", self.sources_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
 
         self._build_status_bar()
@@ -356,6 +356,7 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks(
             [self.tree_dock, self.inspector_dock], [290, 470], Qt.Orientation.Horizontal
         )
+        self.resizeDocks([self.sources_dock], [110], Qt.Orientation.Vertical)
         if session.project.views:
             self.apply_saved_view(session.project.views[0].name)
         else:
