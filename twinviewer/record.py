@@ -33,6 +33,7 @@ class SourceSummary:
     messages: int
     accepted: int
     rejected: dict[str, int]
+    flagged: dict[str, int]
     samples_per_second: float
 
 
@@ -54,6 +55,10 @@ class RecordSummary:
         ]
         for s in self.sources:
             rejected = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
+            if s.flagged:
+                rejected += "; accepted but flagged: " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(s.flagged.items())
+                )
             out.append(
                 f"  {s.id} ({s.type}): {s.state}{f' ({s.message})' if s.message else ''}; "
                 f"{s.messages:,} messages, {s.accepted:,} samples accepted "
@@ -125,6 +130,7 @@ def record(
                 messages=st.messages,
                 accepted=st.accepted,
                 rejected=dict(st.rejected),
+                flagged=dict(st.flags),
                 samples_per_second=st.accepted / elapsed if elapsed > 0 else 0.0,
             )
         )

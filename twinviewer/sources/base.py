@@ -38,6 +38,7 @@ class SourceStatus:
     messages: int = 0  # transport messages received (MQTT messages, OPC UA notifications)
     accepted: int = 0  # samples handed to the sink
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> samples or messages
+    flags: dict[str, int] = field(default_factory=dict)  # accepted but noted: out_of_order...
     last_time: float | None = None  # wall-clock time of the last message
 
     @property

@@ -162,7 +162,7 @@ class MqttFeed(Source):
         self.config = config
         self.sensors = list(sensors)
         self.folder = Path(folder)
-        self.flags: dict[str, int] = {}  # out_of_order, duplicate (not rejections)
+        self.flags = self.status.flags  # out_of_order, duplicate (accepted, not rejections)
         self.connects = 0  # connection attempts (TCP/TLS + CONNECT)
         self.sessions_resumed = 0  # CONNACKs that said the broker kept our session
         #: called with every :class:`Decoded` (arrival times too), e.g. by a recorder

@@ -93,7 +93,11 @@ class QtSourcePanel(QWidget):
             rejected_item = self.table.item(r, 4)
             if rejected_item is not None:
                 reasons = "\n".join(f"{k}: {v:,}" for k, v in sorted(st.rejected.items()))
-                rejected_item.setToolTip(reasons or "nothing rejected")
+                flagged = "\n".join(f"{k}: {v:,}" for k, v in sorted(st.flags.items()))
+                tip = reasons or "nothing rejected"
+                if flagged:
+                    tip += "\naccepted but flagged:\n" + flagged
+                rejected_item.setToolTip(tip)
 
     def text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
