@@ -164,22 +164,38 @@ def _simulate(args: argparse.Namespace) -> int:
         project, folder = load_twin_project(args.project)
         if not project.sensors:
             raise ValueError(f"{args.project}: the project has no sensors to simulate")
-        options = dict(
-            rate=args.rate, speed=args.speed, duration=args.duration, faults=args.faults, stop=stop
-        )
+        stats: dict[str, object]
         if args.mqtt:
             from twinviewer.sources.mqtt_publish import publish_mqtt
 
-            stats = publish_mqtt(project, args.mqtt, folder=folder, **options)  # type: ignore[arg-type]
+            stats = publish_mqtt(
+                project,
+                args.mqtt,
+                folder=folder,
+                rate=args.rate,
+                speed=args.speed,
+                duration=args.duration,
+                faults=args.faults,
+                stop=stop,
+            ).as_dict()
         else:
             from twinviewer.sources.opcua_server import serve_opcua
 
-            stats = serve_opcua(project, args.opcua_server, **options)  # type: ignore[arg-type]
+            stats = asdict(
+                serve_opcua(
+                    project,
+                    args.opcua_server,
+                    rate=args.rate,
+                    speed=args.speed,
+                    duration=args.duration,
+                    faults=args.faults,
+                    stop=stop,
+                )
+            )
     except (ProjectError, ValueError, ImportError, OSError, ConnectionError) as exc:
         sys.stderr.write(f"twinviewer simulate: {exc}\n")
         return 1
-    sys.stdout.write(json.dumps(stats.as_dict() if hasattr(stats, "as_dict") else asdict(stats)))
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(stats) + "\n")
     return 0
 
 

@@ -172,6 +172,12 @@ class QtMainWindow(QMainWindow):
         self.act_isolate = a("&Isolate selected", self.tree.isolate_selected, "I")
         self.act_show_all = a("Show &all", self.tree.show_all, "Shift+H")
         self.act_search = a("&Find component", self._focus_search, QKeySequence.StandardKey.Find)
+        self.act_bind_opcua = a(
+            "&Bind sensors to OPC UA nodes…",
+            self.bind_opcua_dialog,
+            "Ctrl+B",
+            "Browse the OPC UA server and bind its variables to the project's sensors",
+        )
         self.act_pause = a("&Pause live colouring", self.toggle_pause, "Space")
         self.act_pause.setCheckable(True)
         self.act_about = a("&About TwinViewer", self._about)
@@ -224,6 +230,8 @@ class QtMainWindow(QMainWindow):
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
         data_menu.addAction(self.act_pause)
+        data_menu.addSeparator()
+        data_menu.addAction(self.act_bind_opcua)
 
         help_menu = mb.addMenu("&Help")
         help_menu.addAction(self.act_keys)
@@ -273,6 +281,10 @@ class QtMainWindow(QMainWindow):
         ):
             act.setEnabled(loaded)
         self.views_combo.setEnabled(loaded)
+        has_opcua = bool(
+            loaded and self.session and any(c.type == "opcua" for c in self.session.project.sources)
+        )
+        self.act_bind_opcua.setEnabled(has_opcua)
         self.quantity_combo.setEnabled(loaded)
         self.stack.setCurrentWidget(self.view if loaded else self.welcome)
         self.tree_dock.setVisible(loaded)
@@ -585,6 +597,35 @@ class QtMainWindow(QMainWindow):
             self.view.scene.set_legend(legend.title, legend.table, legend.lo, legend.hi)
             self.view.scene.set_status_legend(s.status_legend())
         self.view.request_render()
+
+    def bind_opcua_dialog(self) -> None:
+        """Browse the project's OPC UA server, bind nodes to sensors, write them to the file."""
+        s = self.session
+        if s is None:
+            return
+        configs = [c for c in s.project.sources if c.type == "opcua"]
+        if not configs:
+            return
+        from PySide6.QtWidgets import QDialog
+
+        from twinviewer.project_edit import set_opcua_bindings
+        from twinviewer.session import is_project_file
+        from twinviewer.ui.opcua_browser import QtOpcUaBrowser
+
+        cfg = configs[0]
+        dialog = QtOpcUaBrowser(cfg, s.sensors, s.folder, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        if not is_project_file(s.path):
+            self._on_failed("No project file", "Bindings are kept in a *.twin.yaml project file.")
+            return
+        try:
+            set_opcua_bindings(s.path, cfg.id, dialog.bindings())
+        except (ValueError, OSError) as exc:
+            self._on_failed("The bindings could not be written", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {len(dialog.bindings())} bindings to {s.path}", 8000)
+        self.open_project(s.path, self._speed, self._only)  # reload: the feed uses the new nodes
 
     def toggle_pause(self) -> None:
         self._paused = self.act_pause.isChecked()
