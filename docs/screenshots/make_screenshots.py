@@ -47,11 +47,24 @@ def mqtt_shot(app: object, w: QtMainWindow) -> None:
     procs = [subprocess.Popen([broker, "-p", str(port)], stderr=subprocess.DEVNULL)]
     time.sleep(0.5)
     try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "twinviewer", "simulate", str(project), "--mqtt",
-             f"mqtt://127.0.0.1:{port}", "--faults", "--speed", "10"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "twinviewer",
+                    "simulate",
+                    str(project),
+                    "--mqtt",
+                    f"mqtt://127.0.0.1:{port}",
+                    "--faults",
+                    "--speed",
+                    "10",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         w.open_project(project, sources=["mqtt"])
         w.wait_loaded()
         pump(app, 20.0)
