@@ -214,3 +214,43 @@ def test_sources_panel_shows_the_live_simulator(qtbot, window) -> None:
     assert panel.text(0, 4) == "0"
     window.close_session()  # stops the simulator thread
     assert not window.session
+
+
+def test_mosquitto_pub_colours_the_bound_component(qtbot, window, corpus: Path, tmp_path: Path):
+    """Any ordinary MQTT client colours the twin: mosquitto_pub -> broker -> window."""
+    import shutil
+    import subprocess
+
+    from tests.mqtt_broker import Mosquitto, find_mosquitto
+
+    if find_mosquitto() is None or shutil.which("mosquitto_pub") is None:
+        pytest.skip("mosquitto / mosquitto_pub not installed")
+    with Mosquitto(tmp_path / "broker") as broker:
+        project = tmp_path / "live.twin.yaml"
+        project.write_text(
+            PROJECT.format(model=corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb")
+            + f"sources:\n  - {{type: mqtt, url: '{broker.url}', topic: 'bldg/{{sensor}}'}}\n"
+        )
+        open_and_wait(qtbot, window, project)
+        qtbot.waitUntil(
+            lambda: window.session.sources[0].status.state.value == "live", timeout=5000
+        )
+        subprocess.run(
+            [
+                "mosquitto_pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(broker.port),
+                "-q",
+                "1",
+                "-t",
+                "bldg/F0_T",
+                "-m",
+                '{"value": 91.0}',
+            ],
+            check=True,
+            timeout=10,
+        )
+        qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=5000)
+        window.close_session()
