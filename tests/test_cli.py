@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,96 @@ def test_record_unknown_source_is_a_clear_error() -> None:
     )
     assert r.returncode == 1
     assert "no source 'kafka'" in r.stderr and "simulator (simulator)" in r.stderr
+
+
+def test_simulate_mqtt_feeds_record_through_a_real_broker(tmp_path: Path) -> None:
+    """`simulate --mqtt` publishes the demo twin; `record --source mqtt` receives it."""
+    from tests.mqtt_broker import Mosquitto, find_mosquitto
+
+    if find_mosquitto() is None:
+        pytest.skip("mosquitto not installed")
+    with Mosquitto(tmp_path / "broker") as broker:
+        mine = ASSETS / "mine" / "mine.twin.yaml"
+        project = mine.with_name(f"_test_{broker.port}.twin.yaml")
+        project.write_text(mine.read_text().replace("mqtt://127.0.0.1:1883", broker.url))
+        try:
+            publisher = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "twinviewer",
+                    "simulate",
+                    str(project),
+                    "--mqtt",
+                    broker.url,
+                    "--duration",
+                    "6",
+                    "--faults",
+                    "--speed",
+                    "5",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            r = twinviewer("record", str(project), "--source", "mqtt", "--duration", "4", "--json")
+            out, err = publisher.communicate(timeout=60)
+        finally:
+            project.unlink()
+    assert r.returncode == 0, r.stderr
+    assert publisher.returncode == 0, err
+    sent = json.loads(out)
+    (feed,) = json.loads(r.stdout)["sources"]
+    assert feed["state"] == "live" and feed["accepted"] > 300
+    assert sent["messages"] > feed["messages"] > 300  # recording started late, stopped early
+    # the injected faults arrive as counted rejections, not as crashes
+    assert set(feed["rejected"]) <= {"malformed", "not_finite"}
+
+
+def test_simulate_opcua_server_feeds_record(tmp_path: Path) -> None:
+    """`simulate --opcua-server` serves the locomotive; `record --source opcua` subscribes."""
+    pytest.importorskip("asyncua")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    endpoint = f"opc.tcp://127.0.0.1:{port}/twinviewer"
+    loco = ASSETS / "locomotive" / "locomotive.twin.yaml"
+    project = loco.with_name(f"_test_{port}.twin.yaml")
+    project.write_text(loco.read_text().replace("opc.tcp://127.0.0.1:4840/twinviewer", endpoint))
+    try:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "twinviewer",
+                "simulate",
+                str(project),
+                "--opcua-server",
+                endpoint,
+                "--duration",
+                "9",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the server listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        r = twinviewer("record", str(project), "--source", "opcua", "--duration", "3", "--json")
+        out, err = server.communicate(timeout=60)
+    finally:
+        project.unlink()
+    assert r.returncode == 0, r.stderr
+    assert server.returncode == 0, err
+    assert json.loads(out)["sensors"] == 37
+    summary = json.loads(r.stdout)
+    (feed,) = summary["sources"]
+    assert feed["state"] == "live" and feed["accepted"] > 37
+    assert summary["sensors_with_data"] == 37
