@@ -256,7 +256,7 @@ def test_simulate_opcua_server_feeds_record(tmp_path: Path) -> None:
                 "--opcua-server",
                 endpoint,
                 "--duration",
-                "9",
+                "15",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
