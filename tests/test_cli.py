@@ -280,3 +280,18 @@ def test_simulate_opcua_server_feeds_record(tmp_path: Path) -> None:
     (feed,) = summary["sources"]
     assert feed["state"] == "live" and feed["accepted"] > 37
     assert summary["sensors_with_data"] == 37
+
+
+def test_check_source_bindings(tmp_path: Path, corpus: Path) -> None:
+    p = tmp_path / "s.twin.yaml"
+    p.write_text(
+        f"models: [{corpus / 'meshes' / 'gltf' / 'nested.glb'}]\n"
+        "sensors:\n  - {id: s1, quantity: q, unit: u, range: [0, 1], component: block01}\n"
+        "sources:\n"
+        "  - {type: opcua, endpoint: 'opc.tcp://h:4840', nodes: {s1: 'ns=2;s=a', s9: 'ns=2;s=b'}}\n"
+        "  - {type: mqtt, url: 'mqtt://h', topic: 'site/all'}\n"
+    )
+    r = twinviewer("check", str(p))
+    assert r.returncode == 1
+    assert "sources[0].nodes.s9: unknown sensor 's9'" in r.stderr
+    assert "sources[1].topic: no {sensor} in 'site/all'" in r.stdout

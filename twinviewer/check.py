@@ -86,6 +86,27 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
                         message=f"unknown sensor {fault.sensor!r}",
                     )
                 )
+        for sensor_id in getattr(src, "nodes", {}):
+            if sensor_id not in known_sensors:
+                report.problems.append(
+                    Problem(
+                        severity="error",
+                        file=file,
+                        key=f"sources[{j}].nodes.{sensor_id}",
+                        message=f"unknown sensor {sensor_id!r}; nodes bind to project sensors",
+                    )
+                )
+        topic = getattr(src, "topic", None)
+        if topic is not None and "{sensor}" not in topic and src.format == "json":
+            report.problems.append(
+                Problem(
+                    severity="warning",
+                    file=file,
+                    key=f"sources[{j}].topic",
+                    message=f"no {{sensor}} in {topic!r}: each JSON message must then name its "
+                    f"sensor in the {src.sensor_field!r} field",
+                )
+            )
 
     parts = [c for c in model.components if c.kind == "part"]
     report.lines.append(
