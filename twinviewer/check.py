@@ -96,8 +96,8 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
                         message=f"unknown sensor {sensor_id!r}; nodes bind to project sensors",
                     )
                 )
-        topic = getattr(src, "topic", None)
-        if topic is not None and "{sensor}" not in topic and src.format == "json":
+        if src.type == "mqtt" and "{sensor}" not in src.topic and src.format == "json":
+            topic = src.topic
             report.problems.append(
                 Problem(
                     severity="warning",
