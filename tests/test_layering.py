@@ -33,8 +33,10 @@ ALLOWED = {
         "session",
         "headless",
         "bench_mqtt",
+        "bench_history",
     },
     "bench_mqtt": {"core", "sources", "bench"},
+    "bench_history": {"core", "history", "bench"},
     "ui": {
         "core",
         "formats",

@@ -320,10 +320,17 @@ def bench_mqtt(quick: bool) -> list[Figure]:
     return run(quick)
 
 
+def bench_history(quick: bool) -> list[Figure]:
+    from twinviewer.bench_history import bench_history as run
+
+    return run(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
     "recolour": bench_recolour,
     "mqtt": bench_mqtt,
+    "history": bench_history,
 }
 
 

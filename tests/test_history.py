@@ -1,0 +1,306 @@
+"""The history store: scrub results against brute force, ties, kill -9, retention, damage."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twinviewer.core.samples import SampleBatch
+from twinviewer.history import HistoryStore
+from twinviewer.history import store as history_store
+
+ROOT = Path(__file__).resolve().parents[1]
+IDS = [f"sensor-{i}" for i in range(6)]
+
+# one sample: (sensor, time, value); times from a small set so that duplicates are common
+sample = st.tuples(
+    st.integers(0, len(IDS) - 1),
+    st.integers(0, 40).map(lambda k: 1.7e9 + k * 0.25),
+    st.one_of(
+        st.integers(-50, 50).map(float),  # float32-exact: stored as float32
+        st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: x + 0.1),  # needs float64
+    ),
+)
+# a history: batches, each followed by a flush or not, and a reopen point
+history = st.lists(
+    st.tuples(st.lists(sample, min_size=1, max_size=12), st.booleans()), min_size=1, max_size=6
+)
+
+
+def _store(folder: Path, ids: list[str] = IDS, **kw: object) -> HistoryStore:
+    return HistoryStore(folder, ids, writer_thread=False, **kw)  # type: ignore[arg-type]
+
+
+def _brute_at(samples: list[tuple[int, float, float]], t: float, n: int) -> tuple[list, list]:
+    """Latest at or before t per sensor; ties: the sample appended last (later in the list)."""
+    value = [math.nan] * n
+    when = [math.nan] * n
+    for s, ts, v in samples:  # in append order: a later one wins a tie
+        if ts <= t and (math.isnan(when[s]) or ts >= when[s]):
+            value[s], when[s] = v, ts
+    return value, when
+
+
+def _write(folder: Path, batches: list, reopen_after: int) -> HistoryStore:
+    store = _store(folder)
+    for i, (batch, flush) in enumerate(batches):
+        s, t, v = zip(*batch, strict=True)
+        store.append(SampleBatch.of(s, t, v))
+        if flush:
+            store.flush()
+        if i == reopen_after:
+            store.close()
+            store = _store(folder)
+    store.flush()
+    return store
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batches=history,
+    reopen=st.integers(0, 5),
+    instants=st.lists(st.integers(-2, 42), min_size=1, max_size=8),
+)
+def test_at_equals_brute_force(tmp_path_factory, batches, reopen, instants) -> None:
+    folder = tmp_path_factory.mktemp("h")
+    store = _write(folder, batches, reopen)
+    samples = [x for batch, _ in batches for x in batch]
+    try:
+        for k in instants:
+            t = 1.7e9 + k * 0.25 + (0.1 if k % 3 == 0 else 0.0)
+            value, when = store.at(t)
+            bv, bw = _brute_at(samples, t, len(IDS))
+            np.testing.assert_array_equal(when, bw, err_msg=f"time at {t}")
+            np.testing.assert_array_equal(value, bv, err_msg=f"value at {t}")
+        assert store.stats()["samples"] == len(samples)
+    finally:
+        store.close()
+
+
+def _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last: bool) -> None:
+    t, vmin, vmax, vlast = out
+    mine = [(ts, v) for s, ts, v in samples if s == sensor]  # append order
+    inside = [x for x in mine if t0 <= x[0] <= t1]
+    assert len(t) == len(vmin) == len(vmax) == len(vlast)
+    if len(inside) == 0:
+        return
+    assert len(t) > 0
+    assert t[0] <= min(x[0] for x in inside)
+    for i in range(len(t)):
+        hi = t[i + 1] if i + 1 < len(t) else None
+        if hi is None:
+            got = [x for x in mine if x[0] >= t[i] and x[0] <= (t1 if exact_last else t1)]
+        else:
+            got = [x for x in mine if t[i] <= x[0] < hi]
+        if hi is None and not exact_last:  # the last bucket may reach beyond t1
+            assert vmin[i] <= min(v for _, v in got) and vmax[i] >= max(v for _, v in got)
+            continue
+        assert got, f"bucket {i} at {t[i]} holds no sample"
+        assert vmin[i] == min(v for _, v in got), i
+        assert vmax[i] == max(v for _, v in got), i
+        last_t = max(x[0] for x in got)
+        assert vlast[i] == [v for ts, v in got if ts == last_t][-1], i
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batches=history,
+    sensor=st.integers(0, len(IDS) - 1),
+    span=st.tuples(st.integers(-2, 42), st.integers(0, 44)),
+    pixels=st.integers(1, 4),
+    blocks=st.booleans(),
+)
+def test_series_equals_brute_force(tmp_path_factory, batches, sensor, span, pixels, blocks) -> None:
+    folder = tmp_path_factory.mktemp("h")
+    block = history_store.BLOCK
+    history_store.BLOCK = 3  # small blocks, so that blocks split and group even in small data
+    try:
+        store = _write(folder, batches, -1)
+    finally:
+        history_store.BLOCK = block
+    if blocks:
+        store.raw_rows_limit = 0  # force the summary-block path
+    samples = [x for batch, _ in batches for x in batch]
+    t0 = 1.7e9 + span[0] * 0.25
+    t1 = t0 + span[1] * 0.25
+    try:
+        out = store.series(sensor, t0, t1, pixels)
+        mine = [(ts, v) for s, ts, v in samples if s == sensor and t0 <= ts <= t1]
+        if not blocks and len(mine) < 2 * pixels:  # raw samples, by time then append order
+            expect = sorted(mine, key=lambda x: x[0])
+            assert list(out[0]) == [x[0] for x in expect]
+            assert list(out[1]) == [x[1] for x in expect]
+        else:
+            _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=not blocks)
+        if blocks:  # with t1 past everything the last bucket is exact as well
+            out = store.series(sensor, t0, 1.8e9, pixels)
+            _check_buckets(samples, sensor, t0, 1.8e9, pixels, out, exact_last=True)
+    finally:
+        store.close()
+
+
+def test_duplicates_and_out_of_order_are_deterministic(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    # three samples of sensor 0 at the same time: the last appended wins
+    store.append(SampleBatch.of([0, 0, 1], [10.0, 10.0, 12.0], [1.0, 2.0, 5.0]))
+    store.append(SampleBatch.of([0], [10.0], [3.0]))
+    store.flush()
+    # late: older than what is held, and a duplicate of a held time
+    store.append(SampleBatch.of([0, 1], [9.0, 12.0], [7.0, 6.0]))
+    store.flush()
+    v, t = store.at(11.0)
+    assert (v[0], t[0]) == (3.0, 10.0)
+    assert (v[1], t[1]) == (6.0, 12.0) or math.isnan(v[1])
+    v, t = store.at(12.0)
+    assert (v[1], t[1]) == (6.0, 12.0)  # the late duplicate was appended last: it wins
+    v, t = store.at(9.5)
+    assert (v[0], t[0]) == (7.0, 9.0)
+    assert store.stats()["samples"] == 6  # nothing dropped
+    store.close()
+    again = _store(tmp_path)
+    assert again.at(12.0)[0][1] == 6.0 and again.at(11.0)[0][0] == 3.0
+    s, tt, vv = again.read()
+    assert list(vv) == [7.0, 1.0, 2.0, 3.0, 5.0, 6.0]
+    again.close()
+
+
+def test_changed_sensor_list_keeps_history(tmp_path: Path) -> None:
+    store = _store(tmp_path, ["a", "b", "c"])
+    store.append(SampleBatch.of([0, 1, 2], [1.0, 1.0, 1.0], [10.0, 20.0, 30.0]))
+    store.close()
+    store = _store(tmp_path, ["d", "c", "a"])  # reordered, one gone, one new
+    v, _ = store.at(5.0)
+    np.testing.assert_array_equal(v, [np.nan, 30.0, 10.0])
+    store.append(SampleBatch.of([0], [2.0], [40.0]))
+    store.close()
+    store = _store(tmp_path, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(store.at(5.0)[0], [10.0, 20.0, 30.0, 40.0])
+    assert store.series(1, 0.0, 5.0, 100)[1].tolist() == [20.0]
+    store.close()
+
+
+def test_retention_deletes_old_segments(tmp_path: Path) -> None:
+    store = _store(tmp_path, retention=100.0)
+    now = 2.0e9
+    store.append(SampleBatch.of([0, 1], [now - 1000, now - 900], [1.0, 2.0]))
+    store.flush(now=now - 850)
+    store.append(SampleBatch.of([0], [now - 10], [3.0]))
+    store.flush(now=now)
+    names = sorted(p.name for p in tmp_path.glob("*.parquet"))
+    assert len(names) == 1
+    assert store.stats()["samples"] == 1
+    assert store.time_range() == (now - 10, now - 10)
+    store.close()
+    store = _store(tmp_path)
+    assert store.stats()["samples"] == 1
+    store.close()
+
+
+def test_bytes_per_sample(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    n, sensors = 400_000, 200
+    t = 1.7e9 + np.arange(n) * 1e-3
+    s = rng.integers(0, sensors, n)
+    v = np.round(np.cumsum(rng.normal(size=n)), 2).astype(np.float32).astype(np.float64)
+    store = _store(tmp_path, [f"s{i}" for i in range(sensors)])
+    store.append(SampleBatch.of(s, t, v), arrival=t + 0.01)
+    store.close()
+    stats = store.stats()
+    assert stats["samples"] == n
+    assert stats["bytes"] == sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert stats["bytes_per_sample"] < 8.0, stats
+
+
+def test_damaged_segment_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = _store(tmp_path)
+    for k in range(3):
+        store.append(SampleBatch.of([0, 1], [float(k), float(k)], [k, 10.0 + k]))
+        store.flush()
+    store.close()
+    segs = sorted(tmp_path.glob("*-m.parquet"))
+    assert len(segs) == 3
+    victim = segs[1]
+    victim.write_bytes(victim.read_bytes()[:40] + b"garbage" * 10)
+    (tmp_path / "000000000099-m.parquet.tmp").write_bytes(b"half a segment")
+    with caplog.at_level(logging.WARNING):
+        store = _store(tmp_path)
+    assert victim.name in caplog.text
+    assert victim.name in store.stats()["skipped_files"]
+    assert not (tmp_path / "000000000099-m.parquet.tmp").exists()
+    v, t = store.at(5.0)
+    assert (v[0], v[1], t[0]) == (2.0, 12.0, 2.0)
+    assert store.at(0.5)[0][0] == 0.0
+    store.append(SampleBatch.of([0], [6.0], [99.0]))
+    store.flush()
+    assert store.at(7.0)[0][0] == 99.0
+    store.close()
+
+
+def test_broken_sidecar_is_rebuilt(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.append(SampleBatch.of([0, 1, 0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
+    store.close()
+    next(tmp_path.glob("*.blocks.npy")).write_bytes(b"nonsense")
+    next(tmp_path.glob("*.keys.npy")).unlink()
+    store = _store(tmp_path)
+    assert store.at(2.5)[0].tolist()[:2] == [1.0, 2.0]
+    store.raw_rows_limit = 0
+    assert store.series(0, 0.0, 10.0, 1)[2].tolist() == [3.0]
+    store.close()
+
+
+def test_writer_thread_flushes(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path, IDS, flush_interval=0.05)
+    store.append(SampleBatch.of([0], [1.0], [1.0]))
+    deadline = time.monotonic() + 5
+    while store.stats()["samples"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.stats()["samples"] == 1
+    store.close()
+
+
+def test_kill_9_loses_at_most_the_last_second(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "history_writer.py"), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    last = None
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < 2.5:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            last = float(line)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    assert last is not None, "the writer printed nothing"
+    store = _store(tmp_path, [f"s{i}" for i in range(10)])
+    s, t, v = store.read()
+    assert len(v) > 0
+    # the numbered samples held are exactly 0..n-1 (no gap) and reach one second before the kill
+    np.testing.assert_array_equal(np.sort(v), np.arange(len(v)))
+    assert t.max() >= last - 1.0, (t.max(), last)
+    assert store.stats()["skipped_files"] == {}
+    store.close()
