@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -223,6 +224,10 @@ def test_simulate_mqtt_feeds_record_through_a_real_broker(tmp_path: Path) -> Non
             out, err = publisher.communicate(timeout=60)
         finally:
             project.unlink()
+            shutil.rmtree(
+                project.with_name(project.name.replace(".twin.yaml", ".history")),
+                ignore_errors=True,
+            )
     assert r.returncode == 0, r.stderr
     assert publisher.returncode == 0, err
     sent = json.loads(out)
@@ -273,6 +278,9 @@ def test_simulate_opcua_server_feeds_record(tmp_path: Path) -> None:
         out, err = server.communicate(timeout=60)
     finally:
         project.unlink()
+        shutil.rmtree(
+            project.with_name(project.name.replace(".twin.yaml", ".history")), ignore_errors=True
+        )
     assert r.returncode == 0, r.stderr
     assert server.returncode == 0, err
     assert json.loads(out)["sensors"] == 37
@@ -295,3 +303,24 @@ def test_check_source_bindings(tmp_path: Path, corpus: Path) -> None:
     assert r.returncode == 1
     assert "sources[0].nodes.s9: unknown sensor 's9'" in r.stderr
     assert "sources[1].topic: no {sensor} in 'site/all'" in r.stdout
+
+
+def test_record_writes_history_and_history_stats_reads_it(tmp_path: Path) -> None:
+    mine = ASSETS / "mine" / "mine.twin.yaml"
+    project = mine.with_name("_history_test.twin.yaml")
+    store = mine.with_name("_history_test.history")
+    project.write_text(mine.read_text())
+    try:
+        r = twinviewer("record", str(project), "--duration", "2", "--json")
+        assert r.returncode == 0, r.stderr
+        recorded = json.loads(r.stdout)
+        accepted = recorded["sources"][0]["accepted"]
+        assert recorded["history"]["samples"] == accepted > 0  # every accepted sample is held
+        h = twinviewer("history", str(project), "stats", "--json")
+        assert h.returncode == 0, h.stderr
+        stats = json.loads(h.stdout)
+        assert stats["samples"] == accepted and stats["sensors"] == 60
+        assert Path(stats["path"]).name == "_history_test.history"
+    finally:
+        project.unlink()
+        shutil.rmtree(store, ignore_errors=True)

@@ -254,3 +254,36 @@ def test_mosquitto_pub_colours_the_bound_component(qtbot, window, corpus: Path, 
         )
         qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=5000)
         window.close_session()
+
+
+def test_dragging_the_timeline_shows_past_colours_and_live_returns(
+    qtbot, window, building: Path
+) -> None:
+    """Recorded samples: drag the timeline back, a component shows its past colour; Live
+    brings the present back."""
+    from PySide6.QtCore import QPoint
+
+    from twinviewer.core.colour import COLORMAPS
+
+    open_and_wait(qtbot, window, building)
+    s = window.session
+    assert s.history is not None  # a project records by default
+    now = time.time()
+    window.timeline.set_range(now - 20, now)
+    s.queue.put(
+        SampleBatch.of([0, 0], [now - 20, now - 1], [20.0, 95.0])
+    )  # floor_0: normal, then alarm
+    window.tick(force=True)
+    s.history.flush()
+    assert (cells_of(window, "floor_0") == ALARM_COLOUR).all()  # live: the present
+    slider = window.timeline_bar.slider
+    y = slider.height() // 2
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=QPoint(round(slider.x_of(0.9)), y))
+    qtbot.mouseMove(slider, QPoint(round(slider.x_of(0.5)), y))
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(round(slider.x_of(0.5)), y))
+    assert not window.timeline.live
+    past = COLORMAPS["viridis"][int(0.2 * 255)]  # 20 degC on 0..100
+    qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == past).all(), timeout=3000)
+    qtbot.mouseClick(window.timeline_bar.live_button, Qt.MouseButton.LeftButton)
+    assert window.timeline.live
+    qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=3000)

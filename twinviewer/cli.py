@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", action="append", metavar="ID", help="only this source (repeatable)"
     )
     rec.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    h = sub.add_parser("history", help="what the project's history store holds")
+    h.add_argument("project", type=Path)
+    h.add_argument("action", choices=["stats"], help="stats: samples, time range, size on disk")
+    h.add_argument("--json", action="store_true", help="as one JSON object")
     b = sub.add_parser("bench", help="run the benchmarks; figures beside their targets")
     b.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     b.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -100,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return _render(args)
     if cmd == "simulate":
         return _simulate(args)
+    if cmd == "history":
+        return _history(args)
     if cmd == "record":
         return _record(args)
     if cmd == "bench":
@@ -196,6 +202,40 @@ def _simulate(args: argparse.Namespace) -> int:
         sys.stderr.write(f"twinviewer simulate: {exc}\n")
         return 1
     sys.stdout.write(json.dumps(stats) + "\n")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from twinviewer.core.project import ProjectError
+    from twinviewer.session import history_folder, load_twin_project, open_history
+
+    try:
+        project, folder = load_twin_project(args.project)
+        store = open_history(project, folder, args.project)
+        if store is None:
+            raise ValueError(f"{args.project}: no history (a bare model, or history disabled)")
+        try:
+            stats = {"path": str(history_folder(project, folder, args.project)), **store.stats()}
+        finally:
+            store.close()
+    except (ProjectError, ValueError, ImportError, OSError) as exc:
+        sys.stderr.write(f"twinviewer history: {exc}\n")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(stats, default=str) + "\n")
+        return 0
+    for key, value in stats.items():
+        if key == "time_range" and value:
+            value = " .. ".join(
+                datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds") for t in value
+            )
+        elif key == "bytes_per_sample":
+            value = f"{value:.2f}"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        sys.stdout.write(f"{key:>18}: {value}\n")
     return 0
 
 

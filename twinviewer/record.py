@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from twinviewer.core.samples import BatchQueue, LatestState
-from twinviewer.session import create_sources, load_twin_project
+from twinviewer.session import create_sources, history_folder, load_twin_project, open_history
 from twinviewer.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class RecordSummary:
     sensors: int
     sensors_with_data: int
     sources: list[SourceSummary] = field(default_factory=list)
+    history: dict = field(default_factory=dict)  # the store's stats after the run
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +54,12 @@ class RecordSummary:
             f"{self.project}: {self.duration:.1f} s, {self.sensors_with_data}/{self.sensors} "
             "sensors received data"
         ]
+        if self.history:
+            h = self.history
+            out.append(
+                f"  history: {h.get('path')}: {h.get('samples', 0):,} samples held, "
+                f"{h.get('bytes_per_sample', float('nan')):.2f} bytes/sample"
+            )
         for s in self.sources:
             rejected = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
             if s.flagged:
@@ -90,6 +97,7 @@ def record(
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     queue = BatchQueue()
     state = LatestState(len(project.sensors))
+    store = open_history(project, folder, Path(path))
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
@@ -102,6 +110,8 @@ def record(
             batch = queue.drain()
             if batch is not None:
                 state.apply(batch)
+                if store is not None:
+                    store.append(batch)
     finally:
         # the state a source was in while recording, not 'stopped' after we stopped it
         last = {s.id: (s.status.state.value, s.status.message) for s in sources}
@@ -112,12 +122,19 @@ def record(
     batch = queue.drain()
     if batch is not None:
         state.apply(batch)
+        if store is not None:
+            store.append(batch)
+    history: dict = {}
+    if store is not None:
+        store.close()  # flushes: everything accepted is on disk
+        history = {"path": str(history_folder(project, folder, Path(path))), **store.stats()}
     elapsed = time.monotonic() - t0
     summary = RecordSummary(
         project=project.name,
         duration=elapsed,
         sensors=len(project.sensors),
         sensors_with_data=int(np.count_nonzero(~np.isnan(state.time))),
+        history=history,
     )
     for s in sources:
         st = s.status

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +38,9 @@ from twinviewer.core.project import PROJECT_SUFFIXES, ModelRef, Project, load_pr
 from twinviewer.core.samples import BatchQueue, LatestState
 from twinviewer.formats.registry import read_model
 from twinviewer.sources.base import Source
+
+if TYPE_CHECKING:
+    from twinviewer.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,32 @@ def create_sources(
     return sources
 
 
+def history_folder(project: Project, folder: Path, path: Path) -> Path:
+    """The project's store: ``history.path``, or ``<project stem>.history`` beside it."""
+    if project.history.path:
+        return folder / project.history.path
+    name = path.name
+    for suffix in PROJECT_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return folder / f"{name}.history"
+
+
+def open_history(project: Project, folder: Path, path: Path) -> HistoryStore | None:
+    """Open (or create) the project's history store; None for bare models or when disabled."""
+    if not is_project_file(path) or not project.history.enabled or not project.sensors:
+        return None
+    from twinviewer.history.store import HistoryStore
+
+    days = project.history.retention_days
+    return HistoryStore.open(
+        history_folder(project, folder, path),
+        [s.id for s in project.sensors],
+        retention=days * 86400.0 if days else None,
+    )
+
+
 @dataclass
 class Legend:
     title: str
@@ -155,6 +185,7 @@ class TwinSession:
         self.state = LatestState(len(self.sensors))
         self.queue = BatchQueue()
         self.sources: list[Source] = []
+        self.history: HistoryStore | None = None
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
         if self.active_quantity not in self.quantities():
@@ -166,6 +197,8 @@ class TwinSession:
         self.component_sensor = np.full(n_c, -1, np.int32)
         self.sensor_state = np.full(len(self.sensors), Status.NO_DATA, np.int8)
         self.sensor_rgba = np.tile(STATUS_COLOURS[Status.NO_DATA], (len(self.sensors), 1))
+        self.shown_value, self.shown_time = self.state.value, self.state.time
+        self.shown_now = time.time()
         self._rate_window: list[tuple[float, int]] = []
 
     # -- opening -------------------------------------------------------------------------------
@@ -204,6 +237,21 @@ class TwinSession:
         for s in self.sources:
             s.stop()
 
+    # -- history -------------------------------------------------------------------------------
+    def open_history(self) -> HistoryStore | None:
+        """Record every accepted sample from now on (projects only, unless disabled)."""
+        if self.history is None:
+            self.history = open_history(self.project, self.folder, self.path)
+        return self.history
+
+    def close(self) -> None:
+        """Stop the sources, take in what they delivered last, and close the store."""
+        self.stop_sources()
+        self.drain()
+        if self.history is not None:
+            self.history.close()
+            self.history = None
+
     # -- the frame -----------------------------------------------------------------------------
     def quantities(self) -> list[str]:
         return sorted({s.quantity for s in self.sensors})
@@ -223,6 +271,8 @@ class TwinSession:
         if batch is None:
             return 0
         self.state.apply(batch)
+        if self.history is not None:
+            self.history.append(batch)
         now = time.monotonic()
         self._rate_window.append((now, len(batch)))
         return len(batch)
@@ -234,11 +284,23 @@ class TwinSession:
             return 0.0
         return sum(n for _, n in self._rate_window) / 2.0
 
-    def update(self, now: float | None = None) -> None:
-        """Recompute statuses and colours of every sensor and component at time ``now``."""
+    def update(
+        self,
+        now: float | None = None,
+        value: NDArray[np.float64] | None = None,
+        times: NDArray[np.float64] | None = None,
+    ) -> None:
+        """Recompute statuses and colours of every sensor and component at time ``now``.
+
+        By default from the live state; a scrub passes the values and times the history held at
+        ``now`` instead. What was used is kept in ``shown_value``/``shown_time`` for the panels.
+        """
         now = time.time() if now is None else now
-        rules, value = self.rules, self.state.value
-        status = sensor_status(rules, value, self.state.time, now)
+        value = self.state.value if value is None else value
+        times = self.state.time if times is None else times
+        self.shown_value, self.shown_time, self.shown_now = value, times, now
+        rules = self.rules
+        status = sensor_status(rules, value, times, now)
         eligible = None
         lo = hi = None
         if self.active_quantity is not None:

@@ -229,6 +229,18 @@ class View(_Strict):
     up: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
 
+class History(_Strict):
+    """Where every accepted sample is recorded (embedded store beside the project)."""
+
+    enabled: bool = Field(True, description="Record every accepted sample")
+    path: str | None = Field(
+        None, description="Store folder, relative to the project (default: <project>.history)"
+    )
+    retention_days: float | None = Field(
+        None, gt=0, description="Delete samples older than this many days (default: keep all)"
+    )
+
+
 class Display(_Strict):
     active_quantity: str | None = Field(
         None, description="Quantity that colours the model; none means each component's worst"
@@ -256,6 +268,7 @@ class Project(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     views: list[View] = Field(default_factory=list)
     display: Display = Field(default_factory=Display)
+    history: History = Field(default_factory=History)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -414,6 +427,7 @@ _NESTED: dict[str, type[BaseModel]] = {
     "tls": Tls,
     "views": View,
     "display": Display,
+    "history": History,
     "warning": Limits,
     "alarm": Limits,
     "faults": Fault,

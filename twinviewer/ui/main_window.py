@@ -25,13 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.colour import STATUS_LABELS, Status
+from twinviewer.core.timeline import Timeline
 from twinviewer.formats.registry import supported_suffixes
 from twinviewer.render.scene import STANDARD_VIEWS
 from twinviewer.session import TwinSession
 from twinviewer.ui.component_tree import QtComponentTree
 from twinviewer.ui.inspector import QtInspector, SensorRow
 from twinviewer.ui.loader import QtTwinLoader
+from twinviewer.ui.player import QtPlayer
 from twinviewer.ui.source_panel import QtSourcePanel
+from twinviewer.ui.timeline_bar import QtTimelineBar
 from twinviewer.ui.view3d import QtView3D
 from twinviewer.ui.welcome import QtWelcome
 
@@ -68,7 +71,7 @@ class QtMainWindow(QMainWindow):
         self._loader: QtTwinLoader | None = None
         self._selection: list[int] = []
         self._last_update = 0.0
-        self._paused = False
+        self._time_dirty = False
         self._speed: float | None = None
         self._only: list[str] | None = None
         self.setWindowTitle("TwinViewer")
@@ -92,6 +95,11 @@ class QtMainWindow(QMainWindow):
             "Data sources", self.sources_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
 
+        self.timeline = Timeline(0.0, 0.0, live=True)
+        self.player = QtPlayer(self.timeline, self)
+        self.timeline_bar = QtTimelineBar(self.timeline, self.player, parent=self)
+        self.timeline.changed.connect(self._on_time_changed)
+        self.timeline.live_changed.connect(self._on_time_changed)
         self._build_status_bar()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -178,8 +186,6 @@ class QtMainWindow(QMainWindow):
             "Ctrl+B",
             "Browse the OPC UA server and bind its variables to the project's sensors",
         )
-        self.act_pause = a("&Pause live colouring", self.toggle_pause, "Space")
-        self.act_pause.setCheckable(True)
         self.act_about = a("&About TwinViewer", self._about)
         self.act_keys = a("&Keyboard shortcuts", self._show_shortcuts, "F1")
         self.view_actions = {}
@@ -229,7 +235,6 @@ class QtMainWindow(QMainWindow):
 
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
-        data_menu.addAction(self.act_pause)
         data_menu.addSeparator()
         data_menu.addAction(self.act_bind_opcua)
 
@@ -264,8 +269,30 @@ class QtMainWindow(QMainWindow):
         self.quantity_combo.activated.connect(self._on_quantity_combo)
         tb.addWidget(self.quantity_combo)
         tb.addSeparator()
-        tb.addAction(self.act_pause)
         self._update_recent_menu()
+        timeline_tb = QToolBar("Timeline", self)
+        timeline_tb.setObjectName("timeline-toolbar")
+        timeline_tb.setMovable(False)
+        timeline_tb.addWidget(self.timeline_bar)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, timeline_tb)
+        self.timeline_toolbar = timeline_tb
+
+    def _reset_timeline(self, session: TwinSession) -> None:
+        """The timeline spans what the store holds up to now, and starts live."""
+        self.player.pause()
+        now = time.time()
+        held = session.history.time_range() if session.history is not None else None
+        self.timeline.set_range(min(held[0], now) if held else now, now)
+        self.timeline.go_live()
+        self.timeline_toolbar.setEnabled(session.history is not None)
+        self.timeline_bar.setToolTip(
+            "" if session.history is not None else "No history for this model (open a project)"
+        )
+
+    def _on_time_changed(self, *_: object) -> None:
+        self._time_dirty = True
+        if self.timeline.live:
+            self._last_update = 0.0  # back to live: redraw at the next frame
 
     def _set_loaded(self, loaded: bool) -> None:
         for act in (
@@ -276,7 +303,6 @@ class QtMainWindow(QMainWindow):
             self.act_hide,
             self.act_isolate,
             self.act_show_all,
-            self.act_pause,
             *self.view_actions.values(),
         ):
             act.setEnabled(loaded)
@@ -290,6 +316,7 @@ class QtMainWindow(QMainWindow):
         self.tree_dock.setVisible(loaded)
         self.inspector_dock.setVisible(loaded)
         self.sources_dock.setVisible(loaded)
+        self.timeline_toolbar.setVisible(loaded)
 
     # -- opening -------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -374,6 +401,14 @@ class QtMainWindow(QMainWindow):
         else:
             scene.standard_view("iso")
         try:
+            session.open_history()
+        except Exception as exc:  # recording is worth having, not worth refusing the twin for
+            log.exception("history store of %s", session.path)
+            self._on_failed(
+                "History is not recorded", f"The history store could not be opened: {exc}"
+            )
+        self._reset_timeline(session)
+        try:
             session.sources = session.create_sources(self._speed, self._only)
         except (ValueError, ImportError) as exc:
             self._on_failed("The data sources could not be started", str(exc))
@@ -389,11 +424,12 @@ class QtMainWindow(QMainWindow):
         self.frame_timer.stop()
         self.panel_timer.stop()
         if self.session is not None:
-            self.session.stop_sources()
+            self.session.close()
             self.view.scene.clear_model()
             self.view.scene.set_legend(None)
             self.view.scene.set_status_legend([])
         self.session = None
+        self.player.pause()
         self._selection = []
         self.inspector.clear()
         self.tree.tree.clear()
@@ -410,19 +446,30 @@ class QtMainWindow(QMainWindow):
         s = self.session
         if s is None:
             return
-        if self._paused and not force:
-            return
         taken = s.drain()
         now = time.time()
-        # Colours also change without data (a sensor goes stale), so refresh at least once a second.
-        if taken or force or now - self._last_update >= 1.0:
+        tl = self.timeline
+        if s.history is not None:
+            tl.extend(now)  # the live edge is now; recording never stops while scrubbing
+        if tl.live:
+            # Colours change without data too (a sensor goes stale): refresh at least once a second.
+            if not (taken or force or now - self._last_update >= 1.0):
+                return
             self._last_update = now
             s.update(now)
-            self.view.scene.set_component_colours(s.component_rgba)
-            idx, _ = s.sensor_positions()
-            if len(idx):
-                self.view.scene.set_marker_colours(s.sensor_rgba[idx])
-            self.view.request_render()
+        elif s.history is not None:
+            # Scrubbing or replaying: the timeline only sets the time; the frame draws the latest
+            # time once, so a fast drag or a 10,000x replay drops frames instead of lagging.
+            if not (self._time_dirty or force):
+                return
+            self._time_dirty = False
+            value, times = s.history.at(tl.current)
+            s.update(tl.current, value, times)
+        self.view.scene.set_component_colours(s.component_rgba)
+        idx, _ = s.sensor_positions()
+        if len(idx):
+            self.view.scene.set_marker_colours(s.sensor_rgba[idx])
+        self.view.request_render()
 
     def refresh_panels(self) -> None:
         s = self.session
@@ -463,7 +510,7 @@ class QtMainWindow(QMainWindow):
         rows = []
         for k in s.binding.sensors_of(i):
             sensor = s.sensors[k]
-            t = s.state.time[k]
+            t = s.shown_time[k]
             limits = []
             for band in (sensor.warning, sensor.alarm):
                 if band is None:
@@ -476,7 +523,7 @@ class QtMainWindow(QMainWindow):
                 SensorRow(
                     sensor=sensor.id,
                     quantity=sensor.quantity.replace("_", " "),
-                    value=fmt_value(float(s.state.value[k])),
+                    value=fmt_value(float(s.shown_value[k])),
                     unit=sensor.unit,
                     time="–" if math.isnan(t) else datetime.fromtimestamp(t).strftime("%H:%M:%S"),
                     status=Status(int(s.sensor_state[k])),
@@ -626,12 +673,6 @@ class QtMainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Wrote {len(dialog.bindings())} bindings to {s.path}", 8000)
         self.open_project(s.path, self._speed, self._only)  # reload: the feed uses the new nodes
-
-    def toggle_pause(self) -> None:
-        self._paused = self.act_pause.isChecked()
-        self.statusBar().showMessage(
-            "Live colouring paused (data is still received)" if self._paused else "Live", 3000
-        )
 
     # -- files ---------------------------------------------------------------------------------
     def screenshot_dialog(self) -> None:
