@@ -103,6 +103,15 @@ def main() -> None:
     w.refresh_panels()
     pump(app, 1.0)
     shot(w, "mine-live.png")
+    # back in time, before the fault: the recorded history coloured on the same model
+    assert s.history is not None
+    s.history.flush()
+    w.timeline.current = w.timeline.start + 0.35 * (w.timeline.end - w.timeline.start)
+    w.refresh_panels()
+    pump(app, 1.0)
+    w.refresh_panels()
+    shot(w, "mine-history.png")
+    w.timeline.go_live()
 
     mqtt_shot(app, w)
 
