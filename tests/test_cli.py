@@ -324,3 +324,38 @@ def test_record_writes_history_and_history_stats_reads_it(tmp_path: Path) -> Non
     finally:
         project.unlink()
         shutil.rmtree(store, ignore_errors=True)
+
+
+def test_parse_instant() -> None:
+    from twinviewer.headless import parse_instant
+
+    now = 1_800_000_000.0
+    assert parse_instant("live", now) is None
+    assert parse_instant("-10m", now) == now - 600
+    assert parse_instant("-1.5h", now) == now - 5400
+    assert parse_instant("2026-11-24T03:12:00Z", now) == 1795489920.0
+    assert parse_instant("2026-11-24T04:12:00+01:00", now) == 1795489920.0
+    with pytest.raises(ValueError, match="expected 'live', an ISO 8601 time"):
+        parse_instant("yesterday", now)
+
+
+def test_render_at_a_recorded_instant(tmp_path: Path) -> None:
+    mine = ASSETS / "mine" / "mine.twin.yaml"
+    project = mine.with_name("_render_at.twin.yaml")
+    store = mine.with_name("_render_at.history")
+    project.write_text(mine.read_text())
+    try:
+        assert twinviewer("record", str(project), "--duration", "2").returncode == 0
+        out = tmp_path / "at.png"
+        r = twinviewer("render", str(project), "--at=-1s", "-o", str(out), "--size", "640x400")
+        assert r.returncode == 0, r.stderr
+        from PIL import Image
+
+        img = np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3)
+        sat = img.max(axis=1).astype(int) - img.min(axis=1)
+        assert len({tuple(c // 32) for c in img[sat > 80]}) >= 4  # recorded colours, not grey
+        r = twinviewer("render", str(project), "--at", "2001-01-01T00:00:00Z", "-o", str(out))
+        assert r.returncode == 1 and "before the first recorded sample" in r.stderr
+    finally:
+        project.unlink()
+        shutil.rmtree(store, ignore_errors=True)

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT (1600x1000)")
     r.add_argument("--view", help="saved view name, or iso/top/bottom/front/back/left/right")
     r.add_argument("--after", type=float, default=0.0, help="seconds of simulated feed first")
+    r.add_argument(
+        "--at",
+        metavar="TIME",
+        help="the recorded state at TIME: live, ISO 8601 (e.g. 2026-11-24T03:12:00Z), or "
+        "relative to now as --at=-10m",
+    )
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
     sim = sub.add_parser(
         "simulate",
@@ -261,7 +267,9 @@ def _render(args: argparse.Namespace) -> int:
     from twinviewer.headless import render_png
 
     try:
-        out = render_png(args.project, args.output, args.size, args.view, args.after, args.quantity)
+        out = render_png(
+            args.project, args.output, args.size, args.view, args.after, args.quantity, args.at
+        )
     except (ProjectError, ModelReadError, ValueError, OSError) as exc:
         sys.stderr.write(f"twinviewer render: {exc}\n")
         return 1

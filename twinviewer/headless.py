@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +43,49 @@ def draw_session(scene: TwinScene, session: TwinSession) -> None:
         scene.set_marker_colours(session.sensor_rgba[idx])
 
 
+def parse_instant(text: str, now: float | None = None) -> float | None:
+    """``live``, ISO 8601 (UTC unless a zone is given) or relative to now (``-10m``, ``-2h``,
+    ``-90s``, ``-1d``). Returns epoch seconds, or None for ``live``."""
+    now = time.time() if now is None else now
+    text = text.strip()
+    if text.lower() == "live":
+        return None
+    m = re.fullmatch(r"-(\d+(?:\.\d+)?)\s*([smhd])", text)
+    if m:
+        return now - float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--at {text!r}: expected 'live', an ISO 8601 time such as 2026-11-24T03:12:00Z, "
+            "or a relative time such as -10m, -2h, -1d"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def apply_history(session: TwinSession, at: str) -> float:
+    """Colour the session as the history store held it at ``at``; returns that instant."""
+    store = session.open_history()
+    if store is None:
+        raise ValueError(f"{session.path}: no history to render from (a bare model?)")
+    try:
+        held = store.time_range()
+        if held is None:
+            raise ValueError(f"{session.path}: the history store holds no samples yet")
+        t = parse_instant(at)
+        t = held[1] if t is None else t
+        if t < held[0]:
+            first = datetime.fromtimestamp(held[0], timezone.utc).isoformat(timespec="seconds")
+            raise ValueError(f"--at {at!r} is before the first recorded sample ({first})")
+        value, times = store.at(t)
+    finally:
+        session.close()
+    session.update(t, value, times)
+    return t
+
+
 def render_png(
     path: str | Path,
     out: str | Path,
@@ -47,16 +93,23 @@ def render_png(
     view: str | None = None,
     after: float = 0.0,
     quantity: str | None = None,
+    at: str | None = None,
 ) -> Path:
-    """Render a project to ``out``. ``view`` is a saved view's name or a standard view."""
+    """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
+    ``at`` renders the recorded state at that instant instead of a simulated feed."""
     import pyvista as pv
 
     configure_for_software_rendering()
     session = TwinSession.open(path)
     if quantity is not None:
         session.set_active_quantity(quantity)
-    now = apply_feed(session, after)
-    session.update(now if now else None)
+    now = 0.0
+    when = None
+    if at is not None:
+        when = apply_history(session, at)
+    else:
+        now = apply_feed(session, after)
+        session.update(now if now else None)
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         scene = TwinScene(plotter, session.project.display.background)
@@ -68,6 +121,9 @@ def render_png(
         title = session.project.name
         if after and now:
             title += f"   t = {after:g} s of simulated feed"
+        if when is not None:
+            stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
+            title += f"   at {stamp} (recorded)"
         scene.set_caption("title", title, "upper_left", 18)
         scene.set_caption("stats", _stats_line(session), "lower_left", 13)
         out = Path(out)
