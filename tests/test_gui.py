@@ -287,3 +287,13 @@ def test_dragging_the_timeline_shows_past_colours_and_live_returns(
     qtbot.mouseClick(window.timeline_bar.live_button, Qt.MouseButton.LeftButton)
     assert window.timeline.live
     qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=3000)
+
+
+def test_an_idle_live_window_does_not_redraw_every_frame(qtbot, window, building: Path) -> None:
+    """Live, with nothing arriving, the view refreshes about once a second (staleness), not
+    at the 20 Hz frame rate: a 1M-triangle model costs ~200 ms a frame in software."""
+    open_and_wait(qtbot, window, building)
+    qtbot.wait(300)
+    before = window.view.renders
+    qtbot.wait(2000)
+    assert window.view.renders - before <= 4

@@ -99,7 +99,7 @@ class QtMainWindow(QMainWindow):
         self.player = QtPlayer(self.timeline, self)
         self.timeline_bar = QtTimelineBar(self.timeline, self.player, parent=self)
         self.timeline.changed.connect(self._on_time_changed)
-        self.timeline.live_changed.connect(self._on_time_changed)
+        self.timeline.live_changed.connect(self._on_live_changed)
         self._build_status_bar()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -290,8 +290,12 @@ class QtMainWindow(QMainWindow):
         )
 
     def _on_time_changed(self, *_: object) -> None:
-        self._time_dirty = True
-        if self.timeline.live:
+        # While live the time follows the clock every frame; only a scrub needs a redraw.
+        self._time_dirty = not self.timeline.live
+
+    def _on_live_changed(self, live: bool) -> None:
+        self._time_dirty = not live
+        if live:
             self._last_update = 0.0  # back to live: redraw at the next frame
 
     def _set_loaded(self, loaded: bool) -> None:
