@@ -29,6 +29,7 @@ from twinviewer.core.timeline import Timeline
 from twinviewer.formats.registry import supported_suffixes
 from twinviewer.render.scene import STANDARD_VIEWS
 from twinviewer.session import TwinSession
+from twinviewer.ui.charts import QtChartPanel
 from twinviewer.ui.component_tree import QtComponentTree
 from twinviewer.ui.inspector import QtInspector, SensorRow
 from twinviewer.ui.loader import QtTwinLoader
@@ -90,6 +91,9 @@ class QtMainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.charts = QtChartPanel(self)
+        self.charts_dock = self._dock("Charts", self.charts, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.inspector_dock, self.charts_dock, Qt.Orientation.Vertical)
         self.sources_panel = QtSourcePanel(self)
         self.sources_dock = self._dock(
             "Data sources", self.sources_panel, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -98,6 +102,7 @@ class QtMainWindow(QMainWindow):
         self.timeline = Timeline(0.0, 0.0, live=True)
         self.player = QtPlayer(self.timeline, self)
         self.timeline_bar = QtTimelineBar(self.timeline, self.player, parent=self)
+        self.charts.bind(self.timeline)
         self.timeline.changed.connect(self._on_time_changed)
         self.timeline.live_changed.connect(self._on_live_changed)
         self._build_status_bar()
@@ -232,6 +237,7 @@ class QtMainWindow(QMainWindow):
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
         view_menu.addAction(self.sources_dock.toggleViewAction())
+        view_menu.addAction(self.charts_dock.toggleViewAction())
 
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
@@ -320,6 +326,7 @@ class QtMainWindow(QMainWindow):
         self.tree_dock.setVisible(loaded)
         self.inspector_dock.setVisible(loaded)
         self.sources_dock.setVisible(loaded)
+        self.charts_dock.setVisible(loaded)
         self.timeline_toolbar.setVisible(loaded)
 
     # -- opening -------------------------------------------------------------------------------
@@ -400,6 +407,9 @@ class QtMainWindow(QMainWindow):
             [self.tree_dock, self.inspector_dock], [290, 470], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.sources_dock], [110], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.inspector_dock, self.charts_dock], [330, 560], Qt.Orientation.Vertical
+        )
         if session.project.views:
             self.apply_saved_view(session.project.views[0].name)
         else:
@@ -412,6 +422,9 @@ class QtMainWindow(QMainWindow):
                 "History is not recorded", f"The history store could not be opened: {exc}"
             )
         self._reset_timeline(session)
+        if session.history is not None:
+            self.charts.set_source(session.history.series)
+        self.charts.set_sensors([])
         try:
             session.sources = session.create_sources(self._speed, self._only)
         except (ValueError, ImportError) as exc:
@@ -434,6 +447,7 @@ class QtMainWindow(QMainWindow):
             self.view.scene.set_status_legend([])
         self.session = None
         self.player.pause()
+        self.charts.set_sensors([])
         self._selection = []
         self.inspector.clear()
         self.tree.tree.clear()
@@ -481,6 +495,8 @@ class QtMainWindow(QMainWindow):
             return
         self.tree.set_states(s.component_state)
         self._refresh_inspector()
+        if s.history is not None:
+            self.charts.refresh()
         self.sources_panel.refresh(s.sources, {c.id: c.type for c in s.project.sources})
         states = []
         for src in s.sources:
@@ -538,6 +554,9 @@ class QtMainWindow(QMainWindow):
 
     # -- selection and visibility --------------------------------------------------------------
     def select_components(self, indices: list[int]) -> None:
+        if self.session is not None and indices != self._selection:
+            sensors = self.session.binding.sensors_of(indices[0]) if indices else []
+            self.charts.set_sensors([(k, self.session.sensors[k]) for k in sensors])
         self._selection = list(indices)
         self.view.scene.highlight(self._selection)
         self.view.request_render()
