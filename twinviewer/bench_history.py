@@ -8,6 +8,7 @@ values), times grow at a steady rate with sensors in random order.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -158,6 +159,7 @@ def _sqlite_baseline(n: int, sensors: int, quick: bool) -> tuple[float, float, f
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     nbytes = sum(p.stat().st_size for p in tmp.iterdir())
+    shutil.rmtree(tmp, ignore_errors=True)
     return ingest, _p95(at_times), _p95(series_times), nbytes / rows, rows
 
 
@@ -165,6 +167,7 @@ def bench_history(quick: bool) -> list[Figure]:
     n = 1_000_000 if quick else 100_000_000
     figs, store, _ = _bench_store(n, 1000, quick, "", "< 5")
     store.close()
+    shutil.rmtree(store.folder.parent, ignore_errors=True)  # the temporary folder
     sql_rows = n if quick else 5_000_000
     ingest, at_ms, series_ms, bps, rows = _sqlite_baseline(sql_rows, 1000, quick)
     name = f"SQLite, {rows:.0e} rows" + (" (a subset)" if rows < n else "")
@@ -174,6 +177,7 @@ def bench_history(quick: bool) -> list[Figure]:
     n10k = 1_000_000 if quick else 100_000_000
     figs10k, store10k, _ = _bench_store(n10k, 10_000, quick, " (10k sensors)", "< 20")
     store10k.close()
+    shutil.rmtree(store10k.folder.parent, ignore_errors=True)
     return figs + figs10k
 
 
