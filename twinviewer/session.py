@@ -200,6 +200,12 @@ class TwinSession:
         self.shown_value, self.shown_time = self.state.value, self.state.time
         self.shown_now = time.time()
         self._rate_window: list[tuple[float, int]] = []
+        idx = [i for i, s in enumerate(self.sensors) if s.position is not None]
+        self._marker_sensors = np.asarray(idx, np.int32)
+        self._marker_positions = np.array([self.sensors[i].position for i in idx], float).reshape(
+            -1, 3
+        )
+        self.triangle_counts = model.triangle_counts()
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -356,7 +362,6 @@ class TwinSession:
         return [(STATUS_LABELS[s].capitalize(), STATUS_COLOURS[s]) for s in order]
 
     def sensor_positions(self) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
-        """Indices and positions of the sensors that have a 3D position."""
-        idx = [i for i, s in enumerate(self.sensors) if s.position is not None]
-        pos = np.array([self.sensors[i].position for i in idx], float).reshape(-1, 3)
-        return np.asarray(idx, np.int32), pos
+        """Indices and positions of the sensors that have a 3D position (fixed per project,
+        so computed once: the frame asks every 50 ms)."""
+        return self._marker_sensors, self._marker_positions

@@ -103,12 +103,10 @@ class BatchQueue:
     def __init__(self) -> None:
         self._items: deque[SampleBatch] = deque()
         self._lock = threading.Lock()
-        self.received = 0
 
     def put(self, batch: SampleBatch) -> None:
         with self._lock:
             self._items.append(batch)
-            self.received += len(batch)
 
     def drain(self) -> SampleBatch | None:
         with self._lock:

@@ -521,7 +521,7 @@ class QtMainWindow(QMainWindow):
         i = self._selection[0]
         c = s.model.components[i]
         st = Status(int(s.component_state[i]))
-        tri = int(np.count_nonzero(s.model.cell_component == i)) if c.kind == "part" else 0
+        tri = int(s.triangle_counts[i])
         extra = f" (+{len(self._selection) - 1} more selected)" if len(self._selection) > 1 else ""
         self.inspector.set_component(
             c.id + extra,
