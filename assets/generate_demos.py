@@ -1730,7 +1730,7 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             view("Level 3", *level_3),
             view("Pump station", *pumps),
         ],
-        "display": {"background": "#1e2126"},
+        "display": {"background": "#1e2126", "timezone": "Australia/Perth"},
     }
     return t, project
 
@@ -2619,7 +2619,7 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             view("Running gear", *running_gear),
             view("Power unit", *power_unit),
         ],
-        "display": {"background": "#1e2126"},
+        "display": {"background": "#1e2126", "timezone": "Europe/Berlin"},
     }
     return t, project
 

@@ -17,6 +17,8 @@ PACKAGES=(
   libfontconfig1 libxt6 fonts-dejavu-core
   # a real MQTT broker for the tests and for `twinviewer simulate --mqtt`
   mosquitto mosquitto-clients
+  # a real PostgreSQL server for the history backend tests (started per test session)
+  postgresql
 )
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   PACKAGES+=(python3 python3-venv python3-pip)

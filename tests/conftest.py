@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,90 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     """Qt settings (recent projects) go to a temporary folder, never the user's."""
     home = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+
+
+# -- the workbench window with a small real model (GUI tests) ------------------------------
+
+BUILDING_PROJECT = """\
+name: Three-storey building
+models: [{model}]
+components:
+  floors: {{glob: "floor_*"}}
+sensors:
+  - {{id: F0_T, quantity: temperature, unit: degC, component: floor_0, range: [0, 100],
+      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 3600}}
+  - {{id: F1_T, quantity: temperature, unit: degC, component: floor_1, range: [0, 100],
+      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 0.5}}
+  - {{id: F2_CO, quantity: co, unit: ppm, component: floor_2, range: [0, 50],
+      alarm: {{high: 35}}}}
+views:
+  - {{name: Front, position: [5, -150, 5], focal_point: [5, -30, 5], up: [0, 0, 1]}}
+"""
+
+
+@pytest.fixture
+def building(corpus: Path, tmp_path: Path) -> Path:
+    model = corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb"
+    path = tmp_path / "building.twin.yaml"
+    path.write_text(BUILDING_PROJECT.format(model=model))
+    return path
+
+
+@pytest.fixture
+def window(qtbot):
+    from twinviewer.ui.application import create_app
+    from twinviewer.ui.main_window import QtMainWindow
+
+    create_app()
+    w = QtMainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+# -- a real PostgreSQL server (history backend tests) ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server for the whole session; its URL. Skipped where PostgreSQL
+    is not installed, except on CI (``CI`` set), where `.ci/run` installs it: there it fails."""
+    from twinviewer.history import pg_local
+
+    if pg_local.find_bindir() is None:
+        msg = "no PostgreSQL server binaries (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    server = pg_local.LocalPostgres().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def pg_schema_url(base: str) -> str:
+    """The server's URL with a fresh schema of its own."""
+    return f"{base}?schema=t_{uuid.uuid4().hex[:12]}"
+
+
+def drop_pg_schema(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from twinviewer.history.postgres import split_url
+
+    conninfo, schema = split_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def pg_url(pg_server: str):
+    """A fresh schema of its own for each test."""
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
+    url = pg_schema_url(pg_server)
+    yield url
+    drop_pg_schema(url)

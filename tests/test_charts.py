@@ -6,6 +6,9 @@ function; here it computes true min/max buckets of numpy arrays, like the histor
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -362,3 +365,63 @@ def test_no_source_no_sensors_and_replacing_sensors(make_panel) -> None:
     assert [r.index for r in panel.rows] == [5, 0]
     assert "C · Coolant" in panel.rows[0].header.plain_text()
     assert len(panel.view.ci.items) == 2
+
+
+def test_sensors_dragged_from_the_inspector_and_alarm_list_onto_charts(
+    qtbot, window, building: Path
+) -> None:
+    """Drag and drop: the inspector's rows onto the chart add that sensor and keep it across
+    selections; a second chart panel charts only what is dropped on it."""
+    from PySide6.QtGui import QDropEvent
+
+    from tests.test_gui import open_and_wait
+    from twinviewer.core.samples import SampleBatch
+
+    w = window
+    open_and_wait(qtbot, w, building)
+    try:
+        s = w.session
+        floor_0 = s.model.index_of("floor_0")
+        w.tree.select([floor_0])
+        w.select_components([floor_0])
+        assert w.charts.sensor_indices() == [0]
+
+        def drop(panel, mime) -> None:
+            ev = QDropEvent(
+                QPointF(20, 20),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            panel.dropEvent(ev)
+
+        # the inspector of floor_2 offers F2_CO; drop it onto the main chart
+        floor_2 = s.model.index_of("floor_2")
+        w.select_components([floor_2])
+        w.refresh_panels()
+        table = w.inspector.table
+        mime = table.mimeData([table.item(0, 0)])
+        w.select_components([floor_0])
+        drop(w.charts, mime)
+        assert w.charts.sensor_indices() == [0, 2]
+        w.select_components([s.model.index_of("floor_1")])
+        assert w.charts.sensor_indices() == [1, 2]  # the dropped sensor stays
+        w.charts.clear_added()
+        assert w.charts.sensor_indices() == [1]
+
+        # an alarm row dragged onto a new chart panel
+        now = time.time()
+        s.history.append(SampleBatch.of([1], [now - 5], [99.0]))
+        s.history.flush()
+        w.alarm_watcher.poke()
+        qtbot.waitUntil(lambda: len(w.alarm_list.listed()) == 1, timeout=10000)
+        extra = w.new_chart_panel()
+        assert extra.sensor_indices() == []
+        model = w.alarm_list.model
+        drop(extra, model.mimeData([model.index(0, 1)]))
+        assert extra.sensor_indices() == [1]
+        w.select_components([floor_0])
+        assert extra.sensor_indices() == [1]  # it does not follow the selection
+    finally:
+        w.close_session()

@@ -16,43 +16,9 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from twinviewer.core.colour import ALARM_COLOUR, STALE_COLOUR, Status  # noqa: E402
 from twinviewer.core.samples import SampleBatch  # noqa: E402
 
-PROJECT = """\
-name: Three-storey building
-models: [{model}]
-components:
-  floors: {{glob: "floor_*"}}
-sensors:
-  - {{id: F0_T, quantity: temperature, unit: degC, component: floor_0, range: [0, 100],
-      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 3600}}
-  - {{id: F1_T, quantity: temperature, unit: degC, component: floor_1, range: [0, 100],
-      warning: {{high: 60}}, alarm: {{high: 80}}, stale_after: 0.5}}
-  - {{id: F2_CO, quantity: co, unit: ppm, component: floor_2, range: [0, 50],
-      alarm: {{high: 35}}}}
-views:
-  - {{name: Front, position: [5, -150, 5], focal_point: [5, -30, 5], up: [0, 0, 1]}}
-"""
+from .conftest import BUILDING_PROJECT  # noqa: E402
 
-
-@pytest.fixture
-def building(corpus: Path, tmp_path: Path) -> Path:
-    model = corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb"
-    path = tmp_path / "building.twin.yaml"
-    path.write_text(PROJECT.format(model=model))
-    return path
-
-
-@pytest.fixture
-def window(qtbot):
-    from twinviewer.ui.application import create_app
-    from twinviewer.ui.main_window import QtMainWindow
-
-    create_app()
-    w = QtMainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+PROJECT = BUILDING_PROJECT
 
 
 def open_and_wait(qtbot, window, path: Path) -> None:

@@ -90,6 +90,31 @@ def test_at_equals_brute_force(tmp_path_factory, batches, reopen, instants) -> N
         store.close()
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batches=history,
+    reopen=st.integers(0, 5),
+    instants=st.lists(st.integers(-2, 42), min_size=1, max_size=6),
+    only=st.one_of(st.none(), st.lists(st.integers(0, len(IDS) - 1), min_size=1, max_size=3)),
+)
+def test_neighbour_equals_brute_force(tmp_path_factory, batches, reopen, instants, only) -> None:
+    """Step to the previous/next sample (of some sensors) across main and late segments."""
+    folder = tmp_path_factory.mktemp("h")
+    store = _write(folder, batches, reopen)
+    times = [ts for batch, _ in batches for s, ts, _v in batch if only is None or s in only]
+    try:
+        for k in instants:
+            t = 1.7e9 + k * 0.25 + (0.1 if k % 3 == 0 else 0.0)
+            after = [x for x in times if x > t]
+            before = [x for x in times if x < t]
+            assert store.neighbour(t, +1, only) == (min(after) if after else None)
+            assert store.neighbour(t, -1, only) == (max(before) if before else None)
+    finally:
+        store.close()
+
+
 def _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last: bool) -> None:
     t, vmin, vmax, vlast = out
     mine = [(ts, v) for s, ts, v in samples if s == sensor]  # append order

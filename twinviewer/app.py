@@ -9,7 +9,10 @@ log = logging.getLogger(__name__)
 
 
 def run_app(
-    project: Path | None = None, speed: float | None = None, sources: list[str] | None = None
+    project: Path | None = None,
+    speed: float | None = None,
+    sources: list[str] | None = None,
+    history: str | None = None,
 ) -> int:
     """Open the workbench (on the start page, or on ``project``) and run the event loop."""
     from twinviewer.ui.application import create_app
@@ -21,5 +24,5 @@ def run_app(
     window.restore_layout()
     window.show()
     if project is not None:
-        window.open_project(Path(project), speed, sources)
+        window.open_project(Path(project), speed, sources, history=history)
     return int(app.exec())

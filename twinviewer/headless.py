@@ -94,13 +94,16 @@ def render_png(
     after: float = 0.0,
     quantity: str | None = None,
     at: str | None = None,
+    history: str | None = None,
 ) -> Path:
     """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
-    ``at`` renders the recorded state at that instant instead of a simulated feed."""
+    ``at`` renders the recorded state at that instant instead of a simulated feed, read from
+    ``history`` (a PostgreSQL URL) when given, else from the project's store."""
     import pyvista as pv
 
     configure_for_software_rendering()
     session = TwinSession.open(path)
+    session.history_url = history
     if quantity is not None:
         session.set_active_quantity(quantity)
     now = 0.0

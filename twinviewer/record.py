@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from twinviewer.core.samples import BatchQueue, LatestState
-from twinviewer.session import create_sources, history_folder, load_twin_project, open_history
+from twinviewer.session import create_sources, history_location, load_twin_project, open_history
 from twinviewer.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,10 @@ def record(
     duration: float | None = None,
     only: list[str] | None = None,
     stop: threading.Event | None = None,
+    history: str | None = None,
 ) -> RecordSummary:
-    """Run the project's sources until ``duration`` seconds pass, ``stop`` is set or SIGINT."""
+    """Run the project's sources until ``duration`` seconds pass, ``stop`` is set or SIGINT.
+    ``history``: a PostgreSQL URL to record into instead of the project's store."""
     project, folder = load_twin_project(path)
     sources: list[Source] = create_sources(project, folder, only=only)
     if not sources:
@@ -97,7 +99,7 @@ def record(
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     queue = BatchQueue()
     state = LatestState(len(project.sensors))
-    store = open_history(project, folder, Path(path))
+    store = open_history(project, folder, Path(path), history)
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
@@ -124,17 +126,18 @@ def record(
         state.apply(batch)
         if store is not None:
             store.append(batch)
-    history: dict = {}
+    held: dict = {}
     if store is not None:
         store.close()  # flushes: everything accepted is on disk
-        history = {"path": str(history_folder(project, folder, Path(path))), **store.stats()}
+        where = history_location(project, folder, Path(path), history)
+        held = {"path": where, **store.stats()}
     elapsed = time.monotonic() - t0
     summary = RecordSummary(
         project=project.name,
         duration=elapsed,
         sensors=len(project.sensors),
         sensors_with_data=int(np.count_nonzero(~np.isnan(state.time))),
-        history=history,
+        history=held,
     )
     for s in sources:
         st = s.status

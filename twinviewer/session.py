@@ -9,6 +9,7 @@ vectorised numpy operations.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from twinviewer.formats.registry import read_model
 from twinviewer.sources.base import Source
 
 if TYPE_CHECKING:
+    from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -148,13 +150,48 @@ def history_folder(project: Project, folder: Path, path: Path) -> Path:
     return folder / f"{name}.history"
 
 
-def open_history(project: Project, folder: Path, path: Path) -> HistoryStore | None:
-    """Open (or create) the project's history store; None for bare models or when disabled."""
+HISTORY_URL_ENV = "TWINVIEWER_HISTORY_URL"  # `twinviewer open --history URL` sets it
+
+
+def history_url(project: Project, url: str | None = None) -> str | None:
+    """The PostgreSQL URL to record into: ``url``, else ``$TWINVIEWER_HISTORY_URL``, else the
+    project's ``history.url``; None means the embedded store."""
+    return url or os.environ.get(HISTORY_URL_ENV) or project.history.url
+
+
+def history_location(project: Project, folder: Path, path: Path, url: str | None = None) -> str:
+    """Where the history is, for a summary: the store folder, or the URL without its password."""
+    pg_url = history_url(project, url)
+    if pg_url:
+        from twinviewer.history.postgres import redact_url
+
+        return redact_url(pg_url)
+    return str(history_folder(project, folder, path))
+
+
+def open_history(
+    project: Project, folder: Path, path: Path, url: str | None = None, *, writer: bool = True
+) -> HistoryStore | PostgresHistoryStore | None:
+    """Open (or create) the project's history store; None for bare models or when disabled.
+
+    A PostgreSQL URL (``url``, the environment, or the project's ``history.url``) selects the
+    :class:`~twinviewer.history.postgres.PostgresHistoryStore`; ``writer=False`` opens that one
+    read-only (no writer thread, no schema changes)."""
     if not is_project_file(path) or not project.history.enabled or not project.sensors:
         return None
+    days = project.history.retention_days
+    pg_url = history_url(project, url)
+    if pg_url:
+        from twinviewer.history.postgres import PostgresHistoryStore
+
+        return PostgresHistoryStore.open(
+            pg_url,
+            [s.id for s in project.sensors],
+            retention=days * 86400.0 if days else None,
+            writer=writer,
+        )
     from twinviewer.history.store import HistoryStore
 
-    days = project.history.retention_days
     return HistoryStore.open(
         history_folder(project, folder, path),
         [s.id for s in project.sensors],
@@ -185,7 +222,8 @@ class TwinSession:
         self.state = LatestState(len(self.sensors))
         self.queue = BatchQueue()
         self.sources: list[Source] = []
-        self.history: HistoryStore | None = None
+        self.history: HistoryStore | PostgresHistoryStore | None = None
+        self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
         if self.active_quantity not in self.quantities():
@@ -244,10 +282,10 @@ class TwinSession:
             s.stop()
 
     # -- history -------------------------------------------------------------------------------
-    def open_history(self) -> HistoryStore | None:
+    def open_history(self) -> HistoryStore | PostgresHistoryStore | None:
         """Record every accepted sample from now on (projects only, unless disabled)."""
         if self.history is None:
-            self.history = open_history(self.project, self.folder, self.path)
+            self.history = open_history(self.project, self.folder, self.path, self.history_url)
         return self.history
 
     def close(self) -> None:

@@ -111,6 +111,16 @@ def main() -> None:
     pump(app, 1.0)
     w.refresh_panels()
     shot(w, "mine-history.png")
+    # the alarm list: a click on the first warning of the fault moves the timeline there
+    w.alarm_watcher.poke()
+    pump(app, 1.5)
+    listed = w.alarm_list.listed()
+    if len(listed):
+        w.alarm_list.select_row(len(listed) - 1)  # newest first: the last row is the first one
+        w.refresh_panels()
+        pump(app, 1.0)
+        w.refresh_panels()
+        shot(w, "mine-alarms.png")
     w.timeline.go_live()
 
     mqtt_shot(app, w)

@@ -138,6 +138,7 @@ _ANCHORS: dict[str, list[tuple[int, int, int]]] = {
     ],
 }
 TABLE_SIZE = 256
+DEADBAND_FRACTION = 0.02  # default alarm deadband: 2% of the sensor's range
 
 
 def _table(anchors: list[tuple[int, int, int]]) -> NDArray[np.uint8]:
@@ -172,6 +173,7 @@ class SensorRules:
     stale_after: NDArray[np.float64]
     colormap: NDArray[np.int32]  # index into ``cmap_tables``
     cmap_tables: NDArray[np.uint8]  # (n_maps, 256, 4)
+    deadband: NDArray[np.float64]  # alarm hysteresis, in the sensor's unit
 
     @property
     def n(self) -> int:
@@ -196,6 +198,15 @@ class SensorRules:
             alarm_low=np.array([limit(s, "alarm", "low") for s in sensors], float),
             alarm_high=np.array([limit(s, "alarm", "high") for s in sensors], float),
             stale_after=np.array([s.stale_after for s in sensors], float),
+            deadband=np.array(
+                [
+                    DEADBAND_FRACTION * (s.range[1] - s.range[0])
+                    if getattr(s, "deadband", None) is None
+                    else s.deadband
+                    for s in sensors
+                ],
+                float,
+            ),
             colormap=np.array([index[s.colormap] for s in sensors], np.int32),
             cmap_tables=np.stack([COLORMAPS[n] for n in names]),
         )

@@ -89,6 +89,12 @@ class Sensor(_Strict):
     alarm: Limits | None = None
     colormap: str = Field("viridis", description="Colour map over the range")
     stale_after: float = Field(15.0, gt=0, description="Seconds without data before 'stale'")
+    deadband: float | None = Field(
+        None,
+        ge=0,
+        description="Alarm deadband in the sensor's unit: a warning or alarm interval ends only "
+        "once the value is back inside its limit by this much (default: 2% of the range)",
+    )
 
     @field_validator("colormap")
     @classmethod
@@ -239,6 +245,22 @@ class History(_Strict):
     retention_days: float | None = Field(
         None, gt=0, description="Delete samples older than this many days (default: keep all)"
     )
+    url: str | None = Field(
+        None,
+        description="Record into PostgreSQL instead (TimescaleDB where installed), e.g. "
+        "postgresql://user:password@host:5432/db or ...?schema=plant1; `path` is then unused. "
+        "The command line's --history URL overrides it",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.lower().startswith(("postgresql://", "postgres://")):
+            scheme = v.split("://", 1)[0] if "://" in v else v[:20]
+            raise ValueError(
+                f"history.url must be a postgresql:// or postgres:// URL, got scheme {scheme!r}"
+            )
+        return v
 
 
 class Display(_Strict):
@@ -249,11 +271,31 @@ class Display(_Strict):
         "viridis", description="Colour map when no quantity is active (values as % of range)"
     )
     background: str = "#1e2126"
+    timezone: str | None = Field(
+        None,
+        description="IANA time zone of the timeline and charts, e.g. Europe/Berlin "
+        "(default: the computer's own; UTC is always shown on hover)",
+    )
 
     @field_validator("colormap")
     @classmethod
     def _known_colormap(cls, v: str) -> str:
         return Sensor._known_colormap(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {v!r}; expected an IANA name such as 'UTC' or 'Europe/Berlin'"
+            ) from exc
+        return v
 
 
 class Project(_Strict):

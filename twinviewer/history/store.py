@@ -97,6 +97,7 @@ COMPACT_ROWS = 1_000_000  # compaction target: a merged segment holds this many 
 COMPACT_SPAN = 3600.0  # ...or this many seconds, whichever comes first
 COMPACT_SEGMENTS = 64  # the writer compacts when more small segments than this accumulated
 MAX_BUFFERED = 8_000_000  # append() waits while more are buffered (writer thread only)
+NEIGHBOUR_ROW_GROUPS = 64  # neighbour(): how far stepping looks (64 x 128k rows)
 RAW_ROWS_LIMIT = 1_000_000  # series(): below this many rows in range, compute from raw rows
 CACHE_ROW_GROUPS = 48
 OPEN_FILES = 128
@@ -616,6 +617,46 @@ class HistoryStore:
         (ties: the one appended last). NaN where a sensor has no sample at or before t."""
         value, when = self.at_store(t)
         return value[self._proj_to_store], when[self._proj_to_store]
+
+    def neighbour(
+        self, t: float, direction: int, sensors: Sequence[int] | None = None
+    ) -> float | None:
+        """The time of the nearest sample after (``direction > 0``) or before ``t`` of the given
+        project sensors (default: any sensor); None when there is none within
+        ``NEIGHBOUR_ROW_GROUPS`` row groups (stepping never scans the whole history)."""
+        want: NDArray[np.bool_] | None = None
+        if sensors is not None:
+            want = np.zeros(self.n_store + 1, bool)
+            want[self._proj_to_store[np.asarray(sensors, np.int64)]] = True
+        fwd = direction > 0
+        best: float | None = None
+        with self._lock:
+            if len(self._late_t):
+                lt = self._late_t
+                m = (lt > t) if fwd else (lt < t)
+                if want is not None:
+                    m &= want[self._late_s]
+                if m.any():
+                    best = float(lt[m].min() if fwd else lt[m].max())
+            n = len(self._rg_tmin)
+            g = int(np.searchsorted(self._rg_tmin, t, "right")) - 1
+            g = max(g, 0) if fwd else min(g, n - 1)
+            steps = 0
+            while 0 <= g < n and steps < NEIGHBOUR_ROW_GROUPS:
+                if fwd and best is not None and self._rg_tmin[g] > best:
+                    break  # a late sample comes before anything further on
+                rt, rs, _ = self._global_rg(g)
+                m = (rt > t) if fwd else (rt < t)
+                if want is not None:
+                    m &= want[np.asarray(rs, np.int64)]
+                if m.any():
+                    found = float(rt[m].min() if fwd else rt[m].max())
+                    if best is None or (found < best if fwd else found > best):
+                        best = found
+                    break
+                g += 1 if fwd else -1
+                steps += 1
+        return best
 
     def series(
         self, sensor_index: int, t0: float, t1: float, pixels: int

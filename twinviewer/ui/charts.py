@@ -24,7 +24,7 @@ import pyqtgraph as pg
 import pyqtgraph.graphicsItems.DateAxisItem as _dates
 from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsRectItem,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.project import Sensor
 from twinviewer.core.timeline import Timeline
+from twinviewer.ui.sensor_drag import sensors_from
 from twinviewer.ui.timeline_bar import format_time
 
 log = logging.getLogger(__name__)
@@ -394,6 +395,10 @@ class QtChartPanel(QWidget):
         self._ranged = False  # the view shows a range we chose (not pyqtgraph's default)
         self.rows: list[ChartRow] = []
         self.fetch_errors = 0
+        self._catalogue: dict[str, tuple[int, Sensor]] = {}  # sensor id -> (index, sensor)
+        self._selected: list[tuple[int, Sensor]] = []  # the selected component's sensors
+        self.pinned: list[tuple[int, Sensor]] = []  # sensors dragged in: kept across selections
+        self.setAcceptDrops(True)
 
         self.follow_button = QToolButton(self)
         self.follow_button.setText("Follow live")
@@ -412,7 +417,16 @@ class QtChartPanel(QWidget):
         self._select_window_item()
         self.cursor_label = QLabel(self)
         self.cursor_label.setToolTip("The timeline's current time (the cursor line)")
-        self.empty_label = QLabel("Select a component to chart its sensors", self)
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("Remove added")
+        self.clear_button.setToolTip("Remove the sensors dragged onto this chart")
+        self.clear_button.clicked.connect(self.clear_added)
+        self.clear_button.hide()
+        self.empty_label = QLabel(
+            "Select a component to chart its sensors,\nor drag sensors here from the inspector "
+            "or the alarm list",
+            self,
+        )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setStyleSheet(f"color: {DIM_TEXT.name()}")
 
@@ -421,11 +435,13 @@ class QtChartPanel(QWidget):
         self.view.ci.layout.setSpacing(0)
         self.view.ci.setContentsMargins(4, 4, 8, 4)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.view.setAcceptDrops(False)  # drops go to the panel, not to the plots' scene
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 0)
         bar.addWidget(self.follow_button)
         bar.addWidget(self.window_combo)
+        bar.addWidget(self.clear_button)
         bar.addStretch(1)
         bar.addWidget(self.cursor_label)
         layout = QVBoxLayout(self)
@@ -442,8 +458,67 @@ class QtChartPanel(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
 
     # -- configuration -------------------------------------------------------------------------
+    def set_time_zone(self, tz: tzinfo | None) -> None:
+        """Axis labels and the cursor time in this zone (None: the computer's own)."""
+        self._tz = tz
+        for row in self.rows:
+            axis = row.plot.getAxis("bottom")
+            axis.utcOffset = self._utc_offset()
+            axis.picture = None
+            axis.update()
+        self._sync_cursors()
+
+    def set_catalogue(self, sensors: Sequence[Sensor]) -> None:
+        """The project's sensors, so that dropped sensor ids can be charted; clears the rows."""
+        self._catalogue = {s.id: (i, s) for i, s in enumerate(sensors)}
+        self.pinned = []
+        self.set_sensors([])
+
     def set_sensors(self, sensors: Sequence[tuple[int, Sensor]]) -> None:
+        """The selected component's sensors: ``(project sensor index, sensor)`` pairs, charted
+        above the ones dragged in."""
+        self._selected = list(sensors)
+        self._set_rows(self._selected + [p for p in self.pinned if p not in self._selected])
+
+    def add_sensors(self, ids: Sequence[str]) -> int:
+        """Chart these sensors too (by id), until :meth:`clear_added`; returns how many."""
+        shown = {i for i, _ in self._selected + self.pinned}
+        new: list[tuple[int, Sensor]] = []
+        for x in ids:
+            if x in self._catalogue and self._catalogue[x][0] not in shown:
+                new.append(self._catalogue[x])
+                shown.add(self._catalogue[x][0])
+        if new:
+            self.pinned.extend(new)
+            self.set_sensors(self._selected)
+        return len(new)
+
+    def clear_added(self) -> None:
+        self.pinned = []
+        self.set_sensors(self._selected)
+
+    def sensor_indices(self) -> list[int]:
+        """The charted sensors, top to bottom."""
+        return [row.index for row in self.rows]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if any(x in self._catalogue for x in sensors_from(event.mimeData())):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        if self.add_sensors(sensors_from(event.mimeData())):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _set_rows(self, sensors: Sequence[tuple[int, Sensor]]) -> None:
         """One row per ``(project sensor index, sensor)``, top to bottom; replaces the rows."""
+        self.clear_button.setVisible(bool(self.pinned))
         x_range = self.x_range() if self.rows else None
         for row in self.rows:
             row.cursor.sigDragged.disconnect(self._cursor_moved)

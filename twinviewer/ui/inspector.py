@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
+from twinviewer.ui.sensor_drag import SENSOR_MIME, sensor_mime
 
 
 @dataclass
@@ -33,6 +35,19 @@ class SensorRow:
 
 COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
 VALUE_COLUMN, STATUS_COLUMN = 1, 2
+
+
+class _SensorTable(QTableWidget):
+    """The sensor rows; dragging them onto a chart adds those sensors to it."""
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt's name)
+        return [SENSOR_MIME]
+
+    def mimeData(self, items: Sequence[QTableWidgetItem]) -> QMimeData:  # noqa: N802
+        rows = sorted({it.row() for it in items})
+        cells = [self.item(r, 0) for r in rows]
+        ids = [c.text() for c in cells if c is not None]
+        return sensor_mime(ids)
 
 
 class QtInspector(QWidget):
@@ -52,7 +67,10 @@ class QtInspector(QWidget):
             label.setWordWrap(True)
             self.fields[name] = label
             form.addRow(f"{name}:", label)
-        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table = _SensorTable(0, len(COLUMNS), self)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setToolTip("Drag sensors onto a chart to add them to it")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
@@ -25,9 +26,15 @@ class QtTwinLoader(QThread):
         super().__init__(parent)  # type: ignore[arg-type]
         self.path = Path(path)
 
+    def _progress(self, fraction: float, text: str) -> None:
+        self.progressed.emit(fraction, text)
+        # Parsing holds the GIL for long stretches: at each progress step, let the GUI thread
+        # run (a sleep releases the GIL; 1 ms per step costs a few ms per load).
+        time.sleep(0.001)
+
     def run(self) -> None:
         try:
-            session = TwinSession.open(self.path, lambda f, text: self.progressed.emit(f, text))
+            session = TwinSession.open(self.path, self._progress)
         except ProjectError as exc:
             self.failed.emit("The project file has errors", str(exc))
         except ModelReadError as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -24,11 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.colour import STATUS_LABELS, Status
+from twinviewer.core.alarms import Acknowledgements, AlarmLog
+from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
 from twinviewer.core.timeline import Timeline
 from twinviewer.formats.registry import supported_suffixes
 from twinviewer.render.scene import STANDARD_VIEWS
 from twinviewer.session import TwinSession
+from twinviewer.ui.alarm_list import QtAlarmList
+from twinviewer.ui.alarm_watcher import QtAlarmWatcher
 from twinviewer.ui.charts import QtChartPanel
 from twinviewer.ui.component_tree import QtComponentTree
 from twinviewer.ui.inspector import QtInspector, SensorRow
@@ -45,6 +49,7 @@ FRAME_MS = 50  # live colouring: drain, recolour and draw at most 20 times a sec
 PANEL_MS = 500  # tree icons, inspector, status bar: twice a second is plenty for reading
 MAX_RECENT = 10
 ALL_SENSORS = "Worst status (all sensors)"
+ACKS_FILE = "acknowledged.json"  # in the history folder: acknowledged alarms survive a restart
 
 
 def fmt_value(v: float) -> str:
@@ -75,6 +80,8 @@ class QtMainWindow(QMainWindow):
         self._time_dirty = False
         self._speed: float | None = None
         self._only: list[str] | None = None
+        self._history_url: str | None = None
+        self._tz: tzinfo | None = None  # the project's time zone (None: the computer's)
         self.setWindowTitle("TwinViewer")
         self.resize(1600, 1000)
 
@@ -94,14 +101,27 @@ class QtMainWindow(QMainWindow):
         self.charts = QtChartPanel(self)
         self.charts_dock = self._dock("Charts", self.charts, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.inspector_dock, self.charts_dock, Qt.Orientation.Vertical)
+        self.extra_charts: list[QtChartPanel] = []  # more chart panels, of dragged-in sensors
         self.sources_panel = QtSourcePanel(self)
         self.sources_dock = self._dock(
             "Data sources", self.sources_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
 
+        self.alarm_list = QtAlarmList(self)
+        self.alarms_dock = self._dock(
+            "Alarms and events", self.alarm_list, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.sources_dock, self.alarms_dock)
+        self.alarms_dock.raise_()
+        self.alarm_watcher = QtAlarmWatcher(self)
+        self.alarm_watcher.changed.connect(self._on_alarms)
+
         self.timeline = Timeline(0.0, 0.0, live=True)
         self.player = QtPlayer(self.timeline, self)
         self.timeline_bar = QtTimelineBar(self.timeline, self.player, parent=self)
+        self.timeline_bar.stepRequested.connect(self.step_sample)
+        self.timeline_bar.alarmStepRequested.connect(self.step_alarm)
+        self.alarm_list.jumpRequested.connect(self.jump_to)
         self.charts.bind(self.timeline)
         self.timeline.changed.connect(self._on_time_changed)
         self.timeline.live_changed.connect(self._on_live_changed)
@@ -191,6 +211,12 @@ class QtMainWindow(QMainWindow):
             "Ctrl+B",
             "Browse the OPC UA server and bind its variables to the project's sensors",
         )
+        self.act_new_chart = a(
+            "New &chart panel",
+            self.new_chart_panel,
+            "Ctrl+Shift+C",
+            "Another chart panel: drag sensors onto it from the inspector or the alarm list",
+        )
         self.act_about = a("&About TwinViewer", self._about)
         self.act_keys = a("&Keyboard shortcuts", self._show_shortcuts, "F1")
         self.view_actions = {}
@@ -238,6 +264,8 @@ class QtMainWindow(QMainWindow):
         view_menu.addAction(self.inspector_dock.toggleViewAction())
         view_menu.addAction(self.sources_dock.toggleViewAction())
         view_menu.addAction(self.charts_dock.toggleViewAction())
+        view_menu.addAction(self.alarms_dock.toggleViewAction())
+        view_menu.addAction(self.act_new_chart)
 
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
@@ -342,16 +370,22 @@ class QtMainWindow(QMainWindow):
             self.open_project(Path(path))
 
     def open_project(
-        self, path: Path | str, speed: float | None = None, sources: list[str] | None = None
+        self,
+        path: Path | str,
+        speed: float | None = None,
+        sources: list[str] | None = None,
+        history: str | None = None,
     ) -> None:
         """Load in the background; the window stays responsive and shows progress.
 
         ``speed`` overrides the simulated feed's speed (simulated seconds per second);
-        ``sources`` starts exactly these sources (ids or types) instead of the enabled ones.
+        ``sources`` starts exactly these sources (ids or types) instead of the enabled ones;
+        ``history`` is a PostgreSQL URL that replaces the project's history store.
         """
         path = Path(path)
         self._speed = speed
         self._only = sources
+        self._history_url = history
         if self._loader is not None and self._loader.isRunning():
             return
         self.statusBar().showMessage(f"Opening {path}…")
@@ -415,6 +449,7 @@ class QtMainWindow(QMainWindow):
         else:
             scene.standard_view("iso")
         try:
+            session.history_url = self._history_url
             session.open_history()
         except Exception as exc:  # recording is worth having, not worth refusing the twin for
             log.exception("history store of %s", session.path)
@@ -422,9 +457,10 @@ class QtMainWindow(QMainWindow):
                 "History is not recorded", f"The history store could not be opened: {exc}"
             )
         self._reset_timeline(session)
-        if session.history is not None:
-            self.charts.set_source(session.history.series)
-        self.charts.set_sensors([])
+        self._start_alarms(session)
+        for panel in self.chart_panels():
+            panel.set_catalogue(session.sensors)
+            panel.set_source(session.history.series if session.history is not None else None)
         try:
             session.sources = session.create_sources(self._speed, self._only)
         except (ValueError, ImportError) as exc:
@@ -440,6 +476,9 @@ class QtMainWindow(QMainWindow):
     def close_session(self) -> None:
         self.frame_timer.stop()
         self.panel_timer.stop()
+        self.alarm_watcher.stop()
+        self.alarm_list.clear()
+        self.timeline_bar.set_markers([])
         if self.session is not None:
             self.session.close()
             self.view.scene.clear_model()
@@ -447,7 +486,9 @@ class QtMainWindow(QMainWindow):
             self.view.scene.set_status_legend([])
         self.session = None
         self.player.pause()
-        self.charts.set_sensors([])
+        for panel in self.chart_panels():
+            panel.set_source(None)
+            panel.set_catalogue([])
         self._selection = []
         self.inspector.clear()
         self.tree.tree.clear()
@@ -496,7 +537,8 @@ class QtMainWindow(QMainWindow):
         self.tree.set_states(s.component_state)
         self._refresh_inspector()
         if s.history is not None:
-            self.charts.refresh()
+            for panel in self.chart_panels():
+                panel.refresh()
         self.sources_panel.refresh(s.sources, {c.id: c.type for c in s.project.sources})
         states = []
         for src in s.sources:
@@ -510,7 +552,7 @@ class QtMainWindow(QMainWindow):
         n_alarm = int((s.sensor_state == Status.ALARM).sum())
         n_warn = int((s.sensor_state == Status.WARNING).sum())
         self.clock_label.setText(
-            f"{datetime.now().strftime('%H:%M:%S')}   alarms: {n_alarm}   warnings: {n_warn}"
+            f"{datetime.now(self._tz):%H:%M:%S}   alarms: {n_alarm}   warnings: {n_warn}"
         )
         self.clock_label.setStyleSheet("color: #ff5060; font-weight: bold;" if n_alarm else "")
 
@@ -545,12 +587,112 @@ class QtMainWindow(QMainWindow):
                     quantity=sensor.quantity.replace("_", " "),
                     value=fmt_value(float(s.shown_value[k])),
                     unit=sensor.unit,
-                    time="–" if math.isnan(t) else datetime.fromtimestamp(t).strftime("%H:%M:%S"),
+                    time="–"
+                    if math.isnan(t)
+                    else datetime.fromtimestamp(t, self._tz).strftime("%H:%M:%S"),
                     status=Status(int(s.sensor_state[k])),
                     limits=" / ".join(limits),
                 )
             )
         self.inspector.set_sensors(rows)
+
+    # -- charts --------------------------------------------------------------------------------
+    def chart_panels(self) -> list[QtChartPanel]:
+        return [self.charts, *self.extra_charts]
+
+    def new_chart_panel(self) -> QtChartPanel:
+        """A chart dock of its own: sensors dragged onto it, on the same timeline."""
+        panel = QtChartPanel(self, tz=self._tz)
+        panel.empty_label.setText("Drag sensors here from the inspector or the alarm list")
+        panel.bind(self.timeline)
+        title = f"Chart {len(self.extra_charts) + 2}"
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.splitDockWidget(self.charts_dock, dock, Qt.Orientation.Vertical)
+        self.extra_charts.append(panel)
+        s = self.session
+        if s is not None:
+            panel.set_catalogue(s.sensors)
+            panel.set_source(s.history.series if s.history is not None else None)
+        dock.show()
+        return panel
+
+    # -- alarms and stepping --------------------------------------------------------------------
+    def _start_alarms(self, session: TwinSession) -> None:
+        """Name the alarm list's rows, load the acknowledgements, start following the store."""
+        zone = session.project.display.timezone
+        tz = self._tz = ZoneInfo(zone) if zone else None
+        self.timeline_bar.set_time_zone(tz)
+        for panel in self.chart_panels():
+            panel.set_time_zone(tz)
+        self.alarm_list.set_time_zone(tz)
+        model = session.model
+        comps = []
+        for s in session.sensors:
+            nodes = session.binding.component_nodes.get(s.component or "", [])
+            comps.append(nodes[0] if nodes else -1)
+        folder = getattr(session.history, "folder", None)
+        acks = Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
+        self.alarm_list.set_context(
+            [s.id for s in session.sensors],
+            [s.name or s.id for s in session.sensors],
+            [s.unit for s in session.sensors],
+            comps,
+            [c.name for c in model.components],
+            acks,
+        )
+        if session.history is not None:
+            self.alarm_watcher.start(
+                AlarmLog(session.rules), session.history, [s.id for s in session.sensors]
+            )
+
+    def _on_alarms(self, intervals: np.ndarray) -> None:
+        if self.session is None:
+            return
+        self.alarm_list.set_intervals(intervals)
+        colours = [QColor(*STATUS_COLOURS[Status(int(level))][:3]) for level in intervals["level"]]
+        self.timeline_bar.set_markers(intervals["start"], colours)
+
+    def jump_to(self, t: float, component: int = -1) -> None:
+        """Move the timeline to ``t`` (leaving live) and select ``component`` (if >= 0)."""
+        self.player.pause()
+        tl = self.timeline
+        if t > tl.end:  # the store may hold a little more than the bar's range so far
+            tl.extend(t)
+        tl.live = False
+        tl.current = t
+        if component >= 0:
+            self.tree.select([component])
+            self.select_components([component])
+
+    def step_alarm(self, direction: int) -> None:
+        """Previous/next alarm or warning start (of every sensor) on the timeline."""
+        rec = self.alarm_list.model.intervals
+        if len(rec) == 0:
+            self.statusBar().showMessage("No alarms or warnings recorded", 3000)
+            return
+        self.player.pause()
+        if self.timeline.step(np.sort(rec["start"]), direction) is None:
+            self.statusBar().showMessage(
+                f"No {'later' if direction > 0 else 'earlier'} alarm", 3000
+            )
+
+    def step_sample(self, direction: int) -> None:
+        """Previous/next recorded sample of the selected component's sensors (or any sensor)."""
+        s = self.session
+        if s is None or s.history is None:
+            return
+        self.player.pause()
+        sensors = s.binding.sensors_of(self._selection[0]) if self._selection else None
+        t = s.history.neighbour(self.timeline.current, direction, sensors or None)
+        if t is None:
+            self.statusBar().showMessage(
+                f"No {'later' if direction > 0 else 'earlier'} sample nearby", 3000
+            )
+            return
+        self.timeline.current = t
 
     # -- selection and visibility --------------------------------------------------------------
     def select_components(self, indices: list[int]) -> None:
