@@ -298,6 +298,112 @@ class Display(_Strict):
         return v
 
 
+class Placement(_Strict):
+    """Where a simulation result sits in the twin: scaled, rotated about x, then y, then z (in
+    degrees, about the result's origin), then translated."""
+
+    translate: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rotate: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0), description="Degrees about x, y and z, applied in that order"
+    )
+    scale: float = Field(1.0, gt=0, description="Result units to model units, e.g. 1000 for m->mm")
+
+
+class OverlayTime(_Strict):
+    """Simulation time to twin time: ``twin = origin + offset + scale * sim``.
+
+    ``origin`` is an ISO 8601 instant, or ``session``: when the twin was opened (its sources
+    started). ``scale`` may be ``simulator``: one over the project's simulator speed, so a
+    result computed in simulated seconds follows the simulated feed. ``mode: step_index`` uses
+    each step's index as its simulation time instead of the time in the file.
+    """
+
+    mode: Literal["clock", "step_index"] = "clock"
+    origin: str = Field("session", description="ISO 8601 instant, or 'session'")
+    offset: float = Field(0.0, description="Seconds added to the origin")
+    scale: float | Literal["simulator"] = Field(
+        1.0, description="Twin seconds per simulation second, or 'simulator' (1 / its speed)"
+    )
+    interpolate: bool = Field(True, description="Blend the two steps around t (else nearest)")
+
+    @field_validator("origin")
+    @classmethod
+    def _instant(cls, v: str) -> str:
+        if v == "session":
+            return v
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"origin must be an ISO 8601 instant (2026-01-31T08:00:00Z) or 'session', got {v!r}"
+            ) from None
+        return v
+
+    @field_validator("scale")
+    @classmethod
+    def _positive(cls, v: float | str) -> float | str:
+        if isinstance(v, float | int) and not v > 0:
+            raise ValueError(f"scale must be positive, got {v}")
+        return v
+
+
+class Warp(_Strict):
+    """Deform by a vector field (e.g. displacement) times ``scale``."""
+
+    field: str
+    scale: float = 1.0
+
+
+class Overlay(_Strict):
+    """A simulation result on the twin, on the twin's clock."""
+
+    name: str = Field(min_length=1)
+    result: str = Field(
+        description="Result file relative to the project (.vtu, .vtp, .vtk, .pvd, *.series, "
+        ".xdmf, Exodus II, ...)"
+    )
+    field: str | None = Field(None, description="Field shown (default: the first point field)")
+    quantity: str | None = Field(
+        None,
+        description="The sensor quantity this field is compared with (default: sensors whose "
+        "quantity is the field's name)",
+    )
+    show: Literal["surface", "mesh", "both"] = Field(
+        "surface",
+        description="surface: mapped onto the twin's components; mesh: the result mesh itself",
+    )
+    components: list[str] = Field(
+        default_factory=list,
+        description="Twin components (ids or model node names) that carry the field (default: all)",
+    )
+    placement: Placement = Field(default_factory=Placement)
+    time: OverlayTime = Field(default_factory=OverlayTime)
+    colormap: str = "inferno"
+    range: tuple[float, float] | None = Field(None, description="Colour range (default: data)")
+    opacity: float = Field(1.0, ge=0, le=1)
+    warp: Warp | None = None
+    glyphs: str | None = Field(None, description="A vector field drawn as arrows")
+
+    @field_validator("colormap")
+    @classmethod
+    def _known_colormap(cls, v: str) -> str:
+        return Sensor._known_colormap(v)
+
+
+class Fidelity(_Strict):
+    """When a simulation agrees with what was measured."""
+
+    tolerance: float = Field(
+        0.05, gt=0, description="Largest relative error that passes (0.05 = 5%)"
+    )
+    relative_to: Literal["value", "range"] = Field(
+        "value",
+        description="value: |sim - measured| / |measured|; range: ... / the sensor's range span",
+    )
+
+
 class Project(_Strict):
     """A twin: its model, components, sensors, data sources and views."""
 
@@ -311,6 +417,8 @@ class Project(_Strict):
     views: list[View] = Field(default_factory=list)
     display: Display = Field(default_factory=Display)
     history: History = Field(default_factory=History)
+    overlays: list[Overlay] = Field(default_factory=list)
+    fidelity: Fidelity = Field(default_factory=Fidelity)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -336,6 +444,10 @@ class Project(_Strict):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"view name {sorted(dup)[0]!r} is used twice")
+        names = [o.name for o in self.overlays]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"overlay name {sorted(dup)[0]!r} is used twice")
         return self
 
 
@@ -470,6 +582,11 @@ _NESTED: dict[str, type[BaseModel]] = {
     "views": View,
     "display": Display,
     "history": History,
+    "overlays": Overlay,
+    "placement": Placement,
+    "time": OverlayTime,
+    "warp": Warp,
+    "fidelity": Fidelity,
     "warning": Limits,
     "alarm": Limits,
     "faults": Fault,
