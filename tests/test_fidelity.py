@@ -68,3 +68,21 @@ def test_simulator_speed_from_the_project() -> None:
     assert simulator_speed(p) == 4.0
     assert simulator_speed(p, override=10.0) == 10.0
     assert simulator_speed(Project.model_validate({"models": ["m.glb"]})) == 1.0
+
+
+def test_residual_colours_take_each_components_worst_sensor() -> None:
+    from twinviewer.core.colour import ComponentBinding
+    from twinviewer.core.fidelity import residual_colours, residual_table
+
+    # sensors 0, 1 on component 0; sensor 2 on component 1; component 2 has none
+    binding = ComponentBinding(3, np.array([0, 1, 2], np.int32), np.array([0, 0, 1], np.int32))
+    rows = fidelity_table(
+        [0, 1, 2], np.array([100.0, 100.0, 100.0]), np.array([101.0, 105.0, 150.0]), 0.05
+    )
+    base = np.full((3, 4), 7, np.uint8)
+    rgba = residual_colours(binding, rows, 3, 0.05, base)
+    table = residual_table()
+    np.testing.assert_array_equal(rgba[0], table[128])  # worst 5 % = the tolerance: the middle
+    np.testing.assert_array_equal(rgba[1], table[255])  # 50 %: past twice the tolerance
+    np.testing.assert_array_equal(rgba[2], base[2])
+    assert tuple(table[0][:3]) != tuple(table[255][:3])

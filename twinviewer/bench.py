@@ -326,11 +326,18 @@ def bench_history(quick: bool) -> list[Figure]:
     return run(quick)
 
 
+def bench_sim(quick: bool) -> list[Figure]:
+    from twinviewer.bench_sim import bench_sim as run
+
+    return run(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
     "recolour": bench_recolour,
     "mqtt": bench_mqtt,
     "history": bench_history,
+    "sim": bench_sim,
 }
 
 

@@ -65,6 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
     r.add_argument("--history", metavar="URL", help="--at reads this PostgreSQL database")
+    r.add_argument("--overlay", metavar="NAME", help="draw this simulation overlay of the project")
+    fid = sub.add_parser(
+        "fidelity", help="measured versus simulated for one overlay: errors, pass/fail, summary"
+    )
+    fid.add_argument("project", type=Path)
+    fid.add_argument("--overlay", metavar="NAME", required=True, help="the overlay to compare")
+    fid.add_argument(
+        "--after", type=float, help="compare after S seconds of simulated feed (default 600)"
+    )
+    fid.add_argument(
+        "--at",
+        metavar="TIME",
+        help="compare the recorded values at TIME instead (live, ISO 8601, -10m)",
+    )
+    fid.add_argument(
+        "--origin",
+        metavar="TIME",
+        help="with --at: the twin time of simulation time 0 (default: the first recorded sample)",
+    )
+    fid.add_argument("--history", metavar="URL", help="--at reads this PostgreSQL database")
+    fid.add_argument("--json", action="store_true", help="as one JSON object")
     sim = sub.add_parser(
         "simulate",
         help="publish a project's simulated feed to an MQTT broker or as an OPC UA server",
@@ -148,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args.project, args.json)
     if cmd == "render":
         return _render(args)
+    if cmd == "fidelity":
+        return _fidelity(args)
     if cmd == "simulate":
         return _simulate(args)
     if cmd == "history":
@@ -397,10 +420,31 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fidelity(args: argparse.Namespace) -> int:
+    from twinviewer.core.model import ModelReadError
+    from twinviewer.core.project import ProjectError
+    from twinviewer.fidelity_report import fidelity_report
+    from twinviewer.sim.result import SimReadError
+
+    try:
+        report = fidelity_report(
+            str(args.project), args.overlay, args.after, args.at, args.origin, args.history
+        )
+    except (ProjectError, ModelReadError, SimReadError, ValueError, OSError) as exc:
+        sys.stderr.write(f"twinviewer fidelity: {exc}\n")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(report.as_dict()) + "\n")
+    else:
+        sys.stdout.write(report.text() + "\n")
+    return 0
+
+
 def _render(args: argparse.Namespace) -> int:
     from twinviewer.core.model import ModelReadError
     from twinviewer.core.project import ProjectError
     from twinviewer.headless import render_png
+    from twinviewer.sim.result import SimReadError
 
     try:
         out = render_png(
@@ -412,8 +456,9 @@ def _render(args: argparse.Namespace) -> int:
             args.quantity,
             args.at,
             history=args.history,
+            overlay=args.overlay,
         )
-    except (ProjectError, ModelReadError, ValueError, OSError) as exc:
+    except (ProjectError, ModelReadError, SimReadError, ValueError, OSError) as exc:
         sys.stderr.write(f"twinviewer render: {exc}\n")
         return 1
     sys.stdout.write(f"wrote {out}\n")

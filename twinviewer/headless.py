@@ -7,11 +7,15 @@ import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twinviewer.render.scene import TwinScene, configure_for_software_rendering
 from twinviewer.session import TwinSession
+
+if TYPE_CHECKING:
+    from twinviewer.sim.overlay import OverlayFrame, SimOverlay
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ def render_png(
     quantity: str | None = None,
     at: str | None = None,
     history: str | None = None,
+    overlay: str | None = None,
 ) -> Path:
     """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
     ``at`` renders the recorded state at that instant instead of a simulated feed, read from
@@ -108,7 +113,12 @@ def render_png(
         session.set_active_quantity(quantity)
     now = 0.0
     when = None
+    start = 0.0  # the overlay clock's 'session' origin: 0 s of a headless simulated feed
     if at is not None:
+        if overlay is not None:
+            store = session.open_history()
+            held = store.time_range() if store is not None else None
+            start = held[0] if held else 0.0
         when = apply_history(session, at)
     else:
         now = apply_feed(session, after)
@@ -122,6 +132,10 @@ def render_png(
         draw_session(scene, session)
         apply_view(scene, session, view)
         title = session.project.name
+        if overlay is not None:
+            t = when if when is not None else now
+            sim = session.overlay(overlay, start, simulator_speed=None if when else 1.0)
+            title += "   " + show_overlay(scene, session, sim, t)
         if after and now:
             title += f"   t = {after:g} s of simulated feed"
         if when is not None:
@@ -135,6 +149,47 @@ def render_png(
     finally:
         plotter.close()
     return out
+
+
+def show_overlay(scene: TwinScene, session: TwinSession, sim: SimOverlay, t: float) -> str:
+    """Draw ``sim`` at twin time ``t`` on the components it covers (hidden underneath);
+    returns a caption."""
+    from twinviewer.core.colour import COLORMAPS
+
+    frame = sim.frame(t)
+    lo, hi = sim.data_range()
+    model = session.model
+    title = sim.field + (f" [{sim.unit}]" if sim.unit else "")
+    table = COLORMAPS[sim.cfg.colormap]
+    if sim.cfg.show in ("mesh", "both"):
+        pts, tris, values = sim.mesh_frame(t)
+        scene.set_overlay(
+            f"{sim.cfg.name}:mesh", pts, tris, values, table, lo, hi, title, sim.cfg.opacity
+        )
+        if sim.cfg.show == "mesh":
+            return _overlay_caption(sim, frame, title)
+    scene.set_overlay(
+        sim.cfg.name,
+        model.points[sim.vertices],
+        sim.triangles,
+        frame.values,
+        table,
+        lo,
+        hi,
+        title if sim.cfg.show == "surface" else None,
+        sim.cfg.opacity,
+    )
+    if sim.cfg.opacity >= 1.0:  # the overlay is drawn over these components: hide the twin's
+        hidden = scene.hidden.copy()
+        hidden[np.unique(model.cell_component[sim.triangle_mask])] = True
+        scene.set_hidden(hidden)
+    return _overlay_caption(sim, frame, title)
+
+
+def _overlay_caption(sim: SimOverlay, frame: OverlayFrame, title: str) -> str:
+    i, j, w = frame.steps
+    step = f"step {i + 1}" if w == 0 or i == j else f"steps {i + 1}-{j + 1} ({w:.2f})"
+    return f"overlay {sim.cfg.name}: {title} at simulation time {frame.sim_time:g} s ({step})"
 
 
 def apply_view(scene: TwinScene, session: TwinSession, view: str | None) -> None:

@@ -43,6 +43,7 @@ from twinviewer.sources.base import Source
 if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
+    from twinviewer.sim.overlay import SimOverlay
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,24 @@ class TwinSession:
     def stop_sources(self) -> None:
         for s in self.sources:
             s.stop()
+
+    # -- simulation overlays ---------------------------------------------------------------------
+    def overlay(
+        self, name: str, session_start: float, simulator_speed: float | None = None
+    ) -> SimOverlay:
+        """The project's overlay ``name``, read, placed and located on this twin. Its clock's
+        ``session`` origin is ``session_start``; ``simulator`` scale one over the simulator's
+        speed (``simulator_speed`` overrides the project's)."""
+        from twinviewer.core.simclock import SimClock
+        from twinviewer.core.simclock import simulator_speed as speed_of
+        from twinviewer.sim.overlay import SimOverlay
+
+        cfg = next((o for o in self.project.overlays if o.name == name), None)
+        if cfg is None:
+            names = ", ".join(repr(o.name) for o in self.project.overlays) or "none"
+            raise ValueError(f"{self.path}: no overlay {name!r} (the project has: {names})")
+        clock = SimClock.of(cfg.time, session_start, speed_of(self.project, simulator_speed))
+        return SimOverlay(cfg, self.project, self.folder, self.model, self.binding, clock)
 
     # -- history -------------------------------------------------------------------------------
     def open_history(self) -> HistoryStore | PostgresHistoryStore | None:

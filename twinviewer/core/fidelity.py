@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from twinviewer.core.colour import ComponentBinding
+
 F64 = NDArray[np.float64]
 
 ROW_DTYPE = np.dtype(
@@ -90,3 +92,44 @@ def summarise(rows: np.ndarray, tolerance: float, worst: int = 5) -> FidelitySum
         tolerance=tolerance,
         worst=[int(i) for i in failing["sensor"][:worst]],
     )
+
+
+def residual_table(n: int = 256) -> NDArray[np.uint8]:
+    """Green (agrees) -> yellow (at the tolerance, the middle) -> red (twice the tolerance)."""
+    x = np.linspace(0.0, 1.0, n)
+    stops = np.array([0.0, 0.5, 1.0])
+    rgb = np.stack(
+        [
+            np.interp(x, stops, [40, 235, 220]),
+            np.interp(x, stops, [170, 200, 40]),
+            np.interp(x, stops, [90, 40, 50]),
+        ],
+        axis=1,
+    )
+    out = np.full((n, 4), 255, np.uint8)
+    out[:, :3] = np.round(rgb).astype(np.uint8)
+    return out
+
+
+def residual_colours(
+    binding: ComponentBinding,
+    rows: np.ndarray,
+    n_sensors: int,
+    tolerance: float,
+    base: NDArray[np.uint8],
+) -> NDArray[np.uint8]:
+    """Colour each component by the worst relative error of its compared sensors over
+    ``[0, 2 * tolerance]`` (:func:`residual_table`); components with none keep ``base``."""
+    rel = np.full(n_sensors, np.nan)
+    comp = rows[rows["compared"]]
+    rel[comp["sensor"]] = comp["rel_error"]
+    worst = np.full(binding.n_components, -np.inf)
+    pair_rel = rel[binding.pair_sensor]
+    ok = ~np.isnan(pair_rel)
+    np.maximum.at(worst, binding.pair_component[ok], pair_rel[ok])
+    out = base.copy()
+    has = worst > -np.inf
+    table = residual_table()
+    frac = np.clip(worst[has] / (2.0 * tolerance), 0.0, 1.0)
+    out[has] = table[np.round(frac * (len(table) - 1)).astype(np.int64)]
+    return out

@@ -63,6 +63,9 @@ class TwinScene:
         self._picker = vtk.vtkCellPicker()
         self._picker.SetTolerance(0.0005)
         self._text: dict[str, vtk.vtkTextActor] = {}
+        self._overlays: dict[
+            str, tuple[pv.PolyData, vtk.vtkActor, vtk.vtkScalarBarActor | None]
+        ] = {}
         plotter.set_background(background)
 
     # -- model -------------------------------------------------------------------------------
@@ -284,25 +287,80 @@ class TwinScene:
             arr[:] = rgba
             self._markers.point_data.GetArray("rgba").Modified()
 
-    # -- legend and captions -------------------------------------------------------------------
-    def set_legend(
+    # -- simulation overlays -------------------------------------------------------------------
+    def set_overlay(
         self,
+        name: str,
+        points: NDArray[np.floating],
+        triangles: NDArray[np.integer],
+        values: NDArray[np.floating],
+        table: NDArray[np.uint8],
+        lo: float,
+        hi: float,
         title: str | None,
-        table: NDArray[np.uint8] | None = None,
-        lo: float = 0.0,
-        hi: float = 1.0,
+        opacity: float = 1.0,
     ) -> None:
-        """A colour bar for the active quantity; ``title=None`` removes it."""
-        if self._scalar_bar is not None:
-            self.plotter.renderer.RemoveViewProp(self._scalar_bar)
-            self._scalar_bar = None
-        if title is None or table is None:
-            return
+        """A surface coloured by a field per vertex (a simulation mapped onto twin parts), with
+        its own colour bar on the left. NaN (outside the simulated domain) draws neutral grey.
+        Replaces an overlay of the same name; the twin's own mesh is left as it is (hide the
+        covered components with :meth:`set_hidden` if the overlay sits on them)."""
+        self.clear_overlay(name)
+        faces = np.empty((len(triangles), 4), np.int64)
+        faces[:, 0] = 3
+        faces[:, 1:] = triangles
+        mesh = pv.PolyData(np.asarray(points, np.float32), faces=faces.ravel())
+        mesh.point_data["overlay"] = np.asarray(values, np.float64)
         lut = vtk.vtkLookupTable()
         lut.SetNumberOfTableValues(len(table))
         lut.SetTableRange(lo, hi)
         lut.Build()
         vtk_to_numpy(lut.GetTable())[:] = table
+        # an entry written through the API marks the table as filled by hand (see above)
+        lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))
+        lut.SetNanColor(*(float(c) / 255.0 for c in (150, 154, 160)), 1.0)
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputData(mesh)
+        mapper.SetLookupTable(lut)
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("overlay")
+        mapper.SetScalarRange(lo, hi)
+        mapper.ScalarVisibilityOn()
+        mapper.InterpolateScalarsBeforeMappingOn()
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetAmbient(0.25)
+        prop.SetDiffuse(0.75)
+        prop.SetOpacity(opacity)
+        self.plotter.add_actor(actor, name=f"overlay-{name}", reset_camera=False)
+        bar = None
+        if title is not None:  # its own colour bar, on the left
+            bar = self._scalar_bar_actor(lut, title)
+            bars = sum(1 for _, _, b in self._overlays.values() if b is not None)
+            bar.SetPosition(0.01 + 0.1 * bars, 0.08)
+            self.plotter.renderer.AddViewProp(bar)
+        self._overlays[name] = (mesh, actor, bar)
+
+    def set_overlay_values(self, name: str, values: NDArray[np.floating]) -> None:
+        """New values for the same vertices (the next time step): one copy, no rebuild."""
+        mesh = self._overlays[name][0]
+        arr = mesh.point_data["overlay"]
+        arr[:] = values
+        mesh.point_data["overlay"] = arr
+        mesh.Modified()
+
+    def overlay_values(self, name: str) -> NDArray[np.float64]:
+        return np.asarray(self._overlays[name][0].point_data["overlay"])
+
+    def clear_overlay(self, name: str) -> None:
+        old = self._overlays.pop(name, None)
+        if old is not None:
+            self.plotter.remove_actor(f"overlay-{name}", reset_camera=False)
+            if old[2] is not None:
+                self.plotter.renderer.RemoveViewProp(old[2])
+
+    # -- legend and captions -------------------------------------------------------------------
+    def _scalar_bar_actor(self, lut: vtk.vtkLookupTable, title: str) -> vtk.vtkScalarBarActor:
         bar = vtk.vtkScalarBarActor()
         bar.SetLookupTable(lut)
         bar.SetTitle(title)
@@ -325,6 +383,27 @@ class TwinScene:
         bar.GetTitleTextProperty().BoldOn()
         bar.GetLabelTextProperty().SetFontSize(13)
         bar.GetLabelTextProperty().BoldOff()
+        return bar
+
+    def set_legend(
+        self,
+        title: str | None,
+        table: NDArray[np.uint8] | None = None,
+        lo: float = 0.0,
+        hi: float = 1.0,
+    ) -> None:
+        """A colour bar for the active quantity; ``title=None`` removes it."""
+        if self._scalar_bar is not None:
+            self.plotter.renderer.RemoveViewProp(self._scalar_bar)
+            self._scalar_bar = None
+        if title is None or table is None:
+            return
+        lut = vtk.vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.SetTableRange(lo, hi)
+        lut.Build()
+        vtk_to_numpy(lut.GetTable())[:] = table
+        bar = self._scalar_bar_actor(lut, title)
         self._scalar_bar = bar
         self.plotter.renderer.AddViewProp(bar)
 

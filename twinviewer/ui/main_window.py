@@ -7,12 +7,14 @@ import math
 import time
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -26,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.alarms import Acknowledgements, AlarmLog
-from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
+from twinviewer.core.colour import COLORMAPS, STATUS_COLOURS, STATUS_LABELS, Status
+from twinviewer.core.fidelity import residual_colours, residual_table, summarise
 from twinviewer.core.timeline import Timeline
 from twinviewer.formats.registry import supported_suffixes
 from twinviewer.render.scene import STANDARD_VIEWS
@@ -37,11 +40,15 @@ from twinviewer.ui.charts import QtChartPanel
 from twinviewer.ui.component_tree import QtComponentTree
 from twinviewer.ui.inspector import QtInspector, SensorRow
 from twinviewer.ui.loader import QtTwinLoader
+from twinviewer.ui.overlay_panel import QtOverlayPanel
 from twinviewer.ui.player import QtPlayer
 from twinviewer.ui.source_panel import QtSourcePanel
 from twinviewer.ui.timeline_bar import QtTimelineBar
 from twinviewer.ui.view3d import QtView3D
 from twinviewer.ui.welcome import QtWelcome
+
+if TYPE_CHECKING:
+    from twinviewer.sim.overlay import SimOverlay
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,22 @@ class QtMainWindow(QMainWindow):
         self.tabifyDockWidget(self.sources_dock, self.alarms_dock)
         self.alarms_dock.raise_()
         self.alarm_watcher = QtAlarmWatcher(self)
+        self.overlay_panel = QtOverlayPanel(self)
+        self.overlay_dock = self._dock(
+            "Simulation", self.overlay_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.charts_dock, self.overlay_dock)
+        self.charts_dock.raise_()
+        self.overlay_panel.changed.connect(self._on_overlay_changed)
+        self.overlay_panel.residual.toggled.connect(self._on_residual_toggled)
+        self.overlay_panel.overlay_combo.currentIndexChanged.connect(
+            lambda _i: self._show_overlay_settings()
+        )
+        self._overlays: dict[str, SimOverlay] = {}
+        self._overlay_view: dict[str, dict] = {}  # name -> visible, field, lo, hi, opacity
+        self._overlay_steps: dict[str, tuple[int, int, float]] = {}
+        self._user_hidden = np.zeros(0, bool)
+        self._session_start = 0.0
         self.alarm_watcher.changed.connect(self._on_alarms)
 
         self.timeline = Timeline(0.0, 0.0, live=True)
@@ -265,6 +288,7 @@ class QtMainWindow(QMainWindow):
         view_menu.addAction(self.sources_dock.toggleViewAction())
         view_menu.addAction(self.charts_dock.toggleViewAction())
         view_menu.addAction(self.alarms_dock.toggleViewAction())
+        view_menu.addAction(self.overlay_dock.toggleViewAction())
         view_menu.addAction(self.act_new_chart)
 
         data_menu = mb.addMenu("&Data")
@@ -465,6 +489,8 @@ class QtMainWindow(QMainWindow):
             session.sources = session.create_sources(self._speed, self._only)
         except (ValueError, ImportError) as exc:
             self._on_failed("The data sources could not be started", str(exc))
+        self._session_start = time.time()  # an overlay's "session" origin
+        self._start_overlays(session)
         session.start_sources()
         self.tick(force=True)
         self.refresh_panels()
@@ -478,6 +504,10 @@ class QtMainWindow(QMainWindow):
         self.panel_timer.stop()
         self.alarm_watcher.stop()
         self.alarm_list.clear()
+        for name in list(self._overlays):
+            self.view.scene.clear_overlay(name)
+        self._overlays, self._overlay_view, self._overlay_steps = {}, {}, {}
+        self.overlay_panel.set_overlays([])
         self.timeline_bar.set_markers([])
         if self.session is not None:
             self.session.close()
@@ -528,6 +558,10 @@ class QtMainWindow(QMainWindow):
         idx, _ = s.sensor_positions()
         if len(idx):
             self.view.scene.set_marker_colours(s.sensor_rgba[idx])
+        self._step_overlays(now if tl.live else tl.current)
+        residual = self._residual_rgba()
+        if residual is not None:
+            self.view.scene.set_component_colours(residual)
         self.view.request_render()
 
     def refresh_panels(self) -> None:
@@ -540,6 +574,7 @@ class QtMainWindow(QMainWindow):
             for panel in self.chart_panels():
                 panel.refresh()
         self.sources_panel.refresh(s.sources, {c.id: c.type for c in s.project.sources})
+        self._refresh_fidelity()
         states = []
         for src in s.sources:
             st = src.status
@@ -595,6 +630,201 @@ class QtMainWindow(QMainWindow):
                 )
             )
         self.inspector.set_sensors(rows)
+
+    # -- simulation overlays ----------------------------------------------------------------
+    def _start_overlays(self, session: TwinSession) -> None:
+        self._user_hidden = np.zeros(session.model.n_components, bool)
+        self.overlay_panel.set_overlays([o.name for o in session.project.overlays])
+        self._show_overlay_settings()
+
+    def _show_overlay_settings(self) -> None:
+        s = self.session
+        name = self.overlay_panel.current
+        if s is None or not name:
+            return
+        cfg = next(o for o in s.project.overlays if o.name == name)
+        sim = self._overlays.get(name)
+        view = self._overlay_view.get(name)
+        fields = [f.name for f in sim.result.fields] if sim is not None else [cfg.field or ""]
+        if view is None:
+            lo, hi = cfg.range if cfg.range is not None else (0.0, 1.0)
+            view = {
+                "visible": False,
+                "field": sim.field if sim is not None else cfg.field or "",
+                "lo": lo,
+                "hi": hi,
+                "opacity": cfg.opacity,
+            }
+        self.overlay_panel.show_settings(
+            view["visible"], fields, view["field"], view["lo"], view["hi"], view["opacity"]
+        )
+        self.overlay_panel.status.setText(
+            f"{cfg.result}: {sim.result.n_steps} steps, simulation time "
+            f"{sim.result.times[0]:g} to {sim.result.times[-1]:g} s"
+            if sim is not None
+            else f"{cfg.result} (read when shown)"
+        )
+        self._refresh_fidelity()
+
+    def show_overlay(self, name: str, visible: bool = True) -> SimOverlay | None:
+        """Show or hide an overlay (reading and placing its result the first time)."""
+        s = self.session
+        if s is None:
+            return None
+        sim = self._overlays.get(name)
+        if visible and sim is None:
+            self.statusBar().showMessage(f"Reading the simulation result of {name}…")
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                sim = s.overlay(name, self._session_start, self._speed)
+            except Exception as exc:  # a broken result must not take the twin down
+                log.exception("overlay %s", name)
+                self._on_failed("The simulation overlay could not be shown", str(exc))
+                return None
+            finally:
+                QApplication.restoreOverrideCursor()
+            self._overlays[name] = sim
+            lo, hi = sim.data_range()
+            self._overlay_view[name] = {
+                "visible": True,
+                "field": sim.field,
+                "lo": lo,
+                "hi": hi,
+                "opacity": sim.cfg.opacity,
+            }
+            self.statusBar().showMessage(f"{name}: {sim.result.n_steps} time steps", 5000)
+        if sim is None:
+            return None
+        self._overlay_view[name]["visible"] = visible
+        self._draw_overlay(name)
+        if name == self.overlay_panel.current:
+            self._show_overlay_settings()
+        return sim
+
+    def _on_overlay_changed(self, name: str) -> None:
+        if self.session is None or self.overlay_panel._updating:
+            return
+        visible, field, lo, hi, opacity = self.overlay_panel.settings()
+        sim = self._overlays.get(name)
+        if sim is None:
+            if visible:
+                self.show_overlay(name, True)
+            return
+        view = self._overlay_view[name]
+        if field and field != sim.field:
+            sim.set_field(field)
+            lo, hi = sim.data_range() if sim.cfg.field != field else (lo, hi)
+        view.update(visible=visible, field=sim.field, lo=lo, hi=hi, opacity=opacity)
+        self._draw_overlay(name)
+        self._show_overlay_settings()
+
+    def _draw_overlay(self, name: str) -> None:
+        s = self.session
+        sim = self._overlays.get(name)
+        if s is None or sim is None:
+            return
+        view = self._overlay_view[name]
+        scene = self.view.scene
+        scene.clear_overlay(name)
+        scene.clear_overlay(f"{name}:mesh")
+        if view["visible"]:
+            t = self._overlay_time()
+            frame = sim.frame(t)
+            self._overlay_steps[name] = frame.steps
+            title = sim.field + (f" [{sim.unit}]" if sim.unit else "")
+            lo, hi = view["lo"], view["hi"]
+            hi = hi if hi > lo else lo + 1.0
+            table = COLORMAPS[sim.cfg.colormap]
+            if sim.cfg.show in ("mesh", "both"):
+                pts, tris, values = sim.mesh_frame(t)
+                scene.set_overlay(
+                    f"{name}:mesh", pts, tris, values, table, lo, hi, title, view["opacity"]
+                )
+            if sim.cfg.show in ("surface", "both"):
+                scene.set_overlay(
+                    name,
+                    s.model.points[sim.vertices],
+                    sim.triangles,
+                    frame.values,
+                    table,
+                    lo,
+                    hi,
+                    title if sim.cfg.show == "surface" else None,
+                    view["opacity"],
+                )
+        self._apply_hidden()
+        self._refresh_fidelity()
+
+    def _overlay_time(self) -> float:
+        return time.time() if self.timeline.live else self.timeline.current
+
+    def _step_overlays(self, t: float) -> None:
+        """Each frame: move the visible overlays to time ``t`` (one gather per new step)."""
+        for name, sim in self._overlays.items():
+            if not self._overlay_view[name]["visible"]:
+                continue
+            frame = sim.frame(t)
+            if frame.steps != self._overlay_steps.get(name):
+                self._overlay_steps[name] = frame.steps
+                if sim.cfg.show in ("surface", "both"):
+                    self.view.scene.set_overlay_values(name, frame.values)
+                if sim.cfg.show in ("mesh", "both"):
+                    self.view.scene.set_overlay_values(f"{name}:mesh", sim.mesh_frame(t)[2])
+
+    def _residual_overlay(self) -> SimOverlay | None:
+        """The overlay whose residuals colour the components (None: the normal colours)."""
+        if not self.overlay_panel.residual.isChecked():
+            return None
+        sim = self._overlays.get(self.overlay_panel.current)
+        return sim
+
+    def _residual_rgba(self) -> np.ndarray | None:
+        s = self.session
+        sim = self._residual_overlay()
+        if s is None or sim is None:
+            return None
+        p = s.project
+        rows = sim.fidelity(
+            self._overlay_time(),
+            s.shown_value,
+            p.sensors,
+            p.fidelity.tolerance,
+            p.fidelity.relative_to,
+        )
+        base = np.tile(np.array([92, 96, 104, 255], np.uint8), (s.model.n_components, 1))
+        return residual_colours(
+            s.binding.colouring, rows, len(p.sensors), p.fidelity.tolerance, base
+        )
+
+    def _on_residual_toggled(self, on: bool) -> None:
+        s = self.session
+        if s is None:
+            return
+        if on and self.overlay_panel.current not in self._overlays:
+            self.show_overlay(self.overlay_panel.current, True)
+        self._update_legend()
+        self.tick(force=True)
+
+    def _refresh_fidelity(self) -> None:
+        s = self.session
+        sim = self._overlays.get(self.overlay_panel.current)
+        if s is None or sim is None or not self._overlay_view[sim.cfg.name]["visible"]:
+            self.overlay_panel.set_fidelity(np.zeros(0), None, [], [])
+            return
+        p = s.project
+        rows = sim.fidelity(
+            self._overlay_time(),
+            s.shown_value,
+            p.sensors,
+            p.fidelity.tolerance,
+            p.fidelity.relative_to,
+        )
+        self.overlay_panel.set_fidelity(
+            rows,
+            summarise(rows, p.fidelity.tolerance),
+            [x.name or x.id for x in p.sensors],
+            [x.unit for x in p.sensors],
+        )
 
     # -- charts --------------------------------------------------------------------------------
     def chart_panels(self) -> list[QtChartPanel]:
@@ -712,6 +942,22 @@ class QtMainWindow(QMainWindow):
         self.select_components(indices)
 
     def _on_visibility(self, hidden: np.ndarray) -> None:
+        self._user_hidden = np.asarray(hidden, bool).copy()
+        self._apply_hidden()
+
+    def _apply_hidden(self) -> None:
+        """The user's hidden components, plus those an opaque overlay is drawn over."""
+        s = self.session
+        if s is None:
+            return
+        hidden = np.zeros(s.model.n_components, bool)
+        if len(self._user_hidden) == len(hidden):
+            hidden |= self._user_hidden
+        for name, sim in self._overlays.items():
+            view = self._overlay_view.get(name, {})
+            on_twin = sim.cfg.show in ("surface", "both")
+            if on_twin and view.get("visible") and view.get("opacity", 1.0) >= 1.0:
+                hidden[np.unique(s.model.cell_component[sim.triangle_mask])] = True
         self.view.scene.set_hidden(hidden)
         self.view.scene.highlight(self._selection)
         self.view.request_render()
@@ -802,7 +1048,15 @@ class QtMainWindow(QMainWindow):
         if s is None:
             return
         legend = s.legend()
-        if legend is None:
+        sim = self._residual_overlay()
+        if sim is not None:
+            tol = s.project.fidelity.tolerance
+            basis = "measured" if s.project.fidelity.relative_to == "value" else "range"
+            self.view.scene.set_legend(
+                f"residual, % of {basis}\n(vs {sim.cfg.name})", residual_table(), 0.0, 200 * tol
+            )
+            self.view.scene.set_status_legend([])
+        elif legend is None:
             self.view.scene.set_legend(None)
             self.view.scene.set_status_legend([])
         else:

@@ -1,0 +1,154 @@
+"""``twinviewer fidelity``: measured versus simulated for one overlay, as a table.
+
+The measured values come from a headless run of the project's simulated feed (``after``
+seconds, the default) or from the history at an instant (``at``). In a headless run, twin time
+is simulated seconds from 0, so the overlay clock's ``session`` origin is 0 and its
+``simulator`` scale 1; from the history, ``session`` is the first recorded sample unless
+``origin`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from twinviewer.core.fidelity import FidelitySummary, summarise
+from twinviewer.headless import apply_feed, parse_instant
+from twinviewer.session import TwinSession
+
+
+@dataclass
+class FidelityReport:
+    overlay: str
+    field: str
+    unit: str | None
+    t: float  # twin time compared at
+    sim_time: float
+    rows: np.ndarray  # core.fidelity.ROW_DTYPE
+    summary: FidelitySummary
+    sensor_ids: list[str]
+    units: list[str]
+    relative_to: str
+
+    def as_dict(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return None if not math.isfinite(x) else float(x)
+
+        return {
+            "overlay": self.overlay,
+            "field": self.field,
+            "t": self.t,
+            "sim_time": self.sim_time,
+            "tolerance": self.summary.tolerance,
+            "relative_to": self.relative_to,
+            "compared": self.summary.compared,
+            "passed": self.summary.passed,
+            "share_passed": num(self.summary.share),
+            "worst": [self.sensor_ids[k] for k in self.summary.worst],
+            "sensors": [
+                {
+                    "sensor": self.sensor_ids[int(r["sensor"])],
+                    "unit": self.units[int(r["sensor"])],
+                    "measured": num(r["measured"]),
+                    "simulated": num(r["simulated"]),
+                    "abs_error": num(r["abs_error"]),
+                    "rel_error": num(r["rel_error"]),
+                    "passed": bool(r["passed"]),
+                    "compared": bool(r["compared"]),
+                }
+                for r in self.rows
+            ],
+        }
+
+    def text(self) -> str:
+        s = self.summary
+        when = (
+            f"t = {self.t:g} s of simulated feed"
+            if self.t < 1e8
+            else datetime.fromtimestamp(self.t, timezone.utc).isoformat(timespec="seconds")
+        )
+        lines = [
+            f"overlay {self.overlay!r}: field {self.field!r}, {when} "
+            f"(simulation time {self.sim_time:g} s)",
+            f"{'sensor':<34} {'measured':>12} {'simulated':>12} {'error':>10} {'rel':>8}  result",
+        ]
+        for r in self.rows:
+            k = int(r["sensor"])
+            unit = self.units[k]
+            if not r["compared"]:
+                why = "no measurement" if not math.isfinite(r["measured"]) else "outside the result"
+                lines.append(f"{self.sensor_ids[k]:<34} {'':>12} {'':>12} {'':>10} {'':>8}  {why}")
+                continue
+            lines.append(
+                f"{self.sensor_ids[k]:<34} {r['measured']:>8.4g} {unit:<3} "
+                f"{r['simulated']:>8.4g} {unit:<3} {r['abs_error']:>10.3g} "
+                f"{100 * r['rel_error']:>7.2f}%  {'pass' if r['passed'] else 'FAIL'}"
+            )
+        share = "n/a" if not s.compared else f"{100 * s.share:.0f}%"
+        lines.append(
+            f"{s.passed} of {s.compared} sensors within {100 * s.tolerance:g}% "
+            f"(relative to the {self.relative_to}): {share}"
+            + (f"; worst: {', '.join(self.sensor_ids[k] for k in s.worst)}" if s.worst else "")
+        )
+        return "\n".join(lines)
+
+
+def fidelity_report(
+    path: str,
+    overlay: str,
+    after: float | None = None,
+    at: str | None = None,
+    origin: str | None = None,
+    history: str | None = None,
+) -> FidelityReport:
+    session = TwinSession.open(path)
+    session.history_url = history
+    if at is not None:
+        store = session.open_history()
+        if store is None:
+            raise ValueError(f"{path}: no history to compare with (a bare model?)")
+        try:
+            held = store.time_range()
+            if held is None:
+                raise ValueError(f"{path}: the history store holds no samples yet")
+            parsed = parse_instant(at)
+            t = held[1] if parsed is None else parsed
+            measured, _ = store.at(t)
+        finally:
+            session.close()
+        start = held[0] if origin is None else _instant(origin)
+        sim = session.overlay(overlay, start)
+    else:
+        seconds = 600.0 if after is None else after
+        t = apply_feed(session, seconds)
+        measured = session.state.value.copy()
+        sim = session.overlay(overlay, 0.0, simulator_speed=1.0)
+    p = session.project
+    rows = sim.fidelity(t, measured, p.sensors, p.fidelity.tolerance, p.fidelity.relative_to)
+    sim_time, _ = sim.steps_at(t)
+    return FidelityReport(
+        overlay=overlay,
+        field=sim.field,
+        unit=sim.unit,
+        t=t,
+        sim_time=sim_time,
+        rows=rows,
+        summary=summarise(rows, p.fidelity.tolerance),
+        sensor_ids=[s.id for s in p.sensors],
+        units=[s.unit for s in p.sensors],
+        relative_to=p.fidelity.relative_to,
+    )
+
+
+def _instant(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        t = parse_instant(text)
+        if t is None:
+            raise ValueError("--origin must be an instant, not 'live'") from None
+        return t

@@ -1,0 +1,63 @@
+"""VTKHDF (``.vtkhdf``): VTK's HDF5 format, with time steps, through ``vtkHDFReader``.
+
+Steps come from the reader's time values; a partitioned collection's datasets are the parts,
+by the names the file gives them. The HDF5 signature is checked before VTK opens the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from twinviewer.sim.result import SimReadError, SimResult
+from twinviewer.sim.vtkio import leaves, quiet_stderr, quiet_vtk, watch
+
+log = logging.getLogger(__name__)
+
+_VTKHDF = "a VTKHDF file (.vtkhdf)"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def read_vtkhdf(path: Path) -> SimResult:
+    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+    from vtkmodules.vtkIOHDF import vtkHDFReader
+
+    if not path.is_file():
+        raise SimReadError(path, f"file not found (expected {_VTKHDF})")
+    with path.open("rb") as f:
+        if f.read(8) != _HDF5_MAGIC:
+            raise SimReadError(path, f"not an HDF5 file (expected {_VTKHDF})")
+    reader = vtkHDFReader()
+    lock = threading.Lock()
+    with quiet_vtk() as messages, quiet_stderr():
+        watch(reader, messages)
+        reader.SetFileName(str(path))
+        reader.UpdateInformation()
+        errors = messages.all_errors()
+    if errors:
+        raise SimReadError(path, f"not readable: {errors[0]} (expected {_VTKHDF})")
+    info = reader.GetOutputInformation(0)
+    key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
+    times = list(info.Get(key)) if info is not None and info.Has(key) else []
+
+    def load(step: int) -> list[tuple[str, Any]]:
+        with lock, quiet_vtk() as messages, quiet_stderr():
+            if times:
+                reader.UpdateTimeStep(times[step])
+            else:
+                reader.Update()
+            output = reader.GetOutputDataObject(0)
+            errors = messages.all_errors()
+            if errors or output is None:
+                reason = errors[0] if errors else "no data"
+                raise SimReadError(path, f"step {step} not readable: {reason} (expected {_VTKHDF})")
+            out = []
+            for name, ds in leaves(output, path.stem):
+                copy = ds.NewInstance()
+                copy.DeepCopy(ds)  # the reader reuses its output on the next step
+                out.append((name, copy))
+            return out
+
+    return SimResult(path, times or [0.0], load, kind=_VTKHDF)

@@ -1,0 +1,223 @@
+"""The simulation overlays dock: which overlays are shown, with what field, range and opacity,
+and the measured-versus-simulated table of the current one.
+
+A passive view: the window owns the :class:`~twinviewer.sim.overlay.SimOverlay` objects; this
+panel emits what the user asked for (:attr:`QtOverlayPanel.changed`) and shows the fidelity
+rows the window hands it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.fidelity import FidelitySummary
+
+PASS = QColor(46, 160, 80)
+FAIL = QColor(210, 50, 60)
+FIDELITY_COLUMNS = ("Sensor", "Measured", "Simulated", "Error", "Relative", "")
+
+
+class QtOverlayPanel(QWidget):
+    """One overlay at a time is edited: pick it, show it, choose field, range and opacity."""
+
+    changed = Signal(str)
+    """The user changed the overlay of this name (visibility, field, range or opacity)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._updating = False
+        self.overlay_combo = QComboBox(self)
+        self.overlay_combo.setToolTip("The project's simulation overlays")
+        self.visible = QCheckBox("Show", self)
+        self.visible.setToolTip("Draw this overlay on the twin (reads the result the first time)")
+        self.field_combo = QComboBox(self)
+        self.field_combo.setToolTip("The field that colours the overlay")
+        self.lo = QDoubleSpinBox(self)
+        self.hi = QDoubleSpinBox(self)
+        for box in (self.lo, self.hi):
+            box.setRange(-1e12, 1e12)
+            box.setDecimals(3)
+            box.setKeyboardTracking(False)
+        self.opacity = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity.setRange(0, 100)
+        self.opacity.setToolTip("Opacity of the overlay (the twin shows through below 100 %)")
+        self.residual = QCheckBox("Colour components by their residual", self)
+        self.residual.setToolTip(
+            "Each component takes the worst relative error of its sensors against this overlay:\n"
+            "green agrees, yellow at the tolerance, red at twice the tolerance or more"
+        )
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("fidelity-summary")
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(FIDELITY_COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(FIDELITY_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Overlay:"), 0, 0)
+        grid.addWidget(self.overlay_combo, 0, 1, 1, 2)
+        grid.addWidget(self.visible, 0, 3)
+        grid.addWidget(QLabel("Field:"), 1, 0)
+        grid.addWidget(self.field_combo, 1, 1, 1, 3)
+        grid.addWidget(QLabel("Range:"), 2, 0)
+        grid.addWidget(self.lo, 2, 1)
+        grid.addWidget(self.hi, 2, 2)
+        grid.addWidget(QLabel("Opacity:"), 3, 0)
+        grid.addWidget(self.opacity, 3, 1, 1, 3)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(grid)
+        lay.addWidget(self.status)
+        lay.addWidget(self.residual)
+        lay.addWidget(QLabel("<b>Measured versus simulated</b>"))
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table, 1)
+
+        self.overlay_combo.currentIndexChanged.connect(lambda _i: self.changed.emit(self.current))
+        self.visible.toggled.connect(self._emit)
+        self.field_combo.activated.connect(self._emit)
+        self.lo.valueChanged.connect(self._emit)
+        self.hi.valueChanged.connect(self._emit)
+        self.opacity.valueChanged.connect(self._emit)
+        self.set_overlays([])
+
+    # -- what the window sets ----------------------------------------------------------------
+    def set_overlays(self, names: Sequence[str]) -> None:
+        self._updating = True
+        self.overlay_combo.clear()
+        self.overlay_combo.addItems(list(names))
+        self._updating = False
+        for w in (
+            self.overlay_combo,
+            self.visible,
+            self.field_combo,
+            self.lo,
+            self.hi,
+            self.residual,
+        ):
+            w.setEnabled(bool(names))
+        self.residual.setChecked(False)
+        self.opacity.setEnabled(bool(names))
+        self.status.setText("" if names else "This project has no simulation overlays.")
+        self.set_fidelity(np.zeros(0), None, [], [])
+
+    @property
+    def current(self) -> str:
+        return self.overlay_combo.currentText()
+
+    def show_settings(
+        self,
+        visible: bool,
+        fields: Sequence[str],
+        field: str,
+        lo: float,
+        hi: float,
+        opacity: float,
+    ) -> None:
+        """Fill the controls for the current overlay (without echoing ``changed``)."""
+        self._updating = True
+        try:
+            self.visible.setChecked(visible)
+            self.field_combo.clear()
+            self.field_combo.addItems(list(fields))
+            self.field_combo.setCurrentText(field)
+            self.lo.setValue(lo)
+            self.hi.setValue(hi)
+            self.opacity.setValue(round(opacity * 100))
+        finally:
+            self._updating = False
+
+    def settings(self) -> tuple[bool, str, float, float, float]:
+        """visible, field, lo, hi, opacity as the user set them."""
+        return (
+            self.visible.isChecked(),
+            self.field_combo.currentText(),
+            self.lo.value(),
+            self.hi.value(),
+            self.opacity.value() / 100.0,
+        )
+
+    def set_fidelity(
+        self,
+        rows: np.ndarray,
+        summary: FidelitySummary | None,
+        labels: Sequence[str],
+        units: Sequence[str],
+    ) -> None:
+        """The fidelity rows (``core.fidelity.ROW_DTYPE``) of the current overlay."""
+        if summary is None:
+            self.summary.setText("Show an overlay to compare it with the measurements.")
+        elif summary.compared == 0:
+            self.summary.setText("No sensor of this overlay's quantity has both values yet.")
+        else:
+            ok = summary.share >= 1.0
+            self.summary.setText(
+                f"<span style='color:{(PASS if ok else FAIL).name()}'><b>"
+                f"{summary.passed} of {summary.compared}</b></span> sensors within "
+                f"{100 * summary.tolerance:g} % ({100 * summary.share:.0f} %)"
+                + (
+                    f"; worst: {', '.join(labels[k] for k in summary.worst[:3])}"
+                    if summary.worst
+                    else ""
+                )
+            )
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            k = int(row["sensor"])
+            unit = units[k] if k < len(units) else ""
+            compared = bool(row["compared"])
+
+            def num(x: float, unit: str = unit) -> str:
+                return "–" if not math.isfinite(x) else f"{x:.4g} {unit}".strip()
+
+            cells = [
+                labels[k] if k < len(labels) else str(k),
+                num(float(row["measured"])),
+                num(float(row["simulated"])),
+                num(float(row["abs_error"])) if compared else "–",
+                f"{100 * row['rel_error']:.2f} %" if compared else "–",
+                ("pass" if row["passed"] else "FAIL") if compared else "no data",
+            ]
+            for c, text in enumerate(cells):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, c, item)
+                item.setText(text)
+                if c in (1, 2, 3, 4):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if c == 5:
+                    colour = PASS if row["passed"] else FAIL if compared else QColor(120, 120, 120)
+                    item.setBackground(QBrush(colour))
+                    item.setForeground(QBrush(QColor("white")))
+
+    def _emit(self, *_: object) -> None:
+        if not self._updating and self.current:
+            self.changed.emit(self.current)
