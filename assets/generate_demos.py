@@ -1707,7 +1707,8 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             "drifts with ore passes and stopes, a spiral decline, booster fans, crusher and "
             "conveyor, and the dewatering pump station with its sumps on the bottom level. "
             "The built-in simulator feeds every sensor; the level 3 booster fan develops a "
-            "bearing fault that passes its alarm limit just under three minutes into the feed."
+            "bearing fault that passes its alarm limit just under three minutes into the feed. "
+            "A ventilation model of the methane in the airways runs beside the feed."
         ),
         "models": ["mine.glb"],
         "components": components,
@@ -1731,6 +1732,36 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             view("Pump station", *pumps),
         ],
         "display": {"background": "#1e2126", "timezone": "Australia/Perth"},
+        "overlays": [
+            "# Computed by assets/solvers/mine_methane.py (advection-dispersion on the airways)",
+            {
+                "name": "Methane (ventilation model)",
+                "result": "sim/methane.vtu.series",
+                "field": "methane",
+                "quantity": "methane",
+                "show": "surface",
+                "components": [
+                    *(
+                        f"l{n}_{part}"
+                        for n in range(1, 5)
+                        for part in (
+                            "crosscut",
+                            "ore_drive",
+                            "drawpoint_1",
+                            "drawpoint_2",
+                            "drawpoint_3",
+                            "return_airway",
+                        )
+                    ),
+                    "vent_shaft",
+                ],
+                "time": {"origin": "session", "scale": "simulator"},
+                "colormap": "plasma",
+                "range": [0, 10],
+                "glyphs": "air_velocity",
+            },
+        ],
+        "fidelity": {"tolerance": 0.05},
     }
     return t, project
 
@@ -2597,7 +2628,9 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             "engine with turbocharger, main alternator, radiators and fans, two three-axle "
             "bogies with nose-suspended traction motors, brakes, fuel tank and air system. "
             "The built-in simulator feeds every sensor; the bearing of axle 4 overheats and "
-            "passes its alarm limit just under three minutes into the feed."
+            "passes its alarm limit just under three minutes into the feed. A simulation of "
+            "the heat in the traction motors and axle bearings runs beside the feed: measured "
+            "against simulated, the hot bearing stands out."
         ),
         "models": ["locomotive.glb"],
         "components": components,
@@ -2620,6 +2653,25 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             view("Power unit", *power_unit),
         ],
         "display": {"background": "#1e2126", "timezone": "Europe/Berlin"},
+        "overlays": [
+            "# Computed by assets/solvers/locomotive_motor_heat.py (transient heat conduction)",
+            {
+                "name": "Motor and bearing heat (FV)",
+                "result": "sim/motor_heat.vtu.series",
+                "field": "temperature",
+                "quantity": "temperature",
+                "show": "surface",
+                "components": [
+                    *(f"traction_motor_{n}" for n in range(1, 7)),
+                    *(f"axle_box_{n}" for n in range(1, 7)),
+                ],
+                "time": {"origin": "session", "scale": "simulator"},
+                "colormap": "inferno",
+                "range": [15, 135],
+                "warp": {"field": "displacement", "scale": 100},
+            },
+        ],
+        "fidelity": {"tolerance": 0.05},
     }
     return t, project
 
