@@ -65,6 +65,9 @@ def twin(tmp_path: Path) -> Path:
     for k, add in enumerate((0.0, 10.0)):
         g = grid.copy()
         g.point_data["T"] = linear(np.asarray(g.points)) + add
+        d = np.zeros((g.n_points, 3))
+        d[:, 0] = 0.1 * (1 + k)  # a uniform displacement along x: 0.1, then 0.2
+        g.point_data["d"] = d
         name = f"heat_{k}.vtu"
         g.save(sim / name)
         files.append({"name": name, "time": 10.0 * k})
@@ -202,6 +205,12 @@ def test_overlay_in_the_window_follows_the_timeline_and_compares(qtbot, window, 
     assert panel.table.item(0, 4).text() == "1.73 %"
     assert panel.table.item(1, 5).text() == "no data"  # inside_mean: nothing recorded
     assert "1 of 1" in panel.summary.text()
+    # a row of the table charts both series of that sensor
+    panel.table.setCurrentCell(0, 0)
+    x, y = panel.simulated_curve.getData()
+    np.testing.assert_allclose(y, [12.0, 22.0])
+    mx, my = panel.measured_curve.getData()
+    assert list(my) == [17.3]
     # another opacity keeps the twin's own mesh visible underneath
     panel.opacity.setValue(50)
     assert not scene.hidden[s.model.index_of("inside")]
@@ -244,3 +253,38 @@ def test_the_result_mesh_itself_placed_and_blended(twin: Path, tmp_path: Path) -
         main(["render", str(twin), "-o", str(out), "--overlay", "heat", "--size", "320x240"]) == 0
     )
     assert out.stat().st_size > 1000
+
+
+def test_warp_and_glyphs_follow_the_vector_field(twin: Path) -> None:
+    text = twin.read_text().replace(
+        "    field: T\n",
+        "    field: T\n    warp: {field: d, scale: 2.0}\n    glyphs: d\n"
+        "    placement: {rotate: [0, 0, 90], translate: [1.25, 0, 0]}\n",
+    )
+    twin.write_text(text)
+    session = TwinSession.open(twin)
+    sim = session.overlay("heat", session_start=0.0)
+    pts = session.model.points[sim.vertices].astype(np.float64)
+    assert len(pts) == 4  # the rotated and moved result still covers "inside"
+    # at simulation time 5 s the displacement is 0.15 along the result's x, which the
+    # placement turns to the twin's y; the warp scale doubles it
+    moved = sim.warped_vertices(pts, T0 + 10.0)
+    np.testing.assert_allclose(moved - pts, np.tile([0.0, 0.3, 0.0], (len(pts), 1)), atol=1e-9)
+    arrows = sim.glyphs(T0 + 10.0)
+    assert arrows is not None
+    where, vectors = arrows
+    np.testing.assert_allclose(vectors, np.tile([0.0, 0.15, 0.0], (len(vectors), 1)), atol=1e-9)
+    assert len(where) == len(vectors) > 0
+    with pytest.raises(ValueError, match="not a vector field"):
+        sim.cfg.glyphs = "T"
+        sim.glyphs(T0)
+
+
+def test_simulated_series_of_a_sensor(twin: Path) -> None:
+    session = TwinSession.open(twin)
+    sim = session.overlay("heat", session_start=0.0)
+    t, v = sim.sensor_series(0)  # probe at (0.5, 0.5, 0.5): 12, then 22
+    np.testing.assert_allclose(t, [T0, T0 + 20.0])  # steps at 0 and 10 s, scale 2
+    np.testing.assert_allclose(v, [12.0, 22.0])
+    with pytest.raises(ValueError, match="not compared"):
+        sim.sensor_series(3)

@@ -161,6 +161,9 @@ def show_overlay(scene: TwinScene, session: TwinSession, sim: SimOverlay, t: flo
     model = session.model
     title = sim.field + (f" [{sim.unit}]" if sim.unit else "")
     table = COLORMAPS[sim.cfg.colormap]
+    arrows = sim.glyphs(t)
+    if arrows is not None:
+        scene.set_glyphs(sim.cfg.name, *arrows)
     if sim.cfg.show in ("mesh", "both"):
         pts, tris, values = sim.mesh_frame(t)
         scene.set_overlay(
@@ -170,7 +173,7 @@ def show_overlay(scene: TwinScene, session: TwinSession, sim: SimOverlay, t: flo
             return _overlay_caption(sim, frame, title)
     scene.set_overlay(
         sim.cfg.name,
-        model.points[sim.vertices],
+        sim.warped_vertices(model.points[sim.vertices].astype(np.float64), t),
         sim.triangles,
         frame.values,
         table,

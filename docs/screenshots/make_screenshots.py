@@ -137,7 +137,32 @@ def main() -> None:
         w.set_active_quantity("temperature")
     pump(app, 1.0)
     shot(w, "locomotive-live.png")
+    overlay_shots(app, w)
     w.close()
+
+
+def overlay_shots(app: object, w: QtMainWindow) -> None:
+    """The locomotive's heat simulation on its motors and axle boxes, the fidelity table (axle
+    4's bearing fault is where simulation and measurement part), then the residual colours."""
+    s = w.session
+    assert s is not None and s.project.overlays
+    w.set_active_quantity(None)
+    w.overlay_dock.raise_()
+    w.overlay_panel.visible.setChecked(True)
+    w.apply_saved_view("Running gear")
+    w.refresh_panels()
+    table = w.overlay_panel.table
+    for r in range(table.rowCount()):
+        if table.item(r, 0).text().lower().startswith("axle 4"):
+            table.setCurrentCell(r, 0)
+    pump(app, 1.0)
+    w.refresh_panels()
+    shot(w, "locomotive-overlay.png")
+    w.overlay_panel.residual.setChecked(True)
+    w.apply_saved_view("Overview")
+    pump(app, 1.0)
+    w.refresh_panels()
+    shot(w, "locomotive-residual.png")
 
 
 if __name__ == "__main__":

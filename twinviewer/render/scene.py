@@ -337,7 +337,7 @@ class TwinScene:
         if title is not None:  # its own colour bar, on the left
             bar = self._scalar_bar_actor(lut, title)
             bars = sum(1 for _, _, b in self._overlays.values() if b is not None)
-            bar.SetPosition(0.01 + 0.1 * bars, 0.08)
+            bar.SetPosition(0.035 + 0.1 * bars, 0.08)
             self.plotter.renderer.AddViewProp(bar)
         self._overlays[name] = (mesh, actor, bar)
 
@@ -348,6 +348,34 @@ class TwinScene:
         arr[:] = values
         mesh.point_data["overlay"] = arr
         mesh.Modified()
+
+    def set_overlay_points(self, name: str, points: NDArray[np.floating]) -> None:
+        """Move an overlay's vertices (a deformation), keeping its triangles and values."""
+        mesh = self._overlays[name][0]
+        mesh.points = np.asarray(points, np.float32)
+        mesh.Modified()
+
+    def set_glyphs(
+        self, name: str, points: NDArray[np.floating], vectors: NDArray[np.floating]
+    ) -> None:
+        """Arrows along ``vectors`` at ``points`` (the longest one a twentieth of the view's
+        model size), pale so that they read over any colour map."""
+        self.clear_glyphs(name)
+        vec = np.nan_to_num(np.asarray(vectors, np.float64))
+        longest = float(np.linalg.norm(vec, axis=1).max(initial=0.0))
+        if longest <= 0 or not len(points):
+            return
+        b = self.mesh.bounds if self.mesh is not None else (0, 1, 0, 1, 0, 1)
+        size = float(np.linalg.norm(np.subtract(b[1::2], b[::2]))) / 20.0
+        cloud = pv.PolyData(np.asarray(points, np.float64))
+        cloud.point_data["v"] = vec * (size / longest)
+        arrows = cloud.glyph(orient="v", scale="v", factor=1.0, geom=pv.Arrow())
+        self.plotter.add_mesh(
+            arrows, color="#e8ecf0", name=f"glyphs-{name}", reset_camera=False, lighting=True
+        )
+
+    def clear_glyphs(self, name: str) -> None:
+        self.plotter.remove_actor(f"glyphs-{name}", reset_camera=False)
 
     def overlay_values(self, name: str) -> NDArray[np.float64]:
         return np.asarray(self._overlays[name][0].point_data["overlay"])

@@ -90,6 +90,7 @@ class SimOverlay:
         self.clock = clock
         self._cache: OrderedDict[int, tuple[F64, F64 | None]] = OrderedDict()
         self._mesh_cache: dict[int, F64] = {}
+        self._vec_cache: dict[tuple[str, int, str], F64] = {}
         self._surf: tuple[F64, NDArray[np.int64], NDArray[np.int64]] | None = None
         self.result = result if result is not None else read_result(folder / cfg.result)
         self.field = cfg.field or self._default_field()
@@ -226,6 +227,53 @@ class SimOverlay:
         values = a if j == i or w == 0.0 else lerp(a, self._step(j)[0], w)
         return OverlayFrame(t, sim, (i, j, w), values)
 
+    # -- vectors: deformation and arrows --------------------------------------------------------
+    def _vectors_at(self, name: str, step: int, where: str) -> F64:
+        """A vector point field of a step, in twin axes (rotated and scaled like the result),
+        at the twin vertices (``where="vertices"``) or at the result's points (``"points"``)."""
+        key = (name, step, where)
+        hit = self._vec_cache.get(key)
+        if hit is None:
+            data = np.asarray(self.result.field(step, name, "point"), np.float64)
+            if data.ndim != 2 or data.shape[1] not in (2, 3):
+                raise ValueError(
+                    f"{self.result.path}: {name!r} is not a vector field (it has shape "
+                    f"{data.shape}; expected (points, 3))"
+                )
+            if data.shape[1] == 2:
+                data = np.column_stack([data, np.zeros(len(data))])
+            if where == "vertices":
+                data = self.mapper.map_point_field(data)[self._rows]
+            hit = data @ self.matrix[:3, :3].T
+            self._vec_cache[key] = hit
+            if len(self._vec_cache) > 2 * STEP_CACHE:
+                self._vec_cache.pop(next(iter(self._vec_cache)))
+        return hit
+
+    def _blend_vectors(self, name: str, t: float, where: str) -> F64:
+        _, (i, j, w) = self.steps_at(t)
+        a = self._vectors_at(name, i, where)
+        return a if j == i or w == 0.0 else lerp(a, self._vectors_at(name, j, where), w)
+
+    def warped_vertices(self, points: F64, t: float) -> F64:
+        """The overlay's twin vertices moved by the warp field times its scale (unchanged
+        without a warp, and where the result does not reach)."""
+        if self.cfg.warp is None:
+            return points
+        d = self._blend_vectors(self.cfg.warp.field, t, "vertices")
+        return points + np.nan_to_num(d) * self.cfg.warp.scale
+
+    def glyphs(self, t: float, max_arrows: int = 2000) -> tuple[F64, F64] | None:
+        """Arrows of the ``glyphs`` vector field at (a subset of) the result's points, in twin
+        coordinates: (points, vectors), or None without glyphs."""
+        if self.cfg.glyphs is None:
+            return None
+        mesh = self.result.mesh(0)
+        pts = _apply(self.matrix, np.asarray(mesh.points))
+        vec = self._blend_vectors(self.cfg.glyphs, t, "points")
+        every = max(1, len(pts) // max_arrows)
+        return pts[::every], vec[::every]
+
     # -- the result mesh itself ------------------------------------------------------------------
     def _surface(self) -> tuple[F64, NDArray[np.int64], NDArray[np.int64]]:
         """The result's outer surface, triangulated, in twin coordinates: (points, triangles,
@@ -264,9 +312,13 @@ class SimOverlay:
         return values
 
     def mesh_frame(self, t: float) -> tuple[F64, NDArray[np.int64], F64]:
-        """The result's surface at twin time ``t``: (points, triangles, values per point)."""
+        """The result's surface at twin time ``t``: (points, triangles, values per point);
+        the points moved by the warp field, if any."""
         _, (i, j, w) = self.steps_at(t)
-        pts, tris, _ = self._surface()
+        pts, tris, ids = self._surface()
+        if self.cfg.warp is not None:
+            d = self._blend_vectors(self.cfg.warp.field, t, "points")[ids]
+            pts = pts + np.nan_to_num(d) * self.cfg.warp.scale
         a = self._mesh_step(i)
         values = a if j == i or w == 0.0 else lerp(a, self._mesh_step(j), w)
         return pts, tris, values
@@ -288,6 +340,29 @@ class SimOverlay:
             v = v[np.isfinite(v)]
             out[where[k]] = float(v.mean()) if len(v) else np.nan
         return out
+
+    def step_times(self) -> F64:
+        """The twin time of every step of the result."""
+        r = self.result
+        sim = np.arange(r.n_steps, dtype=np.float64) if self.clock.step_index else r.times
+        return np.array([self.clock.to_twin(float(x)) for x in sim])
+
+    def sensor_series(self, sensor: int) -> tuple[F64, F64]:
+        """The simulated value of one compared project sensor at every step: (twin times,
+        values), for a chart beside the measured series."""
+        if sensor not in self.sensors:
+            raise ValueError(f"sensor {sensor} is not compared by overlay {self.cfg.name!r}")
+        values = np.full(self.result.n_steps, np.nan)
+        rows = dict(self._by_component).get(sensor)
+        for k in range(self.result.n_steps):
+            at_vertices, at_sensors = self._step(k)
+            if rows is not None:
+                v = at_vertices[rows]
+                v = v[np.isfinite(v)]
+                values[k] = float(v.mean()) if len(v) else np.nan
+            elif at_sensors is not None:
+                values[k] = at_sensors[self._positioned.index(sensor)]
+        return self.step_times(), values
 
     def fidelity(
         self, t: float, measured: F64, sensors: list[Sensor], tolerance: float, relative_to: str

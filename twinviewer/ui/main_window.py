@@ -125,10 +125,10 @@ class QtMainWindow(QMainWindow):
         self.overlay_dock = self._dock(
             "Simulation", self.overlay_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
-        self.tabifyDockWidget(self.charts_dock, self.overlay_dock)
-        self.charts_dock.raise_()
+        self.overlay_dock.hide()  # tabbed with the charts once the first twin is laid out
         self.overlay_panel.changed.connect(self._on_overlay_changed)
         self.overlay_panel.residual.toggled.connect(self._on_residual_toggled)
+        self.overlay_panel.sensorChosen.connect(self.chart_fidelity)
         self.overlay_panel.overlay_combo.currentIndexChanged.connect(
             lambda _i: self._show_overlay_settings()
         )
@@ -468,6 +468,11 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks(
             [self.inspector_dock, self.charts_dock], [330, 560], Qt.Orientation.Vertical
         )
+        if not self.tabifiedDockWidgets(self.charts_dock):
+            # tabbing docks before the window is laid out leaves a stray tab bar behind (Qt)
+            self.tabifyDockWidget(self.charts_dock, self.overlay_dock)
+            self.overlay_dock.show()
+            self.charts_dock.raise_()
         if session.project.views:
             self.apply_saved_view(session.project.views[0].name)
         else:
@@ -506,6 +511,8 @@ class QtMainWindow(QMainWindow):
         self.alarm_list.clear()
         for name in list(self._overlays):
             self.view.scene.clear_overlay(name)
+            self.view.scene.clear_overlay(f"{name}:mesh")
+            self.view.scene.clear_glyphs(name)
         self._overlays, self._overlay_view, self._overlay_steps = {}, {}, {}
         self.overlay_panel.set_overlays([])
         self.timeline_bar.set_markers([])
@@ -727,7 +734,8 @@ class QtMainWindow(QMainWindow):
         scene = self.view.scene
         scene.clear_overlay(name)
         scene.clear_overlay(f"{name}:mesh")
-        if view["visible"]:
+        scene.clear_glyphs(name)
+        if view["visible"] and not self._residual_mode():  # residuals colour the twin itself
             t = self._overlay_time()
             frame = sim.frame(t)
             self._overlay_steps[name] = frame.steps
@@ -735,6 +743,9 @@ class QtMainWindow(QMainWindow):
             lo, hi = view["lo"], view["hi"]
             hi = hi if hi > lo else lo + 1.0
             table = COLORMAPS[sim.cfg.colormap]
+            arrows = sim.glyphs(t)
+            if arrows is not None:
+                scene.set_glyphs(name, *arrows)
             if sim.cfg.show in ("mesh", "both"):
                 pts, tris, values = sim.mesh_frame(t)
                 scene.set_overlay(
@@ -743,7 +754,7 @@ class QtMainWindow(QMainWindow):
             if sim.cfg.show in ("surface", "both"):
                 scene.set_overlay(
                     name,
-                    s.model.points[sim.vertices],
+                    sim.warped_vertices(s.model.points[sim.vertices].astype(np.float64), t),
                     sim.triangles,
                     frame.values,
                     table,
@@ -761,15 +772,29 @@ class QtMainWindow(QMainWindow):
     def _step_overlays(self, t: float) -> None:
         """Each frame: move the visible overlays to time ``t`` (one gather per new step)."""
         for name, sim in self._overlays.items():
-            if not self._overlay_view[name]["visible"]:
+            if not self._overlay_view[name]["visible"] or self._residual_mode():
                 continue
             frame = sim.frame(t)
             if frame.steps != self._overlay_steps.get(name):
                 self._overlay_steps[name] = frame.steps
+                scene = self.view.scene
                 if sim.cfg.show in ("surface", "both"):
-                    self.view.scene.set_overlay_values(name, frame.values)
+                    scene.set_overlay_values(name, frame.values)
+                    if sim.cfg.warp is not None:
+                        assert self.session is not None
+                        points = self.session.model.points[sim.vertices].astype(np.float64)
+                        scene.set_overlay_points(name, sim.warped_vertices(points, t))
                 if sim.cfg.show in ("mesh", "both"):
-                    self.view.scene.set_overlay_values(f"{name}:mesh", sim.mesh_frame(t)[2])
+                    pts, _, values = sim.mesh_frame(t)
+                    scene.set_overlay_values(f"{name}:mesh", values)
+                    if sim.cfg.warp is not None:
+                        scene.set_overlay_points(f"{name}:mesh", pts)
+                arrows = sim.glyphs(t)
+                if arrows is not None:
+                    scene.set_glyphs(name, *arrows)
+
+    def _residual_mode(self) -> bool:
+        return self.overlay_panel.residual.isChecked()
 
     def _residual_overlay(self) -> SimOverlay | None:
         """The overlay whose residuals colour the components (None: the normal colours)."""
@@ -791,10 +816,32 @@ class QtMainWindow(QMainWindow):
             p.fidelity.tolerance,
             p.fidelity.relative_to,
         )
-        base = np.tile(np.array([92, 96, 104, 255], np.uint8), (s.model.n_components, 1))
+        base = np.tile(np.array([128, 132, 140, 255], np.uint8), (s.model.n_components, 1))
         return residual_colours(
             s.binding.colouring, rows, len(p.sensors), p.fidelity.tolerance, base
         )
+
+    def chart_fidelity(self, sensor: int) -> None:
+        """Chart one sensor's measured history beside the current overlay's simulated steps."""
+        s = self.session
+        sim = self._overlays.get(self.overlay_panel.current)
+        if s is None or sim is None or sensor not in sim.sensors:
+            return
+        ts, vs = sim.sensor_series(sensor)
+        lo, hi = float(np.nanmin(ts)), float(np.nanmax(ts))
+        if s.history is not None and hi > lo:
+            t, _vmin, _vmax, last = s.history.series(sensor, lo, hi, 800)
+            measured = (np.asarray(t), np.asarray(last))
+        else:
+            measured = (np.zeros(0), np.zeros(0))
+        x = s.project.sensors[sensor]
+        self.overlay_panel.set_series(
+            f"{x.name or x.id}: measured and simulated ({sim.cfg.name})",
+            x.unit,
+            measured,
+            (ts, vs),
+        )
+        self.overlay_panel.set_cursor(self._overlay_time())
 
     def _on_residual_toggled(self, on: bool) -> None:
         s = self.session
@@ -802,6 +849,8 @@ class QtMainWindow(QMainWindow):
             return
         if on and self.overlay_panel.current not in self._overlays:
             self.show_overlay(self.overlay_panel.current, True)
+        for name in self._overlays:
+            self._draw_overlay(name)
         self._update_legend()
         self.tick(force=True)
 
@@ -819,6 +868,7 @@ class QtMainWindow(QMainWindow):
             p.fidelity.tolerance,
             p.fidelity.relative_to,
         )
+        self.overlay_panel.set_cursor(self._overlay_time())
         self.overlay_panel.set_fidelity(
             rows,
             summarise(rows, p.fidelity.tolerance),
@@ -955,7 +1005,7 @@ class QtMainWindow(QMainWindow):
             hidden |= self._user_hidden
         for name, sim in self._overlays.items():
             view = self._overlay_view.get(name, {})
-            on_twin = sim.cfg.show in ("surface", "both")
+            on_twin = sim.cfg.show in ("surface", "both") and not self._residual_mode()
             if on_twin and view.get("visible") and view.get("opacity", 1.0) >= 1.0:
                 hidden[np.unique(s.model.cell_component[sim.triangle_mask])] = True
         self.view.scene.set_hidden(hidden)
@@ -1052,9 +1102,7 @@ class QtMainWindow(QMainWindow):
         if sim is not None:
             tol = s.project.fidelity.tolerance
             basis = "measured" if s.project.fidelity.relative_to == "value" else "range"
-            self.view.scene.set_legend(
-                f"residual, % of {basis}\n(vs {sim.cfg.name})", residual_table(), 0.0, 200 * tol
-            )
+            self.view.scene.set_legend(f"residual\n% of {basis}", residual_table(), 0.0, 200 * tol)
             self.view.scene.set_status_legend([])
         elif legend is None:
             self.view.scene.set_legend(None)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -30,7 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.fidelity import FidelitySummary
+from twinviewer.ui.charts import BACKGROUND, CURSOR_COLOUR, TimeAxis
 
+MEASURED_COLOUR = QColor(90, 170, 250)
+SIMULATED_COLOUR = QColor(250, 160, 60)
 PASS = QColor(46, 160, 80)
 FAIL = QColor(210, 50, 60)
 FIDELITY_COLUMNS = ("Sensor", "Measured", "Simulated", "Error", "Relative", "")
@@ -41,6 +45,8 @@ class QtOverlayPanel(QWidget):
 
     changed = Signal(str)
     """The user changed the overlay of this name (visibility, field, range or opacity)."""
+    sensorChosen = Signal(int)
+    """The user picked a row of the fidelity table: chart this project sensor."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +103,31 @@ class QtOverlayPanel(QWidget):
         lay.addWidget(QLabel("<b>Measured versus simulated</b>"))
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
+        self.chart = pg.PlotWidget(self, axisItems={"bottom": TimeAxis(orientation="bottom")})
+        self.chart.setBackground(BACKGROUND)
+        self.chart.setMinimumHeight(150)
+        self.table.setMinimumHeight(120)
+        self.chart.showGrid(x=True, y=True, alpha=0.15)
+        self.chart.addLegend(offset=(8, 4))
+        self.measured_curve = self.chart.plot(
+            [], [], pen=pg.mkPen(MEASURED_COLOUR, width=1.5), name="measured"
+        )
+        self.simulated_curve = self.chart.plot(
+            [],
+            [],
+            pen=pg.mkPen(SIMULATED_COLOUR, width=2, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=SIMULATED_COLOUR,
+            name="simulated",
+        )
+        self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOUR, width=1))
+        self.chart.addItem(self.cursor_line)
+        self.chart_title = QLabel(self)
+        lay.addWidget(self.chart_title)
+        lay.addWidget(self.chart, 1)
+        self.table.currentCellChanged.connect(self._on_row)
+        self._row_sensors: list[int] = []
 
         self.overlay_combo.currentIndexChanged.connect(lambda _i: self.changed.emit(self.current))
         self.visible.toggled.connect(self._emit)
@@ -125,6 +156,8 @@ class QtOverlayPanel(QWidget):
         self.opacity.setEnabled(bool(names))
         self.status.setText("" if names else "This project has no simulation overlays.")
         self.set_fidelity(np.zeros(0), None, [], [])
+        if hasattr(self, "chart"):
+            self.clear_series()
 
     @property
     def current(self) -> str:
@@ -186,6 +219,7 @@ class QtOverlayPanel(QWidget):
                     else ""
                 )
             )
+        self._row_sensors = [int(k) for k in rows["sensor"]] if len(rows) else []
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             k = int(row["sensor"])
@@ -217,6 +251,31 @@ class QtOverlayPanel(QWidget):
                     colour = PASS if row["passed"] else FAIL if compared else QColor(120, 120, 120)
                     item.setBackground(QBrush(colour))
                     item.setForeground(QBrush(QColor("white")))
+
+    def set_series(
+        self,
+        title: str,
+        unit: str,
+        measured: tuple[np.ndarray, np.ndarray],
+        simulated: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Both series of one sensor: the measured history and the simulated steps."""
+        self.chart_title.setText(title)
+        self.chart.setLabel("left", unit)
+        self.measured_curve.setData(*measured)
+        self.simulated_curve.setData(*simulated)
+
+    def clear_series(self) -> None:
+        self.chart_title.setText("Pick a sensor in the table to chart both series.")
+        self.measured_curve.setData([], [])
+        self.simulated_curve.setData([], [])
+
+    def set_cursor(self, t: float) -> None:
+        self.cursor_line.setValue(t)
+
+    def _on_row(self, row: int, *_: object) -> None:
+        if 0 <= row < len(self._row_sensors):
+            self.sensorChosen.emit(self._row_sensors[row])
 
     def _emit(self, *_: object) -> None:
         if not self._updating and self.current:
