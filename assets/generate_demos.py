@@ -1739,6 +1739,7 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
                 "result": "sim/methane.vtu.series",
                 "field": "methane",
                 "quantity": "methane",
+                "unit": "%LEL",
                 "show": "surface",
                 "components": [
                     *(
@@ -2660,6 +2661,7 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
                 "result": "sim/motor_heat.vtu.series",
                 "field": "temperature",
                 "quantity": "temperature",
+                "unit": "degC",
                 "show": "surface",
                 "components": [
                     *(f"traction_motor_{n}" for n in range(1, 7)),

@@ -370,6 +370,9 @@ class Overlay(_Strict):
         description="The sensor quantity this field is compared with (default: sensors whose "
         "quantity is the field's name)",
     )
+    unit: str | None = Field(
+        None, description="Unit of the field where the result file does not say, e.g. degC"
+    )
     show: Literal["surface", "mesh", "both"] = Field(
         "surface",
         description="surface: mapped onto the twin's components; mesh: the result mesh itself",

@@ -337,7 +337,7 @@ class TwinScene:
         if title is not None:  # its own colour bar, on the left
             bar = self._scalar_bar_actor(lut, title)
             bars = sum(1 for _, _, b in self._overlays.values() if b is not None)
-            bar.SetPosition(0.035 + 0.1 * bars, 0.08)
+            bar.SetPosition(0.07 + 0.1 * bars, 0.08)
             self.plotter.renderer.AddViewProp(bar)
         self._overlays[name] = (mesh, actor, bar)
 

@@ -149,7 +149,7 @@ class SimOverlay:
         info = self.result.field_info(name)
         self.field = name
         self.association = info.association
-        self.unit = info.unit
+        self.unit = info.unit or (self.cfg.unit if name == self.cfg.field else None)
         self._cache = OrderedDict()
         self._mesh_cache = {}
 
