@@ -86,3 +86,13 @@ def test_residual_colours_take_each_components_worst_sensor() -> None:
     np.testing.assert_array_equal(rgba[1], table[255])  # 50 %: past twice the tolerance
     np.testing.assert_array_equal(rgba[2], base[2])
     assert tuple(table[0][:3]) != tuple(table[255][:3])
+
+
+def test_overlay_clock_repeats_a_duty_cycle() -> None:
+    clock = SimClock.of(OverlayTime(repeat=(60.0, 600.0)), session_start=0.0)
+    assert clock.to_sim(500.0) == 500.0
+    assert clock.to_sim(600.0) == 600.0
+    assert clock.to_sim(610.0) == pytest.approx(70.0)  # 60 + (550 mod 540)
+    assert clock.to_sim(600.0 + 540.0 * 3 + 5.0) == pytest.approx(605.0 - 540.0)
+    with pytest.raises(ValueError, match="start < end"):
+        OverlayTime(repeat=(10.0, 5.0))

@@ -362,6 +362,28 @@ class TwinSession:
         value = self.state.value if value is None else value
         times = self.state.time if times is None else times
         self.shown_value, self.shown_time, self.shown_now = value, times, now
+        status, rgba, shown, state = self._colour(value, times, now, self.component_rgba)
+        self.component_sensor = shown
+        self.component_state = state
+        self.sensor_state = status
+        self.sensor_rgba = rgba
+
+    def colours_for(
+        self, value: NDArray[np.float64], times: NDArray[np.float64], now: float
+    ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """Component and sensor colours for other values (a scenario), by the same rules and
+        the same active quantity, without touching what the session shows."""
+        out = self._base.copy()
+        _, rgba, _, _ = self._colour(value, times, now, out)
+        return out, rgba
+
+    def _colour(
+        self,
+        value: NDArray[np.float64],
+        times: NDArray[np.float64],
+        now: float,
+        out: NDArray[np.uint8],
+    ) -> tuple[NDArray[np.int8], NDArray[np.uint8], NDArray[np.int32], NDArray[np.int8]]:
         rules = self.rules
         status = sensor_status(rules, value, times, now)
         eligible = None
@@ -375,12 +397,10 @@ class TwinSession:
         frac = normalise(value, rules.lo if lo is None else lo, rules.hi if hi is None else hi)
         rank = sensor_rank(status, frac)
         _, shown = component_colours(
-            self.binding.colouring, rgba, rank, self._base, eligible, out=self.component_rgba
+            self.binding.colouring, rgba, rank, self._base, eligible, out=out
         )
-        self.component_sensor = shown
-        self.component_state = component_status(self.binding.colouring, status, eligible)
-        self.sensor_state = status
-        self.sensor_rgba = rgba
+        state = component_status(self.binding.colouring, status, eligible)
+        return status, rgba, shown, state
 
     def quantity_range(self, quantity: str) -> tuple[float, float]:
         """One colour scale for every sensor of a quantity, so that one legend reads them all.

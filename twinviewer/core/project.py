@@ -325,6 +325,18 @@ class OverlayTime(_Strict):
         1.0, description="Twin seconds per simulation second, or 'simulator' (1 / its speed)"
     )
     interpolate: bool = Field(True, description="Blend the two steps around t (else nearest)")
+    repeat: tuple[float, float] | None = Field(
+        None,
+        description="[start, end] in simulation seconds: past the end, time wraps back to the "
+        "start (a result that covers whole periods of a duty cycle)",
+    )
+
+    @field_validator("repeat")
+    @classmethod
+    def _repeat_ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"repeat must be [start, end] with start < end, got {list(v)}")
+        return v
 
     @field_validator("origin")
     @classmethod

@@ -19,6 +19,7 @@ class SimClock:
     scale: float  # twin seconds per simulation second
     step_index: bool = False  # the steps' indices are their simulation times
     interpolate: bool = True
+    repeat: tuple[float, float] | None = None  # past repeat[1], wrap back to repeat[0]
 
     @classmethod
     def of(cls, cfg: OverlayTime, session_start: float, simulator_speed: float = 1.0) -> SimClock:
@@ -30,10 +31,16 @@ class SimClock:
                 dt = dt.replace(tzinfo=timezone.utc)
             origin = dt.timestamp()
         scale = 1.0 / simulator_speed if cfg.scale == "simulator" else float(cfg.scale)
-        return cls(origin + cfg.offset, scale, cfg.mode == "step_index", cfg.interpolate)
+        return cls(
+            origin + cfg.offset, scale, cfg.mode == "step_index", cfg.interpolate, cfg.repeat
+        )
 
     def to_sim(self, t: float) -> float:
-        return (t - self.origin) / self.scale
+        sim = (t - self.origin) / self.scale
+        if self.repeat is not None and sim > self.repeat[1]:
+            a, b = self.repeat
+            sim = a + (sim - a) % (b - a)
+        return sim
 
     def to_twin(self, sim: float) -> float:
         return self.origin + self.scale * sim
