@@ -24,6 +24,7 @@ ALLOWED = {
     "headless": {"core", "formats", "sources", "render", "session", "sim"},
     "record": {"core", "sources", "session"},
     "fidelity_report": {"core", "session", "headless", "sim"},
+    "scenario_runs": {"core", "history", "session", "sim", "sources"},
     "demos": set(),
     "project_edit": {"core"},
     "bench": {

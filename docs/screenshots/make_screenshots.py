@@ -138,6 +138,7 @@ def main() -> None:
     pump(app, 1.0)
     shot(w, "locomotive-live.png")
     overlay_shots(app, w)
+    scenario_shot(app, w)
     w.close()
 
 
@@ -167,3 +168,35 @@ def overlay_shots(app: object, w: QtMainWindow) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def scenario_shot(app: object, w: QtMainWindow) -> None:
+    """What-if: the same locomotive run without its bearing fault, recorded headless as a
+    scenario, side by side with the live baseline (one camera, one timeline)."""
+    from twinviewer.scenario_runs import record_simulated
+
+    s = w.session
+    assert s is not None
+    w.overlay_panel.residual.setChecked(False)
+    w.overlay_panel.visible.setChecked(False)
+    record_simulated(
+        s.project,
+        s.folder,
+        s.path,
+        "no bearing fault",
+        start=w._session_start,
+        duration=600.0,
+        updates={"speed": 10.0},
+        without_faults=True,
+        description="the demo feed without the axle 4 bearing fault",
+        replace=True,
+    )
+    w.compare_scenario("no bearing fault", "side")
+    w.apply_saved_view("Overview")
+    w._zoom_to([s.model.index_of("bogie_rear")])  # axle 4 is in the rear bogie
+    pump(app, 1.5)
+    w.refresh_panels()
+    assert w.compare_view is not None
+    w.compare_view.render_now()
+    shot(w, "locomotive-scenario.png")
+    w.stop_comparing()

@@ -7,7 +7,7 @@ import math
 import time
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QSplitter,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -29,6 +31,12 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.alarms import Acknowledgements, AlarmLog
 from twinviewer.core.colour import COLORMAPS, STATUS_COLOURS, STATUS_LABELS, Status
+from twinviewer.core.compare import (
+    DIFFERENCE_SCALE,
+    difference_colours,
+    difference_table,
+    relative_difference,
+)
 from twinviewer.core.fidelity import residual_colours, residual_table, summarise
 from twinviewer.core.timeline import Timeline
 from twinviewer.formats.registry import supported_suffixes
@@ -96,8 +104,13 @@ class QtMainWindow(QMainWindow):
         self.welcome = QtWelcome(self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.view)
+        self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.split.addWidget(self.view)
+        self.stack.addWidget(self.split)
         self.setCentralWidget(self.stack)
+        self.compare_view: QtView3D | None = None  # the scenario, beside the baseline
+        self._scenario: tuple[str, Any] | None = None  # (name, its history store)
+        self._compare_mode: str | None = None  # "side" or "difference"
 
         self.tree = QtComponentTree(self)
         self.inspector = QtInspector(self)
@@ -240,6 +253,20 @@ class QtMainWindow(QMainWindow):
             "Ctrl+Shift+C",
             "Another chart panel: drag sensors onto it from the inspector or the alarm list",
         )
+        self.act_compare_side = a(
+            "Scenario &side by side…",
+            lambda: self.compare_dialog("side"),
+            "Ctrl+Shift+D",
+            "A what-if scenario in a second 3D view beside the baseline, same camera and time",
+        )
+        self.act_compare_diff = a(
+            "Scenario &difference…",
+            lambda: self.compare_dialog("difference"),
+            None,
+            "Colour the twin by scenario minus baseline (blue lower, red higher)",
+        )
+        self.act_compare_stop = a("Stop comparing", self.stop_comparing)
+        self.act_compare_stop.setEnabled(False)
         self.act_about = a("&About TwinViewer", self._about)
         self.act_keys = a("&Keyboard shortcuts", self._show_shortcuts, "F1")
         self.view_actions = {}
@@ -293,6 +320,10 @@ class QtMainWindow(QMainWindow):
 
         data_menu = mb.addMenu("&Data")
         self.quantity_menu = data_menu.addMenu("Colour by")
+        data_menu.addSeparator()
+        data_menu.addAction(self.act_compare_side)
+        data_menu.addAction(self.act_compare_diff)
+        data_menu.addAction(self.act_compare_stop)
         data_menu.addSeparator()
         data_menu.addAction(self.act_bind_opcua)
 
@@ -374,11 +405,14 @@ class QtMainWindow(QMainWindow):
         )
         self.act_bind_opcua.setEnabled(has_opcua)
         self.quantity_combo.setEnabled(loaded)
-        self.stack.setCurrentWidget(self.view if loaded else self.welcome)
+        self.stack.setCurrentWidget(self.split if loaded else self.welcome)
+        self.act_compare_side.setEnabled(loaded)
+        self.act_compare_diff.setEnabled(loaded)
         self.tree_dock.setVisible(loaded)
         self.inspector_dock.setVisible(loaded)
         self.sources_dock.setVisible(loaded)
         self.charts_dock.setVisible(loaded)
+        self.alarms_dock.setVisible(loaded)
         self.timeline_toolbar.setVisible(loaded)
 
     # -- opening -------------------------------------------------------------------------------
@@ -507,6 +541,7 @@ class QtMainWindow(QMainWindow):
     def close_session(self) -> None:
         self.frame_timer.stop()
         self.panel_timer.stop()
+        self.stop_comparing()
         self.alarm_watcher.stop()
         self.alarm_list.clear()
         for name in list(self._overlays):
@@ -569,6 +604,7 @@ class QtMainWindow(QMainWindow):
         residual = self._residual_rgba()
         if residual is not None:
             self.view.scene.set_component_colours(residual)
+        self._draw_scenario(now if tl.live else tl.current)
         self.view.request_render()
 
     def refresh_panels(self) -> None:
@@ -637,6 +673,126 @@ class QtMainWindow(QMainWindow):
                 )
             )
         self.inspector.set_sensors(rows)
+
+    # -- what-if scenarios --------------------------------------------------------------------
+    def compare_dialog(self, mode: str) -> None:
+        """Pick a scenario run of this project and compare it with the baseline."""
+        s = self.session
+        if s is None:
+            return
+        from twinviewer.history.scenarios import list_scenarios
+
+        runs = [r.name for r in list_scenarios(s.project, s.folder, s.path)]
+        if not runs:
+            QMessageBox.information(
+                self,
+                "No scenarios",
+                "This project has no scenario runs yet. Record one, for example:\n\n"
+                f"twinviewer scenario {s.path.name} record no-fault --without-faults",
+            )
+            return
+        name, ok = QInputDialog.getItem(
+            self, "Compare with a scenario", "Scenario:", runs, 0, False
+        )
+        if ok and name:
+            self.compare_scenario(name, mode)
+
+    def compare_scenario(self, name: str, mode: str = "side") -> None:
+        """Show scenario run ``name`` beside the baseline (``side``) or as the difference."""
+        s = self.session
+        if s is None:
+            return
+        from twinviewer.history.scenarios import open_scenario
+
+        self.stop_comparing()
+        try:
+            store = open_scenario(s.project, s.folder, s.path, name)
+        except Exception as exc:  # a broken run must not take the twin down
+            self._on_failed("The scenario could not be opened", str(exc))
+            return
+        self._scenario = (name, store)
+        self._compare_mode = mode
+        held = store.time_range()
+        if held is not None:  # the timeline spans the scenario too
+            tl = self.timeline
+            tl.set_range(min(tl.start, held[0]), max(tl.end, held[1]))
+        if mode == "side":
+            view = QtView3D(self)
+            self.compare_view = view
+            self.split.addWidget(view)
+            view.scene.show_model(s.model)
+            _, pos = s.sensor_positions()
+            view.scene.show_markers(pos)
+            view.scene.set_caption("title", f"Scenario: {name}", "upper_left", 16)
+            view.scene.set_hidden(self.view.scene.hidden.copy())
+            legend = s.legend()
+            if legend is not None:
+                view.scene.set_legend(legend.title, legend.table, legend.lo, legend.hi)
+            # one camera for both views: moving either moves the other
+            camera = self.view.interactor.renderer.GetActiveCamera()
+            view.interactor.renderer.SetActiveCamera(camera)
+            self._camera_observer = camera.AddObserver(
+                "ModifiedEvent", lambda *_: self._render_views()
+            )
+            view.componentPicked.connect(self._on_pick)
+            self.split.setSizes([1, 1])
+            self.view.scene.set_caption("title", f"{s.project.name}: baseline", "upper_left", 16)
+        self.act_compare_stop.setEnabled(True)
+        self._update_legend()
+        self._time_dirty = True
+        self.tick(force=True)
+        self.statusBar().showMessage(f"Comparing with scenario {name}", 5000)
+
+    def stop_comparing(self) -> None:
+        if self._scenario is None:
+            return
+        name, store = self._scenario
+        self._scenario = None
+        self._compare_mode = None
+        view, self.compare_view = self.compare_view, None
+        if view is not None:
+            camera = self.view.interactor.renderer.GetActiveCamera()
+            camera.RemoveObserver(self._camera_observer)
+            view.close_view()
+            view.setParent(None)
+            view.deleteLater()
+        store.close()
+        self.act_compare_stop.setEnabled(False)
+        if self.session is not None:
+            self.view.scene.set_caption("title", self.session.project.name, "upper_left", 16)
+            self._update_legend()
+            self.tick(force=True)
+
+    def _render_views(self) -> None:
+        if self.compare_view is not None:
+            self.compare_view.request_render()
+
+    def scenario_values(self, t: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """The scenario run's value and time of every project sensor at ``t``."""
+        if self._scenario is None:
+            return None
+        return self._scenario[1].at(t)
+
+    def _draw_scenario(self, t: float) -> None:
+        s = self.session
+        got = self.scenario_values(t)
+        if s is None or got is None:
+            return
+        value, times = got
+        if self._compare_mode == "side" and self.compare_view is not None:
+            rgba, sensor_rgba = s.colours_for(value, times, t)
+            self.compare_view.scene.set_component_colours(rgba)
+            idx, _ = s.sensor_positions()
+            if len(idx):
+                self.compare_view.scene.set_marker_colours(sensor_rgba[idx])
+            self.compare_view.request_render()
+        elif self._compare_mode == "difference":
+            span = np.array([x.range[1] - x.range[0] for x in s.project.sensors])
+            diff = relative_difference(s.shown_value, value, span)
+            base = np.tile(np.array([128, 132, 140, 255], np.uint8), (s.model.n_components, 1))
+            self.view.scene.set_component_colours(
+                difference_colours(s.binding.colouring, diff, base)
+            )
 
     # -- simulation overlays ----------------------------------------------------------------
     def _start_overlays(self, session: TwinSession) -> None:
@@ -1099,7 +1255,15 @@ class QtMainWindow(QMainWindow):
             return
         legend = s.legend()
         sim = self._residual_overlay()
-        if sim is not None:
+        if self._compare_mode == "difference" and self._scenario is not None:
+            self.view.scene.set_legend(
+                f"{self._scenario[0]} minus\nbaseline, % range",
+                difference_table(),
+                -100 * DIFFERENCE_SCALE,
+                100 * DIFFERENCE_SCALE,
+            )
+            self.view.scene.set_status_legend([])
+        elif sim is not None:
             tol = s.project.fidelity.tolerance
             basis = "measured" if s.project.fidelity.relative_to == "value" else "range"
             self.view.scene.set_legend(f"residual\n% of {basis}", residual_table(), 0.0, 200 * tol)
