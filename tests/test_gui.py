@@ -35,7 +35,7 @@ def cells_of(window, component_id: str) -> np.ndarray:
 def test_value_arriving_colours_its_component(qtbot, window, building: Path) -> None:
     open_and_wait(qtbot, window, building)
     s = window.session
-    assert window.stack.currentWidget() is window.view
+    assert window.stack.currentWidget() is window.split and window.view.isVisible()
     assert (cells_of(window, "floor_1")[:, :3] == [120, 120, 120]).all()  # no data yet: grey
     now = time.time()
     s.queue.put(SampleBatch.of([0, 1], [now, now], [20.0, 95.0]))  # floor_1 in alarm
