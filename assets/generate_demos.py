@@ -2662,6 +2662,7 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
                 "field": "temperature",
                 "quantity": "temperature",
                 "unit": "degC",
+                "visible": True,
                 "show": "surface",
                 "components": [
                     *(f"traction_motor_{n}" for n in range(1, 7)),

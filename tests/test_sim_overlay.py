@@ -288,3 +288,25 @@ def test_simulated_series_of_a_sensor(twin: Path) -> None:
     np.testing.assert_allclose(v, [12.0, 22.0])
     with pytest.raises(ValueError, match="not compared"):
         sim.sensor_series(3)
+
+
+def test_render_another_field_and_a_clear_error_for_a_missing_one(
+    twin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "d.png"
+    args = ["render", str(twin), "-o", str(out), "--overlay", "heat", "--size", "320x240"]
+    assert main([*args, "--field", "d"]) == 0 and out.exists()
+    assert main([*args, "--field", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "no field 'nope'" in err and "'T'" in err
+
+
+def test_an_overlay_marked_visible_shows_when_the_project_opens(qtbot, window, twin) -> None:
+    pytest.importorskip("pytestqt")
+    from tests.test_gui import open_and_wait
+
+    twin.write_text(twin.read_text().replace("    field: T\n", "    field: T\n    visible: true\n"))
+    open_and_wait(qtbot, window, twin)
+    assert "heat" in window.view.scene._overlays
+    assert window.overlay_panel.visible.isChecked()
+    window.close_session()

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
     r.add_argument("--history", metavar="URL", help="--at reads this PostgreSQL database")
     r.add_argument("--overlay", metavar="NAME", help="draw this simulation overlay of the project")
+    r.add_argument("--field", metavar="F", help="with --overlay: colour by this field instead")
     fid = sub.add_parser(
         "fidelity", help="measured versus simulated for one overlay: errors, pass/fail, summary"
     )
@@ -708,6 +709,7 @@ def _render(args: argparse.Namespace) -> int:
             args.at,
             history=args.history,
             overlay=args.overlay,
+            field=args.field,
         )
     except (ProjectError, ModelReadError, SimReadError, ValueError, OSError) as exc:
         sys.stderr.write(f"twinviewer render: {exc}\n")

@@ -100,6 +100,7 @@ def render_png(
     at: str | None = None,
     history: str | None = None,
     overlay: str | None = None,
+    field: str | None = None,
 ) -> Path:
     """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
     ``at`` renders the recorded state at that instant instead of a simulated feed, read from
@@ -135,6 +136,8 @@ def render_png(
         if overlay is not None:
             t = when if when is not None else now
             sim = session.overlay(overlay, start, simulator_speed=None if when else 1.0)
+            if field is not None:
+                sim.set_field(field)
             title += "   " + show_overlay(scene, session, sim, t)
         if after and now:
             title += f"   t = {after:g} s of simulated feed"

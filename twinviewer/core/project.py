@@ -398,6 +398,7 @@ class Overlay(_Strict):
     colormap: str = "inferno"
     range: tuple[float, float] | None = Field(None, description="Colour range (default: data)")
     opacity: float = Field(1.0, ge=0, le=1)
+    visible: bool = Field(False, description="Shown as soon as the project opens")
     warp: Warp | None = None
     glyphs: str | None = Field(None, description="A vector field drawn as arrows")
 

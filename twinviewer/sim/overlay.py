@@ -146,7 +146,14 @@ class SimOverlay:
 
     def set_field(self, name: str) -> None:
         """Show (and compare) another field of the result; the located points are kept."""
-        info = self.result.field_info(name)
+        try:
+            info = self.result.field_info(name)
+        except KeyError:
+            names = ", ".join(repr(f.name) for f in self.result.fields) or "none"
+            raise ValueError(
+                f"overlay {self.cfg.name!r}: {self.result.path.name} has no field {name!r} "
+                f"(it has {names})"
+            ) from None
         self.field = name
         self.association = info.association
         self.unit = info.unit or (self.cfg.unit if name == self.cfg.field else None)

@@ -798,6 +798,9 @@ class QtMainWindow(QMainWindow):
     def _start_overlays(self, session: TwinSession) -> None:
         self._user_hidden = np.zeros(session.model.n_components, bool)
         self.overlay_panel.set_overlays([o.name for o in session.project.overlays])
+        for o in session.project.overlays:
+            if o.visible:
+                self.show_overlay(o.name, True)
         self._show_overlay_settings()
 
     def _show_overlay_settings(self) -> None:
