@@ -166,9 +166,6 @@ def overlay_shots(app: object, w: QtMainWindow) -> None:
     shot(w, "locomotive-residual.png")
 
 
-if __name__ == "__main__":
-    main()
-
 
 def scenario_shot(app: object, w: QtMainWindow) -> None:
     """What-if: the same locomotive run without its bearing fault, recorded headless as a
@@ -200,3 +197,7 @@ def scenario_shot(app: object, w: QtMainWindow) -> None:
     w.compare_view.render_now()
     shot(w, "locomotive-scenario.png")
     w.stop_comparing()
+
+
+if __name__ == "__main__":
+    main()

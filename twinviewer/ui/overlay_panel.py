@@ -264,11 +264,13 @@ class QtOverlayPanel(QWidget):
         self.chart.setLabel("left", unit)
         self.measured_curve.setData(*measured)
         self.simulated_curve.setData(*simulated)
+        self.chart.show()
 
     def clear_series(self) -> None:
         self.chart_title.setText("Pick a sensor in the table to chart both series.")
         self.measured_curve.setData([], [])
         self.simulated_curve.setData([], [])
+        self.chart.hide()
 
     def set_cursor(self, t: float) -> None:
         self.cursor_line.setValue(t)
