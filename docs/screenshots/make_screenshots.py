@@ -166,7 +166,6 @@ def overlay_shots(app: object, w: QtMainWindow) -> None:
     shot(w, "locomotive-residual.png")
 
 
-
 def scenario_shot(app: object, w: QtMainWindow) -> None:
     """What-if: the same locomotive run without its bearing fault, recorded headless as a
     scenario, side by side with the live baseline (one camera, one timeline)."""
