@@ -263,3 +263,23 @@ def test_an_idle_live_window_does_not_redraw_every_frame(qtbot, window, building
     before = window.view.renders
     qtbot.wait(2000)
     assert window.view.renders - before <= 4
+
+
+def test_section_plane_cuts_the_twin_and_goes_away(qtbot, window, building: Path) -> None:
+    open_and_wait(qtbot, window, building)
+    scene = window.view.scene
+    assert scene.clip_plane is None
+    window.act_section.trigger()  # View > Section (Ctrl+Shift+X)
+    plane = scene.clip_plane
+    assert plane is not None
+    assert scene._mapper.GetClippingPlanes().GetNumberOfItems() == 1
+    b = scene.mesh.bounds
+    np.testing.assert_allclose(
+        plane.GetOrigin(), [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
+    )
+    window.act_section.trigger()
+    assert scene.clip_plane is None
+    assert scene._mapper.GetClippingPlanes() is None or (
+        scene._mapper.GetClippingPlanes().GetNumberOfItems() == 0
+    )
+    window.close_session()

@@ -131,3 +131,24 @@ def test_big_models_move_with_a_coarse_stand_in_keeping_colours() -> None:
         assert s.drawn_cells == full and not s.interacting
     finally:
         plotter.close()
+
+
+def test_clip_plane_cuts_the_twin_and_overlays(scene: TwinScene) -> None:
+    """A section at x = 1.7 with its normal along +x removes the right side: the twin's right
+    panel and an overlay drawn over it; removing the plane brings both back."""
+    from twinviewer.core.colour import COLORMAPS
+
+    scene.set_component_colours(np.full((4, 4), 255, np.uint8))
+    scene.set_clip_plane((1.7, 0.0, 0.0), (1.0, 0.0, 0.0))
+    assert (pixel_at(scene, 2.9) < 30).all()  # cut away
+    assert (pixel_at(scene, 0.5) > 100).all()  # kept
+    # an overlay added while the section is on is cut too
+    pts, tris = quad(2.4, 3.4)
+    pts[:, 1] = -0.01  # just in front of the wall
+    scene.set_overlay("ov", pts, tris, np.full(4, 1.0), COLORMAPS["inferno"], 0, 1, None)
+    assert (pixel_at(scene, 2.9) < 30).all()
+    scene.set_clip_plane(None)
+    right = pixel_at(scene, 2.9)
+    assert right.max() > 100 and not (right > 200).all()  # the overlay's colour, not white
+    with pytest.raises(ValueError, match="normal"):
+        scene.set_clip_plane((0, 0, 0), (0, 0, 0))

@@ -63,6 +63,7 @@ class TwinScene:
         self._picker = vtk.vtkCellPicker()
         self._picker.SetTolerance(0.0005)
         self._text: dict[str, vtk.vtkTextActor] = {}
+        self._clip: vtk.vtkPlane | None = None  # a section plane cutting every actor
         self._overlays: dict[
             str, tuple[pv.PolyData, vtk.vtkActor, vtk.vtkScalarBarActor | None]
         ] = {}
@@ -96,6 +97,7 @@ class TwinScene:
         mapper = vtk.vtkPolyDataMapper()
         mapper.SetInputData(mesh)
         self._mapper = mapper
+        self._clip_mapper(mapper)
         mapper.SetLookupTable(self._lut)
         mapper.SetScalarModeToUseCellFieldData()
         mapper.SelectColorArray("component")
@@ -235,6 +237,7 @@ class TwinScene:
             pickable=False,
             lighting=False,
         )
+        self._clip_mapper(self._highlight_actor.GetMapper())
         mapper = self._highlight_actor.GetMapper()
         mapper.SetResolveCoincidentTopologyToPolygonOffset()
         mapper.SetRelativeCoincidentTopologyLineOffsetParameters(0, -66000)
@@ -280,12 +283,59 @@ class TwinScene:
             pickable=False,
             show_scalar_bar=False,
         )
+        self._clip_mapper(self._marker_actor.GetMapper())
 
     def set_marker_colours(self, rgba: NDArray[np.uint8]) -> None:
         if self._markers is not None and len(rgba) == self._markers.n_points:
             arr = self._markers.point_data["rgba"]
             arr[:] = rgba
             self._markers.point_data.GetArray("rgba").Modified()
+
+    # -- section (clip plane) ------------------------------------------------------------------
+    def set_clip_plane(
+        self,
+        origin: Sequence[float] | None,
+        normal: Sequence[float] | None = None,
+    ) -> None:
+        """Cut the twin, its selection outline and every overlay by a plane: what lies on the
+        side ``normal`` points to is removed (pyvista's ``clip`` convention). ``None`` removes
+        the cut."""
+        if origin is None or normal is None:
+            self._clip = None
+        else:
+            n = np.asarray(normal, np.float64)
+            if not np.linalg.norm(n) > 0:
+                raise ValueError(f"clip plane normal must not be zero, got {list(normal)}")
+            plane = vtk.vtkPlane()
+            plane.SetOrigin(*(float(x) for x in origin))
+            plane.SetNormal(*(-n / np.linalg.norm(n)))  # VTK keeps the side its normal faces
+            self._clip = plane
+        for mapper in self._clippable():
+            self._clip_mapper(mapper)
+
+    @property
+    def clip_plane(self) -> vtk.vtkPlane | None:
+        return self._clip
+
+    def _clip_mapper(self, mapper: vtk.vtkMapper) -> None:
+        mapper.RemoveAllClippingPlanes()
+        if self._clip is not None:
+            mapper.AddClippingPlane(self._clip)
+
+    def _clippable(self) -> list[vtk.vtkMapper]:
+        mappers: list[vtk.vtkMapper] = []
+        if self._actor is not None:
+            mappers.append(self._mapper)
+        if self._highlight_actor is not None:
+            mappers.append(self._highlight_actor.GetMapper())
+        if self._marker_actor is not None:
+            mappers.append(self._marker_actor.GetMapper())
+        for _, actor, _ in self._overlays.values():
+            mappers.append(actor.GetMapper())
+        for name, actor in self.plotter.actors.items():
+            if name.startswith("glyphs-"):
+                mappers.append(actor.GetMapper())
+        return mappers
 
     # -- simulation overlays -------------------------------------------------------------------
     def set_overlay(
@@ -332,6 +382,7 @@ class TwinScene:
         prop.SetAmbient(0.25)
         prop.SetDiffuse(0.75)
         prop.SetOpacity(opacity)
+        self._clip_mapper(mapper)
         self.plotter.add_actor(actor, name=f"overlay-{name}", reset_camera=False)
         bar = None
         if title is not None:  # its own colour bar, on the left
@@ -370,9 +421,10 @@ class TwinScene:
         cloud = pv.PolyData(np.asarray(points, np.float64))
         cloud.point_data["v"] = vec * (size / longest)
         arrows = cloud.glyph(orient="v", scale="v", factor=1.0, geom=pv.Arrow())
-        self.plotter.add_mesh(
+        actor = self.plotter.add_mesh(
             arrows, color="#e8ecf0", name=f"glyphs-{name}", reset_camera=False, lighting=True
         )
+        self._clip_mapper(actor.GetMapper())
 
     def clear_glyphs(self, name: str) -> None:
         self.plotter.remove_actor(f"glyphs-{name}", reset_camera=False)

@@ -241,6 +241,13 @@ class QtMainWindow(QMainWindow):
         self.act_isolate = a("&Isolate selected", self.tree.isolate_selected, "I")
         self.act_show_all = a("Show &all", self.tree.show_all, "Shift+H")
         self.act_search = a("&Find component", self._focus_search, QKeySequence.StandardKey.Find)
+        self.act_section = a(
+            "&Section (clip plane)",
+            self.toggle_section,
+            "Ctrl+Shift+X",
+            "Cut the twin and its overlays by a plane; drag the plane or its arrow to move it",
+        )
+        self.act_section.setCheckable(True)
         self.act_bind_opcua = a(
             "&Bind sensors to OPC UA nodes…",
             self.bind_opcua_dialog,
@@ -309,6 +316,7 @@ class QtMainWindow(QMainWindow):
         view_menu.addAction(self.act_isolate)
         view_menu.addAction(self.act_show_all)
         view_menu.addAction(self.act_search)
+        view_menu.addAction(self.act_section)
         view_menu.addSeparator()
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
@@ -396,6 +404,7 @@ class QtMainWindow(QMainWindow):
             self.act_hide,
             self.act_isolate,
             self.act_show_all,
+            self.act_section,
             *self.view_actions.values(),
         ):
             act.setEnabled(loaded)
@@ -542,6 +551,8 @@ class QtMainWindow(QMainWindow):
         self.frame_timer.stop()
         self.panel_timer.stop()
         self.stop_comparing()
+        if self.act_section.isChecked():
+            self.toggle_section(False)
         self.alarm_watcher.stop()
         self.alarm_list.clear()
         for name in list(self._overlays):
@@ -674,6 +685,38 @@ class QtMainWindow(QMainWindow):
             )
         self.inspector.set_sensors(rows)
 
+    # -- section -------------------------------------------------------------------------------
+    def toggle_section(self, on: bool | None = None) -> None:
+        """A clip plane through the model's centre, moved with a plane widget; it cuts the twin
+        and every overlay (and the scenario view beside it)."""
+        on = self.act_section.isChecked() if on is None else on
+        self.act_section.setChecked(on)
+        plotter = self.view.interactor
+        plotter.clear_plane_widgets()
+        if not on or self.session is None:
+            self._set_section(None, None)
+            return
+        b = self.view.scene.mesh.bounds if self.view.scene.mesh is not None else None
+        if b is None:
+            return
+        centre = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
+        plotter.add_plane_widget(
+            lambda normal, origin: self._set_section(origin, normal),
+            normal="x",
+            origin=centre,
+            bounds=b,
+            color="#d0d4da",
+            outline_translation=False,
+            interaction_event="always",
+        )
+        self._set_section(centre, (1.0, 0.0, 0.0))
+
+    def _set_section(self, origin: object, normal: object) -> None:
+        views = [self.view] + ([self.compare_view] if self.compare_view is not None else [])
+        for view in views:
+            view.scene.set_clip_plane(origin, normal)  # type: ignore[arg-type]
+            view.request_render()
+
     # -- what-if scenarios --------------------------------------------------------------------
     def compare_dialog(self, mode: str) -> None:
         """Pick a scenario run of this project and compare it with the baseline."""
@@ -735,6 +778,9 @@ class QtMainWindow(QMainWindow):
                 "ModifiedEvent", lambda *_: self._render_views()
             )
             view.componentPicked.connect(self._on_pick)
+            plane = self.view.scene.clip_plane
+            if plane is not None:  # the section cuts the scenario too
+                view.scene.set_clip_plane(plane.GetOrigin(), [-x for x in plane.GetNormal()])
             self.split.setSizes([1, 1])
             self.view.scene.set_caption("title", f"{s.project.name}: baseline", "upper_left", 16)
         self.act_compare_stop.setEnabled(True)
