@@ -67,6 +67,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.samples import SampleBatch
+from twinviewer.history.rows import batch_rows
 
 if TYPE_CHECKING:
     import psycopg
@@ -900,28 +901,11 @@ class PostgresHistoryStore:
                 raise RuntimeError(f"history store {self.where} is open read-only")
             self.dropped += n  # the recorder that holds the store records these
             return
-        ps = np.asarray(batch.sensor)
-        ok = (ps >= 0) & (ps < len(self._proj_to_store)) & np.isfinite(batch.time)
-        t = np.asarray(batch.time, np.float64)
-        v = np.asarray(batch.value, np.float64)
-        arr = (
-            np.full(n, _time.time())
-            if arrival is None
-            else np.broadcast_to(np.asarray(arrival, np.float64), (n,))
-        )
-        q = (
-            np.zeros(n, np.uint8)
-            if quality is None
-            else np.broadcast_to(np.asarray(quality, np.uint8), (n,))
-        )
-        bad = int(n - ok.sum())
-        if bad:
-            ps, t, v, arr, q = ps[ok], t[ok], v[ok], arr[ok], q[ok]
-        store_s = self._proj_to_store[ps]
+        rows, bad = batch_rows(batch, self._proj_to_store, arrival, quality)
         with self._buf_lock:
             self.rejected += bad
-            self._buf.append((store_s, t.copy(), v.copy(), np.array(arr), np.array(q)))
-            self._buf_rows += len(t)
+            self._buf.append(rows)
+            self._buf_rows += len(rows[1])
             big = self._buf_rows >= FLUSH_SAMPLES
         if big:
             self._wake.set()

@@ -1,0 +1,49 @@
+"""A batch of samples as the rows a history store buffers (both backends share this)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.core.samples import SampleBatch
+
+Rows = tuple[
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.uint8],
+]
+"""(store sensor, time, value, arrival, quality): copies, safe to keep."""
+
+
+def batch_rows(
+    batch: SampleBatch,
+    proj_to_store: NDArray[np.int64],
+    arrival: NDArray[np.float64] | None = None,
+    quality: NDArray[np.uint8] | None = None,
+) -> tuple[Rows, int]:
+    """The rows of ``batch`` (project sensor indices mapped to store indices) and how many
+    samples were rejected: an unknown sensor or a time that is not finite. ``arrival``
+    defaults to now, ``quality`` to 0 (good); either may be one value for the whole batch."""
+    n = len(batch)
+    ps = np.asarray(batch.sensor)
+    ok = (ps >= 0) & (ps < len(proj_to_store)) & np.isfinite(batch.time)
+    t = np.asarray(batch.time, np.float64)
+    v = np.asarray(batch.value, np.float64)
+    arr = (
+        np.full(n, time.time())
+        if arrival is None
+        else np.broadcast_to(np.asarray(arrival, np.float64), (n,))
+    )
+    q = (
+        np.zeros(n, np.uint8)
+        if quality is None
+        else np.broadcast_to(np.asarray(quality, np.uint8), (n,))
+    )
+    bad = int(n - ok.sum())
+    if bad:
+        ps, t, v, arr, q = ps[ok], t[ok], v[ok], arr[ok], q[ok]
+    return (proj_to_store[ps], t.copy(), v.copy(), np.array(arr), np.array(q)), bad
