@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.sim.result import SimReadError, SimResult
-from twinviewer.sim.vtkio import leaves, quiet_stderr, quiet_vtk, watch
+from twinviewer.sim.vtkio import leaves, open_reader, quiet_stderr, quiet_vtk, time_steps
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ _MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")
 
 
 def read_exodus(path: Path) -> SimResult:
-    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
     from vtkmodules.vtkIOExodus import vtkExodusIIReader
 
     if not path.is_file():
@@ -39,13 +38,7 @@ def read_exodus(path: Path) -> SimResult:
 
     reader = vtkExodusIIReader()
     lock = threading.Lock()
-    with quiet_vtk() as messages, quiet_stderr():
-        watch(reader, messages)
-        reader.SetFileName(str(path))
-        reader.UpdateInformation()
-        errors = messages.all_errors()
-    if errors:
-        raise SimReadError(path, f"not readable: {errors[0]} (expected {_EXODUS})")
+    open_reader(reader, path, _EXODUS)
     for kind in (reader.NODAL, reader.ELEM_BLOCK):
         reader.SetAllArrayStatus(kind, 1)
     reader.ApplyDisplacementsOff()
@@ -55,9 +48,7 @@ def read_exodus(path: Path) -> SimResult:
     reader.GenerateImplicitElementIdArrayOff()
     reader.GenerateImplicitNodeIdArrayOff()
     reader.GenerateFileIdArrayOff()
-    info = reader.GetOutputInformation(0)
-    key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
-    times = list(info.Get(key)) if info.Has(key) else []
+    times = time_steps(reader)
 
     def load(step: int) -> list[tuple[str, Any]]:
         with lock, quiet_vtk() as messages, quiet_stderr():

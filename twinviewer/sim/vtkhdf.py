@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.sim.result import SimReadError, SimResult
-from twinviewer.sim.vtkio import leaves, quiet_stderr, quiet_vtk, watch
+from twinviewer.sim.vtkio import leaves, open_reader, quiet_stderr, quiet_vtk, time_steps
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,6 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def read_vtkhdf(path: Path) -> SimResult:
-    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
     from vtkmodules.vtkIOHDF import vtkHDFReader
 
     if not path.is_file():
@@ -31,16 +30,8 @@ def read_vtkhdf(path: Path) -> SimResult:
             raise SimReadError(path, f"not an HDF5 file (expected {_VTKHDF})")
     reader = vtkHDFReader()
     lock = threading.Lock()
-    with quiet_vtk() as messages, quiet_stderr():
-        watch(reader, messages)
-        reader.SetFileName(str(path))
-        reader.UpdateInformation()
-        errors = messages.all_errors()
-    if errors:
-        raise SimReadError(path, f"not readable: {errors[0]} (expected {_VTKHDF})")
-    info = reader.GetOutputInformation(0)
-    key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
-    times = list(info.Get(key)) if info is not None and info.Has(key) else []
+    open_reader(reader, path, _VTKHDF)
+    times = time_steps(reader)
 
     def load(step: int) -> list[tuple[str, Any]]:
         with lock, quiet_vtk() as messages, quiet_stderr():

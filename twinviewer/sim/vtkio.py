@@ -269,3 +269,24 @@ def leaves(data: Any, name: str, depth: int = 0) -> list[tuple[str, Any]]:
             iterator.GoToNextItem()
         return out
     return []
+
+
+def open_reader(reader: Any, path: Path, expected: str, what: str = "not readable") -> None:
+    """``reader.UpdateInformation()`` on ``path`` with VTK's output silenced; its first error
+    becomes a :class:`SimReadError` ("<path>: <what>: <error> (expected <expected>)")."""
+    with quiet_vtk() as messages, quiet_stderr():
+        watch(reader, messages)
+        reader.SetFileName(str(path))
+        reader.UpdateInformation()
+        errors = messages.all_errors()
+    if errors:
+        raise SimReadError(path, f"{what}: {errors[0]} (expected {expected})")
+
+
+def time_steps(reader: Any) -> list[float]:
+    """The time values a VTK reader announces (empty for a static file)."""
+    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+
+    info = reader.GetOutputInformation(0)
+    key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
+    return list(info.Get(key)) if info is not None and info.Has(key) else []

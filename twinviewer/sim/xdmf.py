@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.sim.result import SimReadError, SimResult
-from twinviewer.sim.vtkio import leaves, quiet_stderr, quiet_vtk, watch
+from twinviewer.sim.vtkio import leaves, open_reader, quiet_stderr, quiet_vtk, time_steps
 
 log = logging.getLogger(__name__)
 
@@ -214,21 +214,12 @@ def _check_data_items(path: Path, root: ET.Element) -> None:
 
 
 def _read_with_vtk(path: Path, skip: set[str]) -> SimResult:
-    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
     from vtkmodules.vtkIOXdmf2 import vtkXdmfReader
 
     reader = vtkXdmfReader()
     lock = threading.Lock()
-    with quiet_vtk() as messages, quiet_stderr():
-        watch(reader, messages)
-        reader.SetFileName(str(path))
-        reader.UpdateInformation()
-        errors = messages.all_errors()
-    if errors:
-        raise SimReadError(path, f"not readable by VTK: {errors[0]} (expected {_XDMF})")
-    info = reader.GetOutputInformation(0)
-    key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
-    times = list(info.Get(key)) if info.Has(key) else []
+    open_reader(reader, path, _XDMF, "not readable by VTK")
+    times = time_steps(reader)
     name = path.stem
 
     def load(step: int) -> list[tuple[str, Any]]:
