@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from twinviewer.core.fidelity import FidelitySummary, summarise
-from twinviewer.headless import apply_feed, parse_instant
+from twinviewer.headless import apply_feed, parse_instant, recorded_state
 from twinviewer.session import TwinSession
 
 
@@ -108,18 +108,7 @@ def fidelity_report(
     session = TwinSession.open(path)
     session.history_url = history
     if at is not None:
-        store = session.open_history()
-        if store is None:
-            raise ValueError(f"{path}: no history to compare with (a bare model?)")
-        try:
-            held = store.time_range()
-            if held is None:
-                raise ValueError(f"{path}: the history store holds no samples yet")
-            parsed = parse_instant(at)
-            t = held[1] if parsed is None else parsed
-            measured, _ = store.at(t)
-        finally:
-            session.close()
+        t, measured, _, held = recorded_state(session, at)
         start = held[0] if origin is None else _instant(origin)
         sim = session.overlay(overlay, start)
     else:

@@ -69,11 +69,14 @@ def parse_instant(text: str, now: float | None = None) -> float | None:
     return when.timestamp()
 
 
-def apply_history(session: TwinSession, at: str) -> float:
-    """Colour the session as the history store held it at ``at``; returns that instant."""
+def recorded_state(
+    session: TwinSession, at: str
+) -> tuple[float, np.ndarray, np.ndarray, tuple[float, float]]:
+    """What the history held at ``at`` (``live``: its newest sample): the instant, every
+    sensor's value and time, and the range held. Closes the session's store and sources."""
     store = session.open_history()
     if store is None:
-        raise ValueError(f"{session.path}: no history to render from (a bare model?)")
+        raise ValueError(f"{session.path}: no history (a bare model?)")
     try:
         held = store.time_range()
         if held is None:
@@ -86,6 +89,12 @@ def apply_history(session: TwinSession, at: str) -> float:
         value, times = store.at(t)
     finally:
         session.close()
+    return t, value, times, held
+
+
+def apply_history(session: TwinSession, at: str) -> float:
+    """Colour the session as the history store held it at ``at``; returns that instant."""
+    t, value, times, _ = recorded_state(session, at)
     session.update(t, value, times)
     return t
 
@@ -116,11 +125,9 @@ def render_png(
     when = None
     start = 0.0  # the overlay clock's 'session' origin: 0 s of a headless simulated feed
     if at is not None:
-        if overlay is not None:
-            store = session.open_history()
-            held = store.time_range() if store is not None else None
-            start = held[0] if held else 0.0
-        when = apply_history(session, at)
+        when, value, times, held = recorded_state(session, at)
+        session.update(when, value, times)
+        start = held[0]  # an overlay's 'session' origin: the first recorded sample
     else:
         now = apply_feed(session, after)
         session.update(now if now else None)
