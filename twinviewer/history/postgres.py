@@ -67,7 +67,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.samples import SampleBatch
-from twinviewer.history.rows import batch_rows
+from twinviewer.history.rows import batch_rows, raw_buckets
 
 if TYPE_CHECKING:
     import psycopg
@@ -751,16 +751,7 @@ class PostgresHistoryStore:
         )
         t = rows["time"].astype(np.float64)
         v = rows["value"].astype(np.float64)
-        if len(t) < 2 * pixels:
-            return t, v.copy(), v.copy(), v.copy()
-        edges = np.linspace(t0, t1, pixels + 1)
-        b = np.clip(np.searchsorted(edges, t, "right") - 1, 0, pixels - 1)
-        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-        ends = np.append(starts[1:], len(t)) - 1
-        with np.errstate(invalid="ignore"):
-            vmin = np.fmin.reduceat(v, starts)
-            vmax = np.fmax.reduceat(v, starts)
-        return edges[b[starts]], vmin, vmax, v[ends]
+        return raw_buckets(t, v, t0, t1, pixels)
 
     def _series_blocks(
         self, conn: psycopg.Connection, s: int, t0: float, t1: float, pixels: int

@@ -1,4 +1,5 @@
-"""A batch of samples as the rows a history store buffers (both backends share this)."""
+"""What both history backends do alike: a batch of samples as the rows a store buffers, and
+raw samples as chart buckets."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ def batch_rows(
     if bad:
         ps, t, v, arr, q = ps[ok], t[ok], v[ok], arr[ok], q[ok]
     return (proj_to_store[ps], t.copy(), v.copy(), np.array(arr), np.array(q)), bad
+
+
+def raw_buckets(
+    t: NDArray[np.float64], v: NDArray[np.float64], t0: float, t1: float, pixels: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A chart series from one sensor's raw samples over ``[t0, t1]`` (ordered by time, ties in
+    append order): fewer than ``2 * pixels`` samples come back as they are
+    (``vmin == vmax == vlast``); else ``pixels`` equal buckets, each with its start, the exact
+    min and max of its samples (so no spike is hidden) and its last value."""
+    if len(t) < 2 * pixels:
+        return t, v.copy(), v.copy(), v.copy()
+    edges = np.linspace(t0, t1, pixels + 1)
+    b = np.clip(np.searchsorted(edges, t, "right") - 1, 0, pixels - 1)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    ends = np.append(starts[1:], len(t)) - 1
+    with np.errstate(invalid="ignore"):
+        vmin = np.fmin.reduceat(v, starts)
+        vmax = np.fmax.reduceat(v, starts)
+    return edges[b[starts]], vmin, vmax, v[ends]
