@@ -16,40 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.history_cases import IDS, brute_at, check_buckets, history, sample
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history import HistoryStore
 from twinviewer.history import store as history_store
 
 ROOT = Path(__file__).resolve().parents[1]
-IDS = [f"sensor-{i}" for i in range(6)]
-
-# one sample: (sensor, time, value); times from a small set so that duplicates are common
-sample = st.tuples(
-    st.integers(0, len(IDS) - 1),
-    st.integers(0, 40).map(lambda k: 1.7e9 + k * 0.25),
-    st.one_of(
-        st.integers(-50, 50).map(float),  # float32-exact: stored as float32
-        st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: x + 0.1),  # needs float64
-    ),
-)
-# a history: batches, each followed by a flush or not, and a reopen point
-history = st.lists(
-    st.tuples(st.lists(sample, min_size=1, max_size=12), st.booleans()), min_size=1, max_size=6
-)
 
 
 def _store(folder: Path, ids: list[str] = IDS, **kw: object) -> HistoryStore:
     return HistoryStore(folder, ids, writer_thread=False, **kw)  # type: ignore[arg-type]
-
-
-def _brute_at(samples: list[tuple[int, float, float]], t: float, n: int) -> tuple[list, list]:
-    """Latest at or before t per sensor; ties: the sample appended last (later in the list)."""
-    value = [math.nan] * n
-    when = [math.nan] * n
-    for s, ts, v in samples:  # in append order: a later one wins a tie
-        if ts <= t and (math.isnan(when[s]) or ts >= when[s]):
-            value[s], when[s] = v, ts
-    return value, when
 
 
 def _write(folder: Path, batches: list, reopen_after: int) -> HistoryStore:
@@ -82,7 +58,7 @@ def test_at_equals_brute_force(tmp_path_factory, batches, reopen, instants) -> N
         for k in instants:
             t = 1.7e9 + k * 0.25 + (0.1 if k % 3 == 0 else 0.0)
             value, when = store.at(t)
-            bv, bw = _brute_at(samples, t, len(IDS))
+            bv, bw = brute_at(samples, t, len(IDS))
             np.testing.assert_array_equal(when, bw, err_msg=f"time at {t}")
             np.testing.assert_array_equal(value, bv, err_msg=f"value at {t}")
         assert store.stats()["samples"] == len(samples)
@@ -113,33 +89,6 @@ def test_neighbour_equals_brute_force(tmp_path_factory, batches, reopen, instant
             assert store.neighbour(t, -1, only) == (max(before) if before else None)
     finally:
         store.close()
-
-
-def _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last: bool) -> None:
-    t, vmin, vmax, vlast = out
-    mine = [(ts, v) for s, ts, v in samples if s == sensor]  # append order
-    inside = [x for x in mine if t0 <= x[0] <= t1]
-    assert len(t) == len(vmin) == len(vmax) == len(vlast)
-    if len(inside) == 0:
-        return
-    assert len(t) > 0
-    assert t[0] <= min(x[0] for x in inside)
-    for i in range(len(t)):
-        hi = t[i + 1] if i + 1 < len(t) else None
-        if hi is None:
-            got = [x for x in mine if x[0] >= t[i] and x[0] <= (t1 if exact_last else t1)]
-        else:
-            got = [x for x in mine if t[i] <= x[0] < hi]
-        if hi is None and not exact_last:  # the last bucket may reach beyond t1
-            # (a block that starts exactly at t1 may hold only samples after it)
-            if got:
-                assert vmin[i] <= min(v for _, v in got) and vmax[i] >= max(v for _, v in got)
-            continue
-        assert got, f"bucket {i} at {t[i]} holds no sample"
-        assert vmin[i] == min(v for _, v in got), i
-        assert vmax[i] == max(v for _, v in got), i
-        last_t = max(x[0] for x in got)
-        assert vlast[i] == [v for ts, v in got if ts == last_t][-1], i
 
 
 @settings(
@@ -173,10 +122,10 @@ def test_series_equals_brute_force(tmp_path_factory, batches, sensor, span, pixe
             assert list(out[0]) == [x[0] for x in expect]
             assert list(out[1]) == [x[1] for x in expect]
         else:
-            _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=not blocks)
+            check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=not blocks)
         if blocks:  # with t1 past everything the last bucket is exact as well
             out = store.series(sensor, t0, 1.8e9, pixels)
-            _check_buckets(samples, sensor, t0, 1.8e9, pixels, out, exact_last=True)
+            check_buckets(samples, sensor, t0, 1.8e9, pixels, out, exact_last=True)
     finally:
         store.close()
 
@@ -398,7 +347,7 @@ def test_compaction_keeps_every_answer(tmp_path_factory, batches, target, instan
         # summary blocks were rebuilt: bucket edges may move, the buckets stay exact
         store.raw_rows_limit = 0
         out_b = store.series(sensor, 1.7e9 - 1, 1.8e9, 2)
-        _check_buckets(samples, sensor, 1.7e9 - 1, 1.8e9, 2, out_b, exact_last=True)
+        check_buckets(samples, sensor, 1.7e9 - 1, 1.8e9, 2, out_b, exact_last=True)
         # appending after a compaction continues the same sequence
         store.append(SampleBatch.of([sensor, sensor], [1.7e9 + 5.0, 1.7e9 + 20.0], [7.5, 8.5]))
         store.flush()
@@ -410,7 +359,7 @@ def test_compaction_keeps_every_answer(tmp_path_factory, batches, target, instan
         _assert_same(after, _answers(store, ts, spans))
         for t in ts + [1.7e9 + 30.0]:
             value, when = store.at(t)
-            bv, bw = _brute_at(samples, t, len(IDS))
+            bv, bw = brute_at(samples, t, len(IDS))
             np.testing.assert_array_equal(when, bw)
             np.testing.assert_array_equal(value, bv)
         store.close()

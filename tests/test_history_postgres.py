@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ASSETS, drop_pg_schema, pg_schema_url
+from tests.history_cases import IDS, brute_at, check_buckets, history
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history import pg_local
 
@@ -29,8 +30,6 @@ psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the
 
 from twinviewer.history import postgres  # noqa: E402
 from twinviewer.history.postgres import HistoryDatabaseError, PostgresHistoryStore  # noqa: E402
-
-IDS = [f"sensor-{i}" for i in range(6)]
 
 
 def _store(url: str, ids: list[str] = IDS, **kw: object) -> PostgresHistoryStore:
@@ -42,31 +41,6 @@ def small_keyframes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keyframes every 3 main rows, so that small data crosses many of them."""
     monkeypatch.setattr(postgres, "KEYFRAME_MIN_ROWS", 3)
     monkeypatch.setattr(postgres, "KEYFRAME_ROWS_PER_SENSOR", 0)
-
-
-# -- brute force -------------------------------------------------------------------------------
-
-sample = st.tuples(
-    st.integers(0, len(IDS) - 1),
-    st.integers(0, 40).map(lambda k: 1.7e9 + k * 0.25),
-    st.one_of(
-        st.integers(-50, 50).map(float),
-        st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: x + 0.1),
-    ),
-)
-history = st.lists(
-    st.tuples(st.lists(sample, min_size=1, max_size=12), st.booleans()), min_size=1, max_size=6
-)
-
-
-def _brute_at(samples: list[tuple[int, float, float]], t: float, n: int) -> tuple[list, list]:
-    """Latest at or before t per sensor; ties: the sample appended last (later in the list)."""
-    value = [math.nan] * n
-    when = [math.nan] * n
-    for s, ts, v in samples:
-        if ts <= t and (math.isnan(when[s]) or ts >= when[s]):
-            value[s], when[s] = v, ts
-    return value, when
 
 
 def _write(url: str, batches: list, reopen_after: int, **kw: object) -> PostgresHistoryStore:
@@ -99,7 +73,7 @@ def test_at_equals_brute_force(pg_server, small_keyframes, batches, reopen, inst
     try:
         for k in instants:
             t = 1.7e9 + k * 0.25 + (0.1 if k % 3 == 0 else 0.0)
-            bv, bw = _brute_at(samples, t, len(IDS))
+            bv, bw = brute_at(samples, t, len(IDS))
             for who in (store, reader):
                 value, when = who.at(t)
                 np.testing.assert_array_equal(when, bw, err_msg=f"time at {t}")
@@ -112,33 +86,6 @@ def test_at_equals_brute_force(pg_server, small_keyframes, batches, reopen, inst
         reader.close()
         store.close()
         drop_pg_schema(url)
-
-
-def _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last: bool) -> None:
-    t, vmin, vmax, vlast = out
-    mine = [(ts, v) for s, ts, v in samples if s == sensor]  # append order
-    inside = [x for x in mine if t0 <= x[0] <= t1]
-    assert len(t) == len(vmin) == len(vmax) == len(vlast)
-    if len(inside) == 0:
-        return
-    assert len(t) > 0
-    assert t[0] <= min(x[0] for x in inside)
-    for i in range(len(t)):
-        hi = t[i + 1] if i + 1 < len(t) else None
-        if hi is None:
-            got = [x for x in mine if x[0] >= t[i] and x[0] <= t1]
-        else:
-            got = [x for x in mine if t[i] <= x[0] < hi]
-        if hi is None and not exact_last:  # the last bucket may reach beyond t1
-            # (a block that starts exactly at t1 may hold only samples after it)
-            if got:
-                assert vmin[i] <= min(v for _, v in got) and vmax[i] >= max(v for _, v in got)
-            continue
-        assert got, f"bucket {i} at {t[i]} holds no sample"
-        assert vmin[i] == min(v for _, v in got), i  # a spike is never hidden
-        assert vmax[i] == max(v for _, v in got), i
-        last_t = max(x[0] for x in got)
-        assert vlast[i] == [v for ts, v in got if ts == last_t][-1], i
 
 
 @settings(
@@ -167,10 +114,10 @@ def test_series_equals_brute_force(pg_server, batches, sensor, span, pixels, blo
             assert list(out[0]) == [x[0] for x in expect]
             assert list(out[1]) == [x[1] for x in expect]
         else:
-            _check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=not blocks)
+            check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=not blocks)
         if blocks:
             out = store.series(sensor, t0, 1.8e9, pixels)
-            _check_buckets(samples, sensor, t0, 1.8e9, pixels, out, exact_last=True)
+            check_buckets(samples, sensor, t0, 1.8e9, pixels, out, exact_last=True)
     finally:
         store.close()
         drop_pg_schema(url)
