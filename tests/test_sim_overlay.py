@@ -228,6 +228,16 @@ def test_overlay_in_the_window_follows_the_timeline_and_compares(qtbot, window, 
     panel.residual.setChecked(False)
     window.tick(force=True)
     assert not (cells_of(window, "inside") == residual_table()[-1]).all()
+    # the list shows every overlay with its state; its box shows and hides too
+    from PySide6.QtCore import Qt
+
+    assert panel.list.rowCount() == 1 and panel.list.item(0, 1).text() == "heat"
+    assert panel.list.item(0, 0).checkState() == Qt.CheckState.Checked
+    assert panel.list.item(0, 4).text() == "50 %"
+    panel.list.item(0, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert "heat" not in scene._overlays and not panel.visible.isChecked()
+    panel.list.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert "heat" in scene._overlays
     panel.visible.setChecked(False)
     assert "heat" not in scene._overlays
     window.close_session()

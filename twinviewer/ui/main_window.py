@@ -142,6 +142,7 @@ class QtMainWindow(QMainWindow):
         self.overlay_panel.changed.connect(self._on_overlay_changed)
         self.overlay_panel.residual.toggled.connect(self._on_residual_toggled)
         self.overlay_panel.sensorChosen.connect(self.chart_fidelity)
+        self.overlay_panel.visibilityToggled.connect(self.show_overlay)
         self.overlay_panel.overlay_combo.currentIndexChanged.connect(
             lambda _i: self._show_overlay_settings()
         )
@@ -870,6 +871,7 @@ class QtMainWindow(QMainWindow):
         self.overlay_panel.show_settings(
             view["visible"], fields, view["field"], view["lo"], view["hi"], view["opacity"]
         )
+        self._refresh_overlay_list()
         self.overlay_panel.status.setText(
             f"{cfg.result}: {sim.result.n_steps} steps, simulation time "
             f"{sim.result.times[0]:g} to {sim.result.times[-1]:g} s"
@@ -877,6 +879,28 @@ class QtMainWindow(QMainWindow):
             else f"{cfg.result} (read when shown)"
         )
         self._refresh_fidelity()
+
+    def _refresh_overlay_list(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        rows = []
+        for o in s.project.overlays:
+            view = self._overlay_view.get(o.name)
+            if view is None:
+                rows.append((o.name, False, o.field or "", *(o.range or (None, None)), o.opacity))
+            else:
+                rows.append(
+                    (
+                        o.name,
+                        view["visible"],
+                        view["field"],
+                        view["lo"],
+                        view["hi"],
+                        view["opacity"],
+                    )
+                )
+        self.overlay_panel.set_overlay_rows(rows)
 
     def show_overlay(self, name: str, visible: bool = True) -> SimOverlay | None:
         """Show or hide an overlay (reading and placing its result the first time)."""
@@ -892,6 +916,7 @@ class QtMainWindow(QMainWindow):
             except Exception as exc:  # a broken result must not take the twin down
                 log.exception("overlay %s", name)
                 self._on_failed("The simulation overlay could not be shown", str(exc))
+                self._refresh_overlay_list()
                 return None
             finally:
                 QApplication.restoreOverrideCursor()
@@ -911,6 +936,8 @@ class QtMainWindow(QMainWindow):
         self._draw_overlay(name)
         if name == self.overlay_panel.current:
             self._show_overlay_settings()
+        else:
+            self._refresh_overlay_list()
         return sim
 
     def _on_overlay_changed(self, name: str) -> None:

@@ -38,6 +38,7 @@ SIMULATED_COLOUR = QColor(250, 160, 60)
 PASS = QColor(46, 160, 80)
 FAIL = QColor(210, 50, 60)
 FIDELITY_COLUMNS = ("Sensor", "Measured", "Simulated", "Error", "Relative", "")
+LIST_COLUMNS = ("Show", "Overlay", "Field", "Range", "Opacity")
 
 
 class QtOverlayPanel(QWidget):
@@ -45,6 +46,8 @@ class QtOverlayPanel(QWidget):
 
     changed = Signal(str)
     """The user changed the overlay of this name (visibility, field, range or opacity)."""
+    visibilityToggled = Signal(str, bool)
+    """The user ticked or cleared an overlay's box in the list."""
     sensorChosen = Signal(int)
     """The user picked a row of the fidelity table: chart this project sensor."""
 
@@ -53,6 +56,17 @@ class QtOverlayPanel(QWidget):
         self._updating = False
         self.overlay_combo = QComboBox(self)
         self.overlay_combo.setToolTip("The project's simulation overlays")
+        self.list = QTableWidget(0, len(LIST_COLUMNS), self)
+        self.list.setObjectName("overlay-list")
+        self.list.setHorizontalHeaderLabels(LIST_COLUMNS)
+        self.list.verticalHeader().setVisible(False)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.list.horizontalHeader().setStretchLastSection(True)
+        self.list.setMaximumHeight(110)
+        self.list.setToolTip("Tick to show an overlay; pick a row to edit it below")
         self.visible = QCheckBox("Show", self)
         self.visible.setToolTip("Draw this overlay on the twin (reads the result the first time)")
         self.field_combo = QComboBox(self)
@@ -97,6 +111,7 @@ class QtOverlayPanel(QWidget):
         grid.addWidget(self.opacity, 3, 1, 1, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.list)
         lay.addLayout(grid)
         lay.addWidget(self.status)
         lay.addWidget(self.residual)
@@ -127,6 +142,8 @@ class QtOverlayPanel(QWidget):
         lay.addWidget(self.chart_title)
         lay.addWidget(self.chart, 1)
         self.table.currentCellChanged.connect(self._on_row)
+        self.list.currentCellChanged.connect(self._on_list_row)
+        self.list.itemChanged.connect(self._on_list_item)
         self._row_sensors: list[int] = []
 
         self.overlay_combo.currentIndexChanged.connect(lambda _i: self.changed.emit(self.current))
@@ -274,6 +291,44 @@ class QtOverlayPanel(QWidget):
 
     def set_cursor(self, t: float) -> None:
         self.cursor_line.setValue(t)
+
+    def set_overlay_rows(
+        self, rows: Sequence[tuple[str, bool, str, float | None, float | None, float]]
+    ) -> None:
+        """The list: one row per overlay, ``(name, visible, field, lo, hi, opacity)``; range
+        None before the result was read."""
+        self._updating = True
+        try:
+            self.list.setRowCount(len(rows))
+            for r, (name, visible, field, lo, hi, opacity) in enumerate(rows):
+                show = QTableWidgetItem()
+                show.setFlags(
+                    Qt.ItemFlag.ItemIsUserCheckable
+                    | Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                )
+                show.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+                self.list.setItem(r, 0, show)
+                span = "–" if lo is None or hi is None else f"{lo:.4g} … {hi:.4g}"
+                for c, text in enumerate((name, field, span, f"{100 * opacity:.0f} %"), start=1):
+                    self.list.setItem(r, c, QTableWidgetItem(text))
+            current = self.overlay_combo.currentIndex()
+            if 0 <= current < len(rows):
+                self.list.selectRow(current)
+        finally:
+            self._updating = False
+
+    def _on_list_row(self, row: int, *_: object) -> None:
+        if 0 <= row < self.overlay_combo.count() and row != self.overlay_combo.currentIndex():
+            self.overlay_combo.setCurrentIndex(row)
+
+    def _on_list_item(self, item: QTableWidgetItem) -> None:
+        if self._updating or item.column() != 0:
+            return
+        name_item = self.list.item(item.row(), 1)
+        if name_item is not None:
+            on = item.checkState() == Qt.CheckState.Checked
+            self.visibilityToggled.emit(name_item.text(), on)
 
     def _on_row(self, row: int, *_: object) -> None:
         if 0 <= row < len(self._row_sensors):
