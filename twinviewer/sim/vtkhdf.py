@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from twinviewer.sim.result import SimReadError, SimResult
-from twinviewer.sim.vtkio import leaves, open_reader, quiet_stderr, quiet_vtk, time_steps
+from twinviewer.sim.vtkio import (
+    open_reader,
+    read_parts,
+    time_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +38,7 @@ def read_vtkhdf(path: Path) -> SimResult:
     times = time_steps(reader)
 
     def load(step: int) -> list[tuple[str, Any]]:
-        with lock, quiet_vtk() as messages, quiet_stderr():
-            if times:
-                reader.UpdateTimeStep(times[step])
-            else:
-                reader.Update()
-            output = reader.GetOutputDataObject(0)
-            errors = messages.all_errors()
-            if errors or output is None:
-                reason = errors[0] if errors else "no data"
-                raise SimReadError(path, f"step {step} not readable: {reason} (expected {_VTKHDF})")
-            out = []
-            for name, ds in leaves(output, path.stem):
-                copy = ds.NewInstance()
-                copy.DeepCopy(ds)  # the reader reuses its output on the next step
-                out.append((name, copy))
-            return out
+        with lock:
+            return read_parts(reader, path, times, step, _VTKHDF)
 
     return SimResult(path, times or [0.0], load, kind=_VTKHDF)

@@ -290,3 +290,35 @@ def time_steps(reader: Any) -> list[float]:
     info = reader.GetOutputInformation(0)
     key = vtkStreamingDemandDrivenPipeline.TIME_STEPS()
     return list(info.Get(key)) if info is not None and info.Has(key) else []
+
+
+def read_parts(
+    reader: Any,
+    path: Path,
+    times: list[float],
+    step: int,
+    expected: str,
+    what: str = "not readable",
+    skip: frozenset[str] = frozenset(),
+) -> list[tuple[str, Any]]:
+    """Step ``step`` of a time-aware VTK reader as ``(part, dataset)`` copies (the reader reuses
+    its output on the next step); parts whose first path element is in ``skip`` are left out.
+    Call it under the result's lock: a VTK reader is not thread-safe."""
+    with quiet_vtk() as messages, quiet_stderr():
+        if times:
+            reader.UpdateTimeStep(times[step])
+        else:
+            reader.Update()
+        output = reader.GetOutputDataObject(0)
+        errors = messages.all_errors()
+        if errors or output is None:
+            reason = errors[0] if errors else "no data"
+            raise SimReadError(path, f"step {step} {what}: {reason} (expected {expected})")
+        out = []
+        for part, ds in leaves(output, path.stem):
+            if part.split("/")[0] in skip:
+                continue
+            copy = ds.NewInstance()
+            copy.DeepCopy(ds)
+            out.append((part, copy))
+        return out

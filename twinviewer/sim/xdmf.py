@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 
 from twinviewer.sim.result import SimReadError, SimResult
-from twinviewer.sim.vtkio import leaves, open_reader, quiet_stderr, quiet_vtk, time_steps
+from twinviewer.sim.vtkio import (
+    open_reader,
+    read_parts,
+    time_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -220,29 +224,12 @@ def _read_with_vtk(path: Path, skip: set[str]) -> SimResult:
     lock = threading.Lock()
     open_reader(reader, path, _XDMF, "not readable by VTK")
     times = time_steps(reader)
-    name = path.stem
 
     def load(step: int) -> list[tuple[str, Any]]:
-        with lock, quiet_vtk() as messages, quiet_stderr():
-            if times:
-                reader.UpdateTimeStep(times[step])
-            else:
-                reader.Update()
-            output = reader.GetOutputDataObject(0)
-            errors = messages.all_errors()
-            if errors or output is None:
-                reason = errors[0] if errors else "no data"
-                raise SimReadError(
-                    path, f"step {step} not readable by VTK: {reason} (expected {_XDMF})"
-                )
-            out = []
-            for part, ds in leaves(output, name):
-                if part.split("/")[0] in skip:
-                    continue
-                copy = ds.NewInstance()
-                copy.DeepCopy(ds)  # the reader reuses its output on the next step
-                out.append((part, copy))
-            return out
+        with lock:
+            return read_parts(
+                reader, path, times, step, _XDMF, "not readable by VTK", frozenset(skip)
+            )
 
     return SimResult(path, times or [0.0], load, kind=_XDMF)
 
