@@ -472,6 +472,9 @@ def run_through_restart(
         pub.close()
         done.set()
         watcher.join()
+    final = (feed.status.state, feed.status.message)  # the watcher may stop between samples
+    if seen[-1] != final:
+        seen.append(final)
     states = [s for s, _ in seen]
     assert states[0] == SourceState.LIVE and states[-1] == SourceState.LIVE, seen
     assert any(
