@@ -7,7 +7,9 @@ function; here it computes true min/max buckets of numpy arrays, like the histor
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -20,7 +22,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from twinviewer.core.project import Limits, Sensor  # noqa: E402
 from twinviewer.core.timeline import Timeline  # noqa: E402
-from twinviewer.ui.charts import DEFAULT_WINDOW, LIVE_MARGIN, QtChartPanel  # noqa: E402
+from twinviewer.ui.charts.panel import DEFAULT_WINDOW, LIVE_MARGIN, QtChartPanel  # noqa: E402
+from twinviewer.ui.charts.ranges import ALL_DATA  # noqa: E402
 
 T0 = 1_700_000_000.0
 
@@ -382,9 +385,9 @@ def test_sensors_dragged_from_the_inspector_and_alarm_list_onto_charts(
     try:
         s = w.session
         floor_0 = s.model.index_of("floor_0")
-        w.tree.select([floor_0])
-        w.select_components([floor_0])
-        assert w.charts.sensor_indices() == [0]
+        w.features["components"].tree.select([floor_0])
+        w.workbench.selection = (floor_0,)
+        assert w.features["charts"].panel.sensor_indices() == [0]
 
         def drop(panel, mime) -> None:
             ev = QDropEvent(
@@ -398,30 +401,189 @@ def test_sensors_dragged_from_the_inspector_and_alarm_list_onto_charts(
 
         # the inspector of floor_2 offers F2_CO; drop it onto the main chart
         floor_2 = s.model.index_of("floor_2")
-        w.select_components([floor_2])
+        w.workbench.selection = (floor_2,)
         w.refresh_panels()
-        table = w.inspector.table
+        table = w.features["inspector"].inspector.table
         mime = table.mimeData([table.item(0, 0)])
-        w.select_components([floor_0])
-        drop(w.charts, mime)
-        assert w.charts.sensor_indices() == [0, 2]
-        w.select_components([s.model.index_of("floor_1")])
-        assert w.charts.sensor_indices() == [1, 2]  # the dropped sensor stays
-        w.charts.clear_added()
-        assert w.charts.sensor_indices() == [1]
+        w.workbench.selection = (floor_0,)
+        drop(w.features["charts"].panel, mime)
+        assert w.features["charts"].panel.sensor_indices() == [0, 2]
+        w.workbench.selection = (s.model.index_of("floor_1"),)
+        assert w.features["charts"].panel.sensor_indices() == [1, 2]  # the dropped sensor stays
+        w.features["charts"].panel.clear_added()
+        assert w.features["charts"].panel.sensor_indices() == [1]
 
         # an alarm row dragged onto a new chart panel
         now = time.time()
         s.history.append(SampleBatch.of([1], [now - 5], [99.0]))
         s.history.flush()
-        w.alarm_watcher.poke()
-        qtbot.waitUntil(lambda: len(w.alarm_list.listed()) == 1, timeout=10000)
-        extra = w.new_chart_panel()
+        w.features["alarms"].watcher.poke()
+        qtbot.waitUntil(lambda: len(w.features["alarms"].alarm_list.listed()) == 1, timeout=10000)
+        extra = w.features["charts"].new_chart_panel()
         assert extra.sensor_indices() == []
-        model = w.alarm_list.model
+        model = w.features["alarms"].alarm_list.model
         drop(extra, model.mimeData([model.index(0, 1)]))
         assert extra.sensor_indices() == [1]
-        w.select_components([floor_0])
+        w.workbench.selection = (floor_0,)
         assert extra.sensor_indices() == [1]  # it does not follow the selection
     finally:
         w.close_session()
+
+
+# -- time windows: all data, a custom range, old data -------------------------------------------
+def _choose(panel, text: str) -> None:
+    """Pick a time window in the panel's combo, as a click does."""
+    i = panel.window_combo.findText(text)
+    assert i >= 0, f"no {text!r} among the windows"
+    panel.window_combo.setCurrentIndex(i)
+    panel.window_combo.activated.emit(i)
+
+
+def test_all_data_shows_the_range_the_timeline_holds(make_panel) -> None:
+    t, v = noisy(10, n=3000, span=30 * 86400.0)
+    src = ArraySource({0: (t, v)})
+    tl = Timeline(T0, T0 + 30 * 86400.0, live=False)
+    tl.current = T0 + 86400.0
+    panel = make_panel([(0, sensor("A"))], src, tl)
+    panel.set_x_range(T0 + 100.0, T0 + 200.0)  # zoomed in, not following
+    _choose(panel, "All data")
+    assert panel.time_window == ALL_DATA and panel.following
+    assert panel.x_range() == pytest.approx((tl.start, tl.end), abs=1.0)
+    panel.refresh()
+    _, t0, t1, _ = src.last_call(0)
+    assert (t0, t1) == pytest.approx((tl.start, tl.end), abs=1.0)
+    assert len(panel.rows[0].last_curve.getData()[0]) > 0
+    tl.current = T0 + 20 * 86400.0  # the cursor moves: the view stays on all of it
+    assert panel.x_range() == pytest.approx((tl.start, tl.end), abs=1.0)
+    tl.set_range(T0, T0 + 40 * 86400.0)  # more data: still all of it
+    assert panel.x_range() == pytest.approx((T0, T0 + 40 * 86400.0), abs=1.0)
+    tl.go_live()  # live: a margin right of the edge, as for the fixed windows
+    x0, x1 = panel.x_range()
+    assert x0 == pytest.approx(T0, abs=1.0) and x1 > tl.end
+    _choose(panel, "1 h")
+    assert panel.x_range() == pytest.approx(
+        (tl.end - 3600.0, tl.end + 3600.0 * LIVE_MARGIN), abs=1e-3
+    )
+
+
+def test_a_custom_range_is_applied_and_a_bad_one_refused(qtbot, make_panel) -> None:
+    ny = ZoneInfo("America/New_York")
+    t, v = noisy(11, n=2000, span=86400.0)
+    tl = Timeline(T0, T0 + 86400.0, live=False)
+    panel = make_panel([(0, sensor("A"))], ArraySource({0: (t, v)}), tl)
+    panel.set_time_zone(ny)
+    _choose(panel, "Custom…")
+    dialog = panel.range_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "America/New_York" in dialog.zone_label.text()
+    x0, x1 = panel.x_range()  # it starts from the visible range (to the second)
+    assert dialog.time_range() == pytest.approx((x0, x1), abs=1.0)
+    # the fields are New York wall-clock time
+    want0 = datetime(2023, 11, 14, 20, 0, tzinfo=ny).timestamp()
+    want1 = datetime(2023, 11, 15, 1, 30, tzinfo=ny).timestamp()
+    dialog.set_time_range(want0, want1)
+    assert dialog.from_edit.text() == "2023-11-14 20:00:00"
+    assert dialog.to_edit.text() == "2023-11-15 01:30:00"
+    assert not dialog.message.isVisible()
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert panel.x_range() == pytest.approx((want0, want1), abs=1e-3)
+    assert not panel.following and panel.window_combo.currentText() == "Custom…"
+    assert panel.range_dialog is None
+    # from after to: refused, with a message, and the view stays
+    bad = panel.choose_custom_range()
+    bad.set_time_range(want1, want0)
+    ok = bad.buttons.button(bad.buttons.StandardButton.Ok)
+    assert bad.message.isVisible() and "before" in bad.message.text()
+    assert not ok.isEnabled()
+    bad.accept()  # even if asked directly
+    assert bad.isVisible() and bad.error() is not None
+    bad.set_time_range(want0, want0)  # an empty range too
+    assert bad.message.isVisible()
+    bad.reject()
+    assert panel.x_range() == pytest.approx((want0, want1), abs=1e-3)
+    with pytest.raises(ValueError, match="from < to"):
+        panel.set_custom_range(want1, want0)
+    panel.follow()  # following again shows the window followed, not "Custom…"
+    assert panel.window_combo.currentText() == "10 min"
+
+
+def test_old_data_not_live_is_shown_around_the_cursor(make_panel) -> None:
+    """NAB: five-minute samples from Dec 2013 to Feb 2014, opened years later. While the
+    timeline reaches "now" live, the chart shows an empty window; once the timeline holds the
+    data (fit, not live), the chart shows the data around the current time."""
+    start = datetime(2013, 12, 2, 21, 15, tzinfo=timezone.utc).timestamp()
+    t = start + np.arange(0.0, 70 * 86400.0, 300.0)
+    v = 80.0 + 5.0 * np.sin(t / 86400.0)
+    src = ArraySource({0: (t, v)})
+    now = time.time()
+    tl = Timeline(start, now, live=True)
+    panel = make_panel([(0, sensor("machine_temperature", unit="degF"))], src, tl)
+    assert panel.rows[0].message.plain_text() == "No data in this time range"
+    panel.set_x_range(now - 3600.0, now)  # the user even zoomed there: not following
+    tl.fit(float(t[0]), float(t[-1]))
+    x0, x1 = panel.x_range()
+    assert x0 <= tl.current <= x1 and x1 - x0 == pytest.approx(3600.0)  # the width kept
+    assert panel.following
+    panel.refresh()
+    row = panel.rows[0]
+    assert not row.message.is_visible() and len(row.last_curve.getData()[0]) > 0
+    assert row.last_value == pytest.approx(v[-1])
+    tl.current = start + 20 * 86400.0  # scrubbing the old data: the chart goes along
+    x0, x1 = panel.x_range()
+    assert x0 <= tl.current <= x1
+    panel.show_all()
+    assert panel.x_range() == pytest.approx((t[0], t[-1]), abs=1.0)
+
+
+# -- time zone -----------------------------------------------------------------------------------
+def _hour_labels(panel) -> list[tuple[float, str]]:
+    """The bottom axis's tick values and labels as pyqtgraph draws them, for ``HH:MM`` ticks."""
+    row = panel.rows[-1]
+    axis = row.plot.getAxis("bottom")
+    x0, x1 = panel.x_range()
+    out = []
+    for spacing, values in axis.tickValues(x0, x1, row.plot.getViewBox().width()):
+        for value, text in zip(values, axis.tickStrings(values, 1.0, spacing), strict=True):
+            if ":" in text:
+                out.append((value, text))
+    return out
+
+
+def test_the_axis_and_cursor_use_the_time_zone_of_the_data_date(qtbot, make_panel) -> None:
+    """New York in July is UTC-4 (EDT), whatever the date today: the axis labels and the cursor
+    clock agree with the zone at the data's date, in the main panel and in an extra one."""
+    ny = ZoneInfo("America/New_York")
+    t0 = datetime(2023, 7, 10, 6, 0, tzinfo=ny).timestamp()
+    t = t0 + np.arange(0.0, 8 * 3600.0, 60.0)
+    tl = Timeline(t0, t0 + 8 * 3600.0, live=False)
+    tl.current = t0 + 3600.0
+    src = ArraySource({0: (t, np.ones_like(t)), 1: (t, np.ones_like(t))})
+    panel = make_panel([(0, sensor("A")), (1, sensor("B"))], src, tl)
+    panel.set_time_zone(ny)
+    panel.set_x_range(t0, t0 + 6 * 3600.0)
+    labels = _hour_labels(panel)
+    assert len(labels) >= 3
+    for value, text in labels:
+        assert text == f"{datetime.fromtimestamp(value, ny):%H:%M}"
+    assert "06:00" in [text for _, text in labels]
+    assert panel.cursor_label.text() == "2023-07-10 07:00:00.0 EDT"
+    # an extra panel made with the zone (as the window's "new chart panel" does) agrees
+    extra = QtChartPanel(tz="America/New_York")
+    qtbot.addWidget(extra)
+    extra.resize(800, 400)
+    extra.show()
+    qtbot.waitExposed(extra)
+    extra.bind(tl)
+    extra.set_source(src)
+    extra.set_sensors([(1, sensor("B"))])
+    extra.set_x_range(t0, t0 + 6 * 3600.0)
+    extra.view.grab()  # drawn once, as on screen (pyqtgraph measures its fonts there)
+    assert _hour_labels(extra) == labels
+    assert extra.cursor_label.text() == panel.cursor_label.text()
+    # and a later change of zone reaches rows that already exist
+    panel.set_time_zone(ZoneInfo("Asia/Kathmandu"))
+    for value, text in _hour_labels(panel):
+        assert text == f"{datetime.fromtimestamp(value, ZoneInfo('Asia/Kathmandu')):%H:%M}"
+    assert panel.cursor_label.text().endswith("+0545")

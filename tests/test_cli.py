@@ -327,7 +327,7 @@ def test_record_writes_history_and_history_stats_reads_it(tmp_path: Path) -> Non
 
 
 def test_parse_instant() -> None:
-    from twinviewer.headless import parse_instant
+    from twinviewer.session.headless import parse_instant
 
     now = 1_800_000_000.0
     assert parse_instant("live", now) is None

@@ -506,12 +506,40 @@ def test_folder_with_mixed_units_warns(meshes: Path, tmp_path: Path) -> None:
     assert model.warnings == ["files use different units (m, unspecified); shown as stored"]
 
 
-def test_folder_reports_the_file_that_failed(tmp_path: Path) -> None:
-    (tmp_path / "good.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+def test_folder_with_a_broken_file_loads_the_rest_and_warns(meshes: Path, tmp_path: Path) -> None:
+    """A new user's folder: three good PLY parts from the corpus and one corrupt STL."""
+    import shutil
+
+    parts = ["1004_ring_outer", "1008_radial_480", "1013_vmount"]
+    for stem in parts:
+        shutil.copy(meshes / f"ply/kinematic_assembly/{stem}.ply", tmp_path)
+    (tmp_path / "broken.stl").write_bytes(np.random.default_rng(1).bytes(500))
+    (tmp_path / "empty.obj").write_bytes(b"")
+    progress: list[float] = []
+    model = read_model(tmp_path, progress.append)
+    check_consistent(model)
+    assert ids(model) == parts
+    single = read_model(meshes / "ply/kinematic_assembly/1008_radial_480.ply")
+    assert model.triangle_counts()[model.index_of("1008_radial_480")] == single.n_triangles
+    skipped = [w for w in model.warnings if w.startswith("skipped ")]
+    assert len(skipped) == 2, model.warnings
+    assert skipped[0].startswith("skipped broken.stl: ") and len(skipped[0]) > 30  # + reason
+    assert skipped[1] == "skipped empty.obj: file is empty"
+    assert progress[-1] == pytest.approx(1.0) and progress == sorted(progress)
+
+
+def test_folder_where_nothing_loads_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "broken.stl").write_bytes(np.random.default_rng(1).bytes(500))
     with pytest.raises(ModelReadError) as info:
         read_model(tmp_path)
-    assert info.value.path == str(tmp_path / "broken.stl")
+    assert info.value.path == str(tmp_path / "broken.stl")  # the one file's own error
+    (tmp_path / "empty.obj").write_bytes(b"")
+    with pytest.raises(ModelReadError) as info:
+        read_model(tmp_path)
+    assert info.value.path == str(tmp_path)
+    assert "none of the 2 model files" in info.value.reason
+    assert "broken.stl: no triangles found" in info.value.reason
+    assert "empty.obj: file is empty" in info.value.reason
 
 
 def test_empty_folder(tmp_path: Path) -> None:

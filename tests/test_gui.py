@@ -47,7 +47,9 @@ def test_value_arriving_colours_its_component(qtbot, window, building: Path) -> 
     # floor_1 goes stale after 0.5 s without data: drawn in the stale colour
     qtbot.waitUntil(lambda: (cells_of(window, "floor_1") == STALE_COLOUR).all(), timeout=4000)
     window.refresh_panels()
-    assert window.tree.item_status(s.model.index_of("floor_1")) == Status.STALE
+    assert (
+        window.features["components"].tree.item_status(s.model.index_of("floor_1")) == Status.STALE
+    )
 
 
 def test_tree_selection_highlights_and_fills_inspector(qtbot, window, building: Path) -> None:
@@ -56,16 +58,16 @@ def test_tree_selection_highlights_and_fills_inspector(qtbot, window, building: 
     s.queue.put(SampleBatch.of([2], [time.time()], [12.5]))
     window.tick(force=True)
     i = s.model.index_of("floor_2")
-    window.tree._items[i].setSelected(True)
+    window.features["components"].tree._items[i].setSelected(True)
     assert "twin-highlight" in window.view.interactor.actors
-    assert window.inspector.title.text() == "floor_2"
-    assert window.inspector.value_of("F2_CO") == "12.50 ppm"
+    assert window.features["inspector"].inspector.title.text() == "floor_2"
+    assert window.features["inspector"].inspector.value_of("F2_CO") == "12.50 ppm"
 
 
 def test_click_in_3d_selects_in_tree(qtbot, window, building: Path) -> None:
     open_and_wait(qtbot, window, building)
     s = window.session
-    window.apply_saved_view("Front")
+    window.features["views"].apply_saved_view("Front")
     window.view.render_now()
     i = s.model.index_of("floor_1")
     pts = s.model.points[np.unique(s.model.triangles[s.model.cell_component == i])]
@@ -81,25 +83,25 @@ def test_click_in_3d_selects_in_tree(qtbot, window, building: Path) -> None:
         qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=pos)
         qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=pos)
     assert sig.args == [i]
-    assert window.tree.selected() == [i]
-    assert window.inspector.title.text() == "floor_1"
+    assert window.features["components"].tree.selected() == [i]
+    assert window.features["inspector"].inspector.title.text() == "floor_1"
 
 
 def test_isolate_hides_the_others(qtbot, window, building: Path) -> None:
     open_and_wait(qtbot, window, building)
     s = window.session
     i = s.model.index_of("floor_2")
-    window.tree.select([i])
-    window.tree.isolate_selected()
+    window.features["components"].tree.select([i])
+    window.features["components"].tree.isolate_selected()
     hidden = window.view.scene.hidden
     assert not hidden[i] and hidden[s.model.index_of("floor_0")]
-    window.tree.show_all()
+    window.features["components"].tree.show_all()
     assert not window.view.scene.hidden.any()
 
 
 def test_active_quantity_sets_legend(qtbot, window, building: Path) -> None:
     open_and_wait(qtbot, window, building)
-    window.set_active_quantity("co")
+    window.features["colouring"].choose("co")
     bar = window.view.scene._scalar_bar
     assert bar.GetTitle() == "Co [ppm]" and bar.GetLookupTable().GetRange() == (0.0, 50.0)
     # floors without a CO sensor are drawn neutral, not in a temperature colour
@@ -116,16 +118,18 @@ def test_broken_model_gets_an_error_dialog(qtbot, window, tmp_path: Path) -> Non
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "load-error") is not None, timeout=10000)
     box = window.findChild(QMessageBox, "load-error")
     assert "broken.glb" in box.text()
-    assert window.session is None and window.stack.currentWidget() is window.welcome
+    assert window.session is None and window.stack.currentWidget() is window.welcome_page
     box.close()
 
 
 def test_screenshot_and_recent_projects(qtbot, window, building: Path, tmp_path: Path) -> None:
     open_and_wait(qtbot, window, building)
-    out = window.save_screenshot(tmp_path / "shot.png")
+    out = window.features["views"].save_screenshot(tmp_path / "shot.png")
     assert out.stat().st_size > 10_000
-    assert window.recent_projects()[0] == str(building.resolve())
-    assert window.recent_menu.actions()[0].text().endswith(str(building.resolve()))
+    assert window.features["files"].recent_projects()[0] == str(building.resolve())
+    assert (
+        window.features["files"].recent_menu.actions()[0].text().endswith(str(building.resolve()))
+    )
 
 
 def test_big_model_loads_in_background_with_progress(qtbot, window, tmp_path: Path) -> None:
@@ -147,7 +151,7 @@ def test_big_model_loads_in_background_with_progress(qtbot, window, tmp_path: Pa
     assert any(0 < f < 1 for f in progress), progress  # the bar moved while reading
     assert len(ticks) >= 3  # the event loop kept running while the file was read
     assert window.session.model.n_components == 10_000
-    assert window.tree.tree.topLevelItemCount() == 10_000
+    assert window.features["components"].tree.tree.topLevelItemCount() == 10_000
 
 
 def test_vtk_keys_do_not_reach_the_scene(qtbot, window, building: Path) -> None:
@@ -169,7 +173,7 @@ def test_sources_panel_shows_the_live_simulator(qtbot, window) -> None:
 
     with qtbot.waitSignal(window.sessionOpened, timeout=30000):
         window.open_project(ASSETS / "mine" / "mine.twin.yaml", speed=5.0)
-    panel = window.sources_panel
+    panel = window.features["data_sources"].panel
 
     def live_with_samples() -> bool:
         window.refresh_panels()
@@ -235,23 +239,23 @@ def test_dragging_the_timeline_shows_past_colours_and_live_returns(
     s = window.session
     assert s.history is not None  # a project records by default
     now = time.time()
-    window.timeline.set_range(now - 20, now)
+    window.workbench.timeline.set_range(now - 20, now)
     s.queue.put(
         SampleBatch.of([0, 0], [now - 20, now - 1], [20.0, 95.0])
     )  # floor_0: normal, then alarm
     window.tick(force=True)
     s.history.flush()
     assert (cells_of(window, "floor_0") == ALARM_COLOUR).all()  # live: the present
-    slider = window.timeline_bar.slider
+    slider = window.features["timeline"].bar.slider
     y = slider.height() // 2
     qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=QPoint(round(slider.x_of(0.9)), y))
     qtbot.mouseMove(slider, QPoint(round(slider.x_of(0.5)), y))
     qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(round(slider.x_of(0.5)), y))
-    assert not window.timeline.live
+    assert not window.workbench.timeline.live
     past = COLORMAPS["viridis"][int(0.2 * 255)]  # 20 degC on 0..100
     qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == past).all(), timeout=3000)
-    qtbot.mouseClick(window.timeline_bar.live_button, Qt.MouseButton.LeftButton)
-    assert window.timeline.live
+    qtbot.mouseClick(window.features["timeline"].bar.live_button, Qt.MouseButton.LeftButton)
+    assert window.workbench.timeline.live
     qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=3000)
 
 
@@ -269,7 +273,7 @@ def test_section_plane_cuts_the_twin_and_goes_away(qtbot, window, building: Path
     open_and_wait(qtbot, window, building)
     scene = window.view.scene
     assert scene.clip_plane is None
-    window.act_section.trigger()  # View > Section (Ctrl+Shift+X)
+    window.action("section.toggle").trigger()  # View > Section (Ctrl+Shift+X)
     plane = scene.clip_plane
     assert plane is not None
     assert scene._mapper.GetClippingPlanes().GetNumberOfItems() == 1
@@ -277,7 +281,7 @@ def test_section_plane_cuts_the_twin_and_goes_away(qtbot, window, building: Path
     np.testing.assert_allclose(
         plane.GetOrigin(), [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
     )
-    window.act_section.trigger()
+    window.action("section.toggle").trigger()
     assert scene.clip_plane is None
     assert scene._mapper.GetClippingPlanes() is None or (
         scene._mapper.GetClippingPlanes().GetNumberOfItems() == 0

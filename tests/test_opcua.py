@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip("asyncua")
 
 from twinviewer.core.project import OpcUaSource, Project, ProjectError, load_project  # noqa: E402
+from twinviewer.core.project_edit import ProjectEditError, set_opcua_bindings  # noqa: E402
 from twinviewer.core.samples import SampleBatch  # noqa: E402
-from twinviewer.project_edit import ProjectEditError, set_opcua_bindings  # noqa: E402
 from twinviewer.sources.base import SourceState  # noqa: E402
 from twinviewer.sources.opcua import OpcUaError, OpcUaFeed, browse  # noqa: E402
 from twinviewer.sources.opcua_server import (  # noqa: E402

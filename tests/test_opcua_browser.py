@@ -34,7 +34,7 @@ def server(project: Project) -> Iterator[Served]:
 
 def dialog(qtbot, project: Project, endpoint: str, nodes: dict[str, str], folder: Path):
     from twinviewer.ui.application import create_app
-    from twinviewer.ui.opcua_browser import QtOpcUaBrowser
+    from twinviewer.ui.data_sources.opcua_browser import QtOpcUaBrowser
 
     create_app()
     cfg = OpcUaSource(type="opcua", id="plc", endpoint=endpoint, nodes=nodes)

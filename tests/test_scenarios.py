@@ -26,8 +26,8 @@ from twinviewer.history.scenarios import (
     scenario_folder,
     simulator_config,
 )
-from twinviewer.scenario_runs import record_from_overlay, record_simulated
 from twinviewer.session import TwinSession, history_folder, load_twin_project, open_history
+from twinviewer.session.scenario_runs import record_from_overlay, record_simulated
 from twinviewer.sources.simulator import simulate
 
 FAULTY = "axle4_bearing_temperature"  # alarm at 95 degC, warning at 80
@@ -254,11 +254,11 @@ def test_window_compares_a_scenario_side_by_side_and_as_a_difference(
     s = window.session
     s.history.append(Batch.of([0], [now - 30], [95.0]))  # the baseline: floor_0 in alarm
     s.history.flush()
-    tl = window.timeline
+    tl = window.workbench.timeline
     tl.set_range(now - 60, now)
     tl.current = now - 10
-    window.compare_scenario("cooler", "side")
-    view = window.compare_view
+    window.features["scenarios"].compare_scenario("cooler", "side")
+    view = window.features["scenarios"].compare_view
     assert view is not None
     qtbot.waitUntil(lambda: (cells_of(window, "floor_0") == ALARM_COLOUR).all(), timeout=3000)
     i = s.model.index_of("floor_0")
@@ -266,12 +266,12 @@ def test_window_compares_a_scenario_side_by_side_and_as_a_difference(
     assert (scen == COLORMAPS["viridis"][int(0.2 * 255)]).all()  # 20 degC on 0..100
     cam = window.view.interactor.renderer.GetActiveCamera()
     assert view.interactor.renderer.GetActiveCamera() is cam  # one camera for both
-    window.compare_scenario("cooler", "difference")
-    assert window.compare_view is None
+    window.features["scenarios"].compare_scenario("cooler", "difference")
+    assert window.features["scenarios"].compare_view is None
     window.tick(force=True)
     # 20 - 95 = -75 % of the range: the saturated blue end
     assert (cells_of(window, "floor_0") == difference_table()[0]).all()
-    window.stop_comparing()
+    window.features["scenarios"].stop_comparing()
     window._time_dirty = True
     window.tick(force=True)
     assert (cells_of(window, "floor_0") == ALARM_COLOUR).all()

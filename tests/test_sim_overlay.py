@@ -184,13 +184,13 @@ def test_overlay_in_the_window_follows_the_timeline_and_compares(qtbot, window, 
     s = window.session
     s.history.append(SampleBatch.of([0], [T0 + 9.0], [17.3]))
     s.history.flush()
-    panel = window.overlay_panel
+    panel = window.features["overlays"].panel
     assert panel.current == "heat"
     panel.visible.setChecked(True)  # the user ticks "Show"
-    sim = window._overlays["heat"]
+    sim = window.features["overlays"].sims["heat"]
     scene = window.view.scene
     pts = s.model.points[sim.vertices].astype(np.float64)
-    tl = window.timeline
+    tl = window.workbench.timeline
     tl.set_range(T0 - 10, T0 + 100)
     tl.current = T0 + 10.0  # simulation time 5 s: halfway
     window.tick(force=True)
@@ -318,5 +318,5 @@ def test_an_overlay_marked_visible_shows_when_the_project_opens(qtbot, window, t
     twin.write_text(twin.read_text().replace("    field: T\n", "    field: T\n    visible: true\n"))
     open_and_wait(qtbot, window, twin)
     assert "heat" in window.view.scene._overlays
-    assert window.overlay_panel.visible.isChecked()
+    assert window.features["overlays"].panel.visible.isChecked()
     window.close_session()

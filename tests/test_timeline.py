@@ -166,3 +166,29 @@ def test_emits_only_on_real_changes() -> None:
     tl.current = 500.0  # clamped to the end
     tl.current = 100.0
     assert rec.events == [("changed", 100.0)]
+
+
+def test_fit_holds_the_data_and_leaves_live() -> None:
+    """An imported history (NAB: Dec 2013 - Feb 2014) opened in a timeline that reached "now"
+    and followed live: fit holds exactly the data, at its end, and is no longer live."""
+    data = (1_386_000_000.0, 1_393_000_000.0)
+    tl = Timeline(data[0], 1_800_000_000.0)
+    tl.loop = (1_390_000_000.0, 1_700_000_000.0)
+    rec = Recorder(tl)
+    tl.fit(*data)
+    assert (tl.start, tl.end, tl.current, tl.live) == (*data, data[1], False)
+    assert tl.loop == (1_390_000_000.0, data[1])  # clamped into the data too
+    assert rec.events == [
+        ("live", False),
+        ("range", *data),
+        ("loop", (1_390_000_000.0, data[1])),
+        ("changed", data[1]),
+    ]
+    tl.fit(*data, current=1_380_000_000.0)  # a current time is clamped, like everywhere
+    assert tl.current == data[0]
+    tl.fit(*data, current=1_388_000_000.0)
+    assert tl.current == 1_388_000_000.0 and not tl.live
+    with pytest.raises(ValueError):
+        tl.fit(data[1], data[0])
+    with pytest.raises(ValueError):
+        tl.fit(0.0, float("inf"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -10,13 +11,15 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
-from PySide6.QtGui import QAction, QColor, QKeySequence  # noqa: E402
-from PySide6.QtWidgets import QMainWindow  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QAction, QColor, QKeySequence, QMouseEvent, QWheelEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
 
 from twinviewer.core.timeline import Timeline  # noqa: E402
-from twinviewer.ui.player import QtPlayer  # noqa: E402
-from twinviewer.ui.timeline_bar import QtTimelineBar, format_behind, format_time  # noqa: E402
+from twinviewer.ui.timeline.bar import QtTimelineBar, format_behind, format_time  # noqa: E402
+from twinviewer.ui.timeline.player import QtPlayer  # noqa: E402
+from twinviewer.ui.timeline.slider import TRACK_BAND  # noqa: E402
+from twinviewer.ui.timeline.ticks import choose_step, time_ticks  # noqa: E402
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
@@ -265,3 +268,209 @@ def test_loop_button_and_brackets_set_the_loop(qtbot, make_bar) -> None:
     assert tl.loop == (T0 + 200.0, T0 + 300.0)
     qtbot.mouseClick(bar.loop_button, Qt.MouseButton.LeftButton)
     assert tl.loop is None and not bar.loop_button.isChecked()
+
+
+# -- no live source ------------------------------------------------------------------------------
+def test_without_a_live_source_the_bar_claims_no_live(qtbot, make_bar) -> None:
+    """Imported history only: no LIVE button, no "behind live", L does nothing, and replaying
+    at 1x into the end stops there instead of switching to live."""
+    tl, player, bar = make_bar(live=False)
+    tl.current = T0 + 100.0
+    assert bar.live_button.isVisible() and bar.behind_label.isVisible()  # the default
+    bar.set_live_available(False)
+    assert not bar.live_available and not player.live_available
+    assert not bar.live_button.isVisible() and not bar.behind_label.isVisible()
+    assert "live" not in bar.behind_label.text().lower()
+    focus(qtbot, bar)
+    qtbot.keyClick(bar, Qt.Key.Key_L)
+    assert not tl.live and tl.current == T0 + 100.0
+    now = [0.0]
+    replay = QtPlayer(tl, clock=lambda: now[0])
+    replay.set_live_available(False)
+    tl.current = tl.end - 0.1
+    replay.play()
+    now[0] += 0.3
+    replay.advance()
+    assert tl.current == tl.end and not tl.live and not replay.playing
+    replay.deleteLater()
+    bar.set_live_available(True)  # a live source was added: as before
+    assert bar.live_button.isVisible() and bar.behind_label.isVisible()
+    qtbot.keyClick(bar, Qt.Key.Key_L)
+    assert tl.live and bar.live_button.isChecked() and bar.behind_label.text() == "LIVE"
+
+
+# -- the time axis -------------------------------------------------------------------------------
+def test_axis_ticks_for_a_two_year_span() -> None:
+    utc = timezone.utc
+    t0 = datetime(2013, 12, 2, 9, 30, tzinfo=utc).timestamp()  # the NAB data starts about here
+    t1 = datetime(2015, 12, 2, tzinfo=utc).timestamp()
+    step = choose_step(t1 - t0, 600.0)
+    assert step.unit == "month"
+    ticks = time_ticks(t0, t1, 600.0, utc)
+    labels = [k.label for k in ticks]
+    assert 6 <= len(ticks) <= 15  # readable: roughly one label per 50-100 px
+    assert "2014" in labels and "2015" in labels  # New Year names the year
+    assert [k.major for k in ticks] == [k.label in ("2014", "2015") for k in ticks]
+    times = [k.t for k in ticks]
+    assert times == sorted(times) and t0 <= times[0] and times[-1] <= t1
+    for k in ticks:  # every tick is at midnight on the 1st of a month, labelled as such
+        d = datetime.fromtimestamp(k.t, utc)
+        assert (d.day, d.hour, d.minute) == (1, 0, 0)
+        assert k.label == (f"{d:%Y}" if d.month == 1 else f"{d:%b}")
+    # wider: finer steps, narrower: coarser ones, never overlapping at ~7 px a character
+    assert len(time_ticks(t0, t1, 1600.0, utc)) > len(ticks) > len(time_ticks(t0, t1, 200, utc))
+
+
+def test_axis_ticks_for_a_one_minute_span_in_the_given_zone() -> None:
+    tz = ZoneInfo("Asia/Kathmandu")  # +05:45: a zone whose hours are not UTC hours
+    t0 = T0 + 3.5
+    ticks = time_ticks(t0, t0 + 60.0, 600.0, tz)
+    assert choose_step(60.0, 600.0).unit == "second"
+    assert 4 <= len(ticks) <= 12
+    for k in ticks:
+        d = datetime.fromtimestamp(k.t, tz)
+        assert d.second % 5 == 0 and d.microsecond == 0
+        assert k.label == f"{d:%H:%M:%S}" and not k.major
+    assert ticks[0].label == "03:58:30"  # 22:13:23.5 UTC is 03:58:23.5 in Kathmandu
+    # midnight is a major tick naming the day
+    midnight = datetime(2024, 3, 5, tzinfo=tz).timestamp()
+    around = time_ticks(midnight - 30.0, midnight + 30.0, 600.0, tz)
+    assert [k.label for k in around if k.major] == ["Mar 05"]
+
+
+def test_axis_ticks_follow_daylight_saving() -> None:
+    tz = ZoneInfo("Europe/Berlin")  # 2024-03-31 02:00 CET -> 03:00 CEST
+    t0 = datetime(2024, 3, 30, 21, tzinfo=tz).timestamp()
+    ticks = time_ticks(t0, t0 + 8 * 3600.0, 800.0, tz)
+    labels = [k.label for k in ticks]
+    assert labels[:6] == ["21:00", "22:00", "23:00", "Mar 31", "01:00", "03:00"]
+    assert all(b.t - a.t == 3600.0 for a, b in zip(ticks, ticks[1:], strict=False))
+    assert time_ticks(t0, t0, 800.0, tz) == [] and time_ticks(t0, t0 - 1.0, 800.0, tz) == []
+
+
+def test_the_axis_is_painted_under_the_track(qtbot, make_bar) -> None:
+    utc = timezone.utc
+    t0 = datetime(2013, 12, 2, tzinfo=utc).timestamp()
+    tl, _, bar = make_bar(start=t0, end=t0 + 2 * 365 * 86400.0, tz="UTC")
+    slider = bar.slider
+    ticks = slider.ticks()
+    assert "2014" in [k.label for k in ticks]
+    painted = slider.paints
+    image = slider.grab().toImage()
+    assert slider.paints > painted
+    assert slider.height() >= TRACK_BAND + slider.fontMetrics().height()
+    year = next(k for k in ticks if k.label == "2014")
+    x = round(slider.x_of((year.t - tl.start) / tl.span))
+    colours = {
+        image.pixelColor(xx, yy).rgb()
+        for xx in range(max(0, x - 12), min(image.width(), x + 12))
+        for yy in range(TRACK_BAND + 2, image.height())
+    }
+    assert len(colours) > 2  # text under the tick, not an empty strip
+    bar.set_time_zone("Asia/Tokyo")  # the labels follow the zone: the year starts 9 h earlier
+    tokyo = next(k for k in slider.ticks() if k.label == "2014")
+    assert tokyo.t == year.t - 9 * 3600.0
+
+
+def test_the_bar_fits_a_narrow_window(make_bar) -> None:
+    _, _, bar = make_bar()
+    assert bar.minimumSizeHint().width() <= 760  # leaves room in an 800 px window
+    bar.set_live_available(False)
+    assert bar.minimumSizeHint().width() <= 700
+
+
+# -- zoom and pan --------------------------------------------------------------------------------
+def _wheel(widget, x: float, notches: float, shift: bool = False) -> None:
+    pos = QPointF(x, TRACK_BAND / 2)
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(),
+        QPoint(0, round(120 * notches)),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def _middle(widget, kind, x: float) -> None:
+    """A middle-button press, move (with it held) or release at ``x`` on the track."""
+    pos = QPointF(x, TRACK_BAND / 2)
+    moving = kind == QMouseEvent.Type.MouseMove
+    releasing = kind == QMouseEvent.Type.MouseButtonRelease
+    button = Qt.MouseButton.NoButton if moving else Qt.MouseButton.MiddleButton
+    held = Qt.MouseButton.NoButton if releasing else Qt.MouseButton.MiddleButton
+    global_pos = QPointF(widget.mapToGlobal(pos.toPoint()))
+    event = QMouseEvent(kind, pos, global_pos, button, held, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_wheel_zooms_about_the_mouse_and_the_slider_maps_into_the_window(qtbot, make_bar) -> None:
+    tl, _, bar = make_bar(live=False)
+    tl.current = T0 + 500.0
+    slider = bar.slider
+    assert bar.view_range() == (T0, T0 + 1000.0) and not bar.is_zoomed
+    assert not bar.fit_button.isEnabled()
+    windows: list[tuple[float, float]] = []
+    bar.viewChanged.connect(lambda a, b: windows.append((a, b)))
+    _wheel(slider, slider.x_of(0.25), 1.0)  # one notch in, about T0 + 250
+    v0, v1 = bar.view_range()
+    assert v1 - v0 == pytest.approx(800.0)
+    assert (v0, v1) == pytest.approx((T0 + 50.0, T0 + 850.0))  # T0 + 250 stayed under the mouse
+    assert bar.is_zoomed and bar.fit_button.isEnabled() and windows == [(v0, v1)]
+    assert slider.value() == round((500.0 - 50.0) / 800.0 * 10_000)  # handle inside the window
+    assert all(v0 <= k.t <= v1 for k in slider.ticks())  # the axis labels the window
+    y = TRACK_BAND // 2
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(round(slider.x_of(0.5)), y))
+    assert tl.current == pytest.approx(T0 + 450.0, abs=2.0)  # the middle of the window
+    _wheel(slider, slider.x_of(0.5), -1.0)  # out again: back to (almost) all of it
+    _wheel(slider, slider.x_of(0.5), -3.0)
+    assert bar.view_range() == (T0, T0 + 1000.0) and not bar.is_zoomed
+    _wheel(slider, slider.x_of(0.5), 40.0)  # far in: stops at the minimum span
+    v0, v1 = bar.view_range()
+    assert v1 - v0 == pytest.approx(10.0)
+
+
+def test_middle_drag_and_shift_wheel_pan_and_fit_shows_everything(qtbot, make_bar) -> None:
+    tl, _, bar = make_bar(live=False)
+    tl.current = T0 + 500.0
+    slider = bar.slider
+    bar.set_view_range(T0 + 400.0, T0 + 600.0)
+    assert bar.view_range() == (T0 + 400.0, T0 + 600.0)
+    _middle(slider, QMouseEvent.Type.MouseButtonPress, slider.x_of(0.5))
+    _middle(slider, QMouseEvent.Type.MouseMove, slider.x_of(0.25))  # drag left: see later
+    _middle(slider, QMouseEvent.Type.MouseButtonRelease, slider.x_of(0.25))
+    assert bar.view_range() == pytest.approx((T0 + 450.0, T0 + 650.0))
+    assert tl.current == T0 + 500.0  # panning is not scrubbing
+    _wheel(slider, slider.x_of(0.5), 1.0, shift=True)  # Shift+wheel up: earlier
+    assert bar.view_range() == pytest.approx((T0 + 430.0, T0 + 630.0))
+    bar.pan(-1e6)  # clamped into the range held
+    assert bar.view_range() == (T0, T0 + 200.0)
+    qtbot.mouseClick(bar.fit_button, Qt.MouseButton.LeftButton)
+    assert bar.view_range() == (T0, T0 + 1000.0) and not bar.is_zoomed
+    with pytest.raises(ValueError):
+        bar.set_view_range(T0 + 5.0, T0 + 5.0)
+
+
+def test_a_zoomed_window_pages_with_replay_and_tracks_the_live_edge(make_bar) -> None:
+    tl, _, bar = make_bar(live=False)
+    tl.current = T0 + 150.0
+    bar.set_view_range(T0 + 100.0, T0 + 200.0)
+    tl.current = T0 + 230.0  # playback or a step left the window: it pages along
+    assert bar.view_range() == pytest.approx((T0 + 220.0, T0 + 320.0))
+    assert bar.slider.value() == 1_000
+    tl.current = T0  # Home
+    assert bar.view_range() == pytest.approx((T0, T0 + 100.0))
+    # live: a window showing the end moves with it; one in the past stays where the user put it
+    tl.go_live()  # the L key or the LIVE button: the window jumps to the edge
+    assert bar.view_range() == (T0 + 900.0, T0 + 1000.0)
+    tl.extend(T0 + 1100.0)
+    assert bar.view_range() == (T0 + 1000.0, T0 + 1100.0) and bar.slider.value() == 10_000
+    bar.set_view_range(T0 + 300.0, T0 + 400.0)
+    tl.extend(T0 + 1200.0)
+    assert bar.view_range() == (T0 + 300.0, T0 + 400.0) and tl.live
+    assert bar.slider.value() == 10_000  # the handle at the right stop, an arrow beyond it
+    tl.set_range(T0 + 50_000.0, T0 + 60_000.0)  # other data altogether: show all of it
+    assert not bar.is_zoomed and bar.view_range() == (T0 + 50_000.0, T0 + 60_000.0)

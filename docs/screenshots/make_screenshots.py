@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from twinviewer.demos import demo_project
+from twinviewer.session.demos import demo_project
 from twinviewer.ui.application import create_app
 from twinviewer.ui.main_window import QtMainWindow
 
@@ -68,11 +68,11 @@ def mqtt_shot(app: object, w: QtMainWindow) -> None:
         w.open_project(project, sources=["mqtt"])
         w.wait_loaded()
         pump(app, 20.0)
-        w.sources_dock.raise_()
+        w.dock("Data sources").raise_()
         w.refresh_panels()
         pump(app, 0.6)
         shot(w, "mine-mqtt.png")
-        w.sources_dock.grab().save(str(HERE / "connection-panel.png"))
+        w.dock("Data sources").grab().save(str(HERE / "connection-panel.png"))
     finally:
         w.close_session()
         for p in reversed(procs):
@@ -97,31 +97,31 @@ def main() -> None:
     s = w.session
     assert s is not None
     worst = int(s.component_state.argmax())
-    w.tree.select([worst])
-    w.select_components([worst])
-    w.apply_saved_view("Level 3")
+    w.features["components"].tree.select([worst])
+    w.workbench.selection = (worst,)
+    w.features["views"].apply_saved_view("Level 3")
     w.refresh_panels()
     pump(app, 1.0)
     shot(w, "mine-live.png")
     # back in time, before the fault: the recorded history coloured on the same model
     assert s.history is not None
     s.history.flush()
-    w.timeline.current = w.timeline.start + 0.35 * (w.timeline.end - w.timeline.start)
+    w.workbench.timeline.current = w.workbench.timeline.start + 0.35 * (w.workbench.timeline.end - w.workbench.timeline.start)
     w.refresh_panels()
     pump(app, 1.0)
     w.refresh_panels()
     shot(w, "mine-history.png")
     # the alarm list: a click on the first warning of the fault moves the timeline there
-    w.alarm_watcher.poke()
+    w.features["alarms"].watcher.poke()
     pump(app, 1.5)
-    listed = w.alarm_list.listed()
+    listed = w.features["alarms"].alarm_list.listed()
     if len(listed):
-        w.alarm_list.select_row(len(listed) - 1)  # newest first: the last row is the first one
+        w.features["alarms"].alarm_list.select_row(len(listed) - 1)  # newest first: the last row is the first one
         w.refresh_panels()
         pump(app, 1.0)
         w.refresh_panels()
         shot(w, "mine-alarms.png")
-    w.timeline.go_live()
+    w.workbench.timeline.go_live()
 
     mqtt_shot(app, w)
 
@@ -131,10 +131,10 @@ def main() -> None:
     s = w.session
     assert s is not None
     worst = int(s.component_state.argmax())
-    w.tree.select([worst])
-    w.select_components([worst])
+    w.features["components"].tree.select([worst])
+    w.workbench.selection = (worst,)
     if "temperature" in s.quantities():
-        w.set_active_quantity("temperature")
+        w.features["colouring"].choose("temperature")
     pump(app, 1.0)
     shot(w, "locomotive-live.png")
     overlay_shots(app, w)
@@ -147,20 +147,20 @@ def overlay_shots(app: object, w: QtMainWindow) -> None:
     4's bearing fault is where simulation and measurement part), then the residual colours."""
     s = w.session
     assert s is not None and s.project.overlays
-    w.set_active_quantity(None)
-    w.overlay_dock.raise_()
-    w.overlay_panel.visible.setChecked(True)
-    w.apply_saved_view("Running gear")
+    w.features["colouring"].choose(None)
+    w.dock("Simulation").raise_()
+    w.features["overlays"].panel.visible.setChecked(True)
+    w.features["views"].apply_saved_view("Running gear")
     w.refresh_panels()
-    table = w.overlay_panel.table
+    table = w.features["overlays"].panel.table
     for r in range(table.rowCount()):
         if table.item(r, 0).text().lower().startswith("axle 4"):
             table.setCurrentCell(r, 0)
     pump(app, 1.0)
     w.refresh_panels()
     shot(w, "locomotive-overlay.png")
-    w.overlay_panel.residual.setChecked(True)
-    w.apply_saved_view("Overview")
+    w.features["overlays"].panel.residual.setChecked(True)
+    w.features["views"].apply_saved_view("Overview")
     pump(app, 1.0)
     w.refresh_panels()
     shot(w, "locomotive-residual.png")
@@ -169,33 +169,33 @@ def overlay_shots(app: object, w: QtMainWindow) -> None:
 def scenario_shot(app: object, w: QtMainWindow) -> None:
     """What-if: the same locomotive run without its bearing fault, recorded headless as a
     scenario, side by side with the live baseline (one camera, one timeline)."""
-    from twinviewer.scenario_runs import record_simulated
+    from twinviewer.session.scenario_runs import record_simulated
 
     s = w.session
     assert s is not None
-    w.overlay_panel.residual.setChecked(False)
-    w.overlay_panel.visible.setChecked(False)
+    w.features["overlays"].panel.residual.setChecked(False)
+    w.features["overlays"].panel.visible.setChecked(False)
     record_simulated(
         s.project,
         s.folder,
         s.path,
         "no bearing fault",
-        start=w._session_start,
+        start=w.session_start,
         duration=600.0,
         updates={"speed": 10.0},
         without_faults=True,
         description="the demo feed without the axle 4 bearing fault",
         replace=True,
     )
-    w.compare_scenario("no bearing fault", "side")
-    w.apply_saved_view("Overview")
-    w._zoom_to([s.model.index_of("bogie_rear")])  # axle 4 is in the rear bogie
+    w.features["scenarios"].compare_scenario("no bearing fault", "side")
+    w.features["views"].apply_saved_view("Overview")
+    w.features["components"].zoom_to([s.model.index_of("bogie_rear")])  # axle 4 is in the rear bogie
     pump(app, 1.5)
     w.refresh_panels()
-    assert w.compare_view is not None
-    w.compare_view.render_now()
+    assert w.features["scenarios"].compare_view is not None
+    w.features["scenarios"].compare_view.render_now()
     shot(w, "locomotive-scenario.png")
-    w.stop_comparing()
+    w.features["scenarios"].stop_comparing()
 
 
 if __name__ == "__main__":

@@ -186,6 +186,28 @@ class Timeline:
         if t > self._end or t < self._start:
             self.set_range(min(self._start, t), max(self._end, t))
 
+    def fit(self, start: float, end: float, current: float | None = None) -> None:
+        """Hold exactly ``[start, end]`` and leave live, at ``current`` (default: ``end``).
+
+        For history with no live source behind it (an import, a recording replayed): its last
+        sample is not a live edge, and "now" may be years after it, so the range must not reach
+        to now and the time must not follow the end. Emits ``live_changed`` (if it was live),
+        ``range_changed`` and ``changed`` as needed, in that order.
+
+        Examples
+        --------
+        >>> tl = Timeline(0.0, 2_000_000_000.0)  # opened live, up to "now"
+        >>> tl.fit(1_386_000_000.0, 1_393_000_000.0)  # the data held: Dec 2013 - Feb 2014
+        >>> tl.live, tl.current == tl.end == 1_393_000_000.0
+        (False, True)
+        """
+        start, end = _finite("start", start), _finite("end", end)
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        self.live = False
+        self.set_range(start, end)
+        self.current = end if current is None else current
+
     def go_live(self) -> None:
         """Follow the live edge again: jump to the end and track it as the range grows."""
         was_live = self._live

@@ -21,9 +21,14 @@ def read_folder(path: Path, progress: Progress) -> ModelData:
     """Read every supported file directly in ``path`` (sorted by name, sub-folders ignored).
 
     A file with a single part becomes one part named by the file's stem; a file with several
-    becomes a group named by the stem holding the file's own components. A file that cannot be
-    read fails the whole folder with a :class:`ModelReadError` naming that file, since a twin
-    silently missing a part would bind its sensors to nothing.
+    becomes a group named by the stem holding the file's own components.
+
+    A file that cannot be read is skipped and named, with the reason, in ``ModelData.warnings``
+    (``"skipped <file>: <reason>"``): one corrupt export in a folder of hundreds of parts should
+    not keep the user from the rest, and the warning (shown when the model opens) says which
+    parts are missing, so that sensors bound to them are not silently bound to nothing. Only
+    when no file can be read is it a :class:`ModelReadError`: the one file's own error when the
+    folder holds a single model file, else one naming the folder and listing every failure.
     """
     path = Path(path)
     files = sorted(
@@ -35,16 +40,31 @@ def read_folder(path: Path, progress: Progress) -> ModelData:
         raise ModelReadError(path, "no supported model files in this folder")
     builder = ModelBuilder(path)
     units: set[str | None] = set()
+    failures: list[ModelReadError] = []
     for i, file in enumerate(files):
 
         def step(f: float, i: int = i) -> None:
             progress((i + f) / len(files))
 
-        model = read_model(file, step)  # its errors already name the file
+        try:
+            model = read_model(file, step)  # its errors already name the file
+        except ModelReadError as exc:
+            log.warning("skipping %s in folder %s: %s", file.name, path, exc.reason)
+            failures.append(exc)
+            progress((i + 1) / len(files))
+            continue
         units.add(model.units)
         builder.warnings.extend(f"{file.name}: {w}" for w in model.warnings)
         _add_model(builder, file.stem, model)
         progress((i + 1) / len(files))
+    if len(failures) == len(files):
+        if len(failures) == 1:
+            raise failures[0]
+        listed = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in failures)
+        raise ModelReadError(path, f"none of the {len(files)} model files could be read ({listed})")
+    # Skipped files first: they matter more to the user than a unit note.
+    skipped = [f"skipped {Path(e.path).name}: {e.reason}" for e in failures]
+    builder.warnings[:0] = skipped
     if len(units) > 1:
         builder.warnings.append(
             "files use different units ("

@@ -50,184 +50,62 @@ Why this shape
 * **TimescaleDB**: where the extension is available (and may be created) ``samples`` becomes a
   hypertable chunked by append rank (``seq``), which keeps chunks time-ordered for main rows.
   Without it, plain tables and the indexes above.
+
+Where the code is: this module holds :class:`PostgresHistoryStore` itself (opening, the
+writer thread, flushes with their keyframes, blocks and retention, closing) and the writer's
+tuning; its bases are the connections, schema and sensor table
+(:mod:`twinviewer.history.pg_tables`) and the queries (:mod:`twinviewer.history.pg_queries`);
+the bulk packing of rows is :mod:`twinviewer.history.pg_copy`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time as _time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.samples import SampleBatch
-from twinviewer.history.rows import batch_rows, raw_buckets
+
+# ``NAME as NAME``: defined here before the connections, schema, queries and packing moved out
+from twinviewer.history.pg_copy import BLOCK_FIELDS as BLOCK_FIELDS
+from twinviewer.history.pg_copy import F64 as F64
+from twinviewer.history.pg_copy import SAMPLE_FIELDS as SAMPLE_FIELDS
+from twinviewer.history.pg_copy import SERIES_FIELDS as SERIES_FIELDS
+from twinviewer.history.pg_copy import STATE_FIELDS as STATE_FIELDS
+from twinviewer.history.pg_copy import blocks_of
+from twinviewer.history.pg_copy import pack_copy as _pack_copy
+from twinviewer.history.pg_queries import READ_CHUNK as READ_CHUNK
+from twinviewer.history.pg_queries import PostgresQueries
+from twinviewer.history.pg_tables import BLOCK_LEVELS as BLOCK_LEVELS
+from twinviewer.history.pg_tables import HYPERTABLE_CHUNK_ROWS as HYPERTABLE_CHUNK_ROWS
+from twinviewer.history.pg_tables import INSTALL_HINT as INSTALL_HINT
+from twinviewer.history.pg_tables import VERSION as VERSION
+from twinviewer.history.pg_tables import HistoryDatabaseError as HistoryDatabaseError
+from twinviewer.history.pg_tables import load_psycopg, redact_url, split_url
+from twinviewer.history.rows import batch_rows, last_per_sensor
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger(__name__)
 
-F64 = NDArray[np.float64]
-
-VERSION = 1
+# The writer's tuning, read from this module at call time (tests shrink the keyframe interval).
 FLUSH_SAMPLES = 1_000_000
 MAX_BUFFERED = 8_000_000
 KEYFRAME_MIN_ROWS = 2_000
 KEYFRAME_ROWS_PER_SENSOR = 1  # 10k sensors: at(t) p95 ~8 ms (2: ~16 ms)
 RAW_ROWS_LIMIT = 50_000
-READ_CHUNK = 262_144  # samples per row of read()'s answer
-BLOCK_LEVELS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0)  # block widths in seconds
-HYPERTABLE_CHUNK_ROWS = 50_000_000
-INSTALL_HINT = "pip install 'twinviewer[postgres]'  (or: pip install 'psycopg[binary]>=3.1')"
-
-_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_TRAILER = b"\xff\xff"
-
-
-class HistoryDatabaseError(ConnectionError):
-    """The database cannot be reached or holds no usable history (message names the URL)."""
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise ImportError(
-            f"the PostgreSQL history backend needs psycopg 3: {INSTALL_HINT}"
-        ) from exc
-    return psycopg
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password (for messages and summaries)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}@{host}" if user else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-def split_url(url: str) -> tuple[str, str]:
-    """``(conninfo URL for libpq, schema)``: the ``schema`` query option is ours, not libpq's."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("postgresql", "postgres"):
-        raise ValueError(
-            f"history URL {redact_url(url)!r}: expected postgresql://user:password@host/db"
-        )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = "public"
-    rest = []
-    for k, v in query:
-        if k == "schema":
-            schema = v or "public"
-        else:
-            rest.append((k, v))
-    if not any(k == "connect_timeout" for k, _ in rest):
-        rest.append(("connect_timeout", "5"))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), "")), schema
-
-
-# -- binary COPY in, packed by numpy -----------------------------------------------------------
-
-
-def _copy_dtype(fields: Sequence[tuple[str, str]]) -> np.dtype:
-    """The packed big-endian row of a binary COPY with fixed-width, non-NULL fields."""
-    spec: list[tuple[str, str]] = [("_n", ">i2")]
-    for name, code in fields:
-        spec += [(f"_l_{name}", ">i4"), (name, ">" + code)]
-    return np.dtype(spec)
-
-
-def _pack_copy(fields: Sequence[tuple[str, str]], columns: dict[str, np.ndarray]) -> bytes:
-    dt = _copy_dtype(fields)
-    n = len(next(iter(columns.values())))
-    rows = np.empty(n, dt)
-    rows["_n"] = len(fields)
-    for name, code in fields:
-        rows[f"_l_{name}"] = np.dtype(code).itemsize
-        rows[name] = columns[name]
-    return _PGCOPY_HEADER + rows.tobytes() + _TRAILER
-
-
-_SEND = {
-    "i2": "int2send",
-    "i4": "int4send",
-    "i8": "int8send",
-    "f4": "float4send",
-    "f8": "float8send",
-}
-SAMPLE_FIELDS = [
-    ("time", "f8"),
-    ("seq", "i8"),
-    ("value", "f8"),
-    ("sensor", "i4"),
-    ("delay", "f4"),
-    ("quality", "i2"),
-]
-STATE_FIELDS = [("sensor", "i4"), ("value", "f8"), ("time", "f8")]
-SERIES_FIELDS = [("time", "f8"), ("value", "f8")]
-BLOCK_FIELDS = [
-    ("level", "i2"),
-    ("sensor", "i4"),
-    ("b", "i8"),
-    ("n", "i8"),
-    ("t_first", "f8"),
-    ("t_last", "f8"),
-    ("vmin", "f8"),
-    ("vmax", "f8"),
-    ("vlast", "f8"),
-]
-
-
-def last_per_sensor(sensor: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
-    """The distinct sensors of ``sensor`` and the index of the last row of each."""
-    if len(sensor) == 0:
-        return sensor[:0], np.zeros(0, np.intp)
-    uniq, first_rev = np.unique(sensor[::-1], return_index=True)
-    return uniq, (len(sensor) - 1 - first_rev).astype(np.intp)
-
-
-def _blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict[str, np.ndarray]:
-    """Per (sensor, block) aggregates of one flush's rows, which come sorted by sensor, then
-    time, then append order (so a block's rows are consecutive and its last row is last)."""
-    b = np.floor(t / width).astype(np.int64)
-    n = len(s)
-    new = np.ones(n, bool)
-    new[1:] = (s[1:] != s[:-1]) | (b[1:] != b[:-1])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n) - 1
-    with np.errstate(invalid="ignore"):
-        vmin = np.fmin.reduceat(v, starts)
-        vmax = np.fmax.reduceat(v, starts)
-    return {
-        "level": np.full(len(starts), level, np.int16),
-        "sensor": s[starts].astype(np.int32),
-        "b": b[starts],
-        "n": np.diff(np.append(starts, n)).astype(np.int64),
-        "t_first": t[starts],
-        "t_last": t[ends],
-        "vmin": vmin,
-        "vmax": vmax,
-        "vlast": v[ends],
-    }
 
 
 # -- the store ---------------------------------------------------------------------------------
 
 
-class PostgresHistoryStore:
+class PostgresHistoryStore(PostgresQueries):
     """Append batches; query the state of every sensor at t and one sensor's chart series.
 
     Thread-safe like the embedded store: :meth:`append` from any thread, queries from another
@@ -247,7 +125,7 @@ class PostgresHistoryStore:
         writer_thread: bool = True,
         block_levels: Sequence[float] | None = None,
     ) -> None:
-        self._psycopg = _psycopg()
+        self._psycopg = load_psycopg()
         self.url = url
         self.where = redact_url(url)
         self.conninfo, self.schema = split_url(url)
@@ -316,521 +194,6 @@ class PostgresHistoryStore:
         return cls(
             url, sensor_ids, retention=retention, flush_interval=flush_interval, writer=writer
         )
-
-    # -- connections ---------------------------------------------------------------------------
-
-    def _connect(self) -> psycopg.Connection:
-        pg = self._psycopg
-        try:
-            return pg.connect(self.conninfo, autocommit=True)
-        except pg.Error as exc:
-            raise HistoryDatabaseError(
-                f"history database {self.where}: cannot connect: {self._clean(exc)}"
-            ) from None
-
-    def _take_writer_lock(self, conn: psycopg.Connection) -> bool:
-        """One writer per schema: a session advisory lock, released with its connection."""
-        row = conn.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", (f"twinviewer-writer:{self.schema}",)
-        ).fetchone()
-        return bool(row and row[0])
-
-    def _clean(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split())
-        pw = urlsplit(self.url).password
-        return text.replace(pw, "***") if pw else text
-
-    @contextmanager
-    def _query(self) -> Iterator[psycopg.Connection]:
-        """The query connection under the lock; after :meth:`close`, a short-lived one."""
-        with self._lock:
-            if self._qconn is not None and self._qconn.broken and not self._closed:
-                log.warning("history: connection to %s lost; reconnecting", self.where)
-                self._qconn.close()
-                self._qconn = self._connect()
-            if self._qconn is not None and not self._qconn.closed:
-                yield self._qconn
-                return
-            conn = self._connect()
-            try:
-                yield conn
-            finally:
-                conn.close()
-
-    def _t(self, name: str) -> Any:
-        """A table name, schema-qualified (a psycopg ``Identifier``)."""
-        return self._psycopg.sql.Identifier(self.schema, f"twinviewer_{name}")
-
-    def _sql(self, text: str, **tables: str) -> Any:
-        names = {k: self._t(v) for k, v in tables.items()}
-        return self._psycopg.sql.SQL(text).format(**names)
-
-    def _fetch_columns(
-        self,
-        conn: psycopg.Connection,
-        query: Any,
-        params: Sequence[Any],
-        fields: Sequence[tuple[str, str]],
-        order: str | None = None,
-    ) -> dict[str, np.ndarray]:
-        """The columns of ``query`` as numpy arrays, each sent by the server as one ``bytea``
-        (``string_agg`` of the binary send form): one row crosses the wire, no per-row Python.
-        (A binary COPY sends one message per row: 10,000 rows cost milliseconds in Python.)"""
-        pg = self._psycopg
-        by = pg.sql.SQL(f" ORDER BY {order}" if order else "")
-        aggs = pg.sql.SQL(", ").join(
-            pg.sql.SQL("string_agg({}({}), ''::bytea{})").format(
-                pg.sql.SQL(_SEND[code]), pg.sql.Identifier(name), by
-            )
-            for name, code in fields
-        )
-        row = conn.execute(
-            pg.sql.SQL("SELECT {} FROM ({}) r").format(aggs, query), params
-        ).fetchone()
-        out: dict[str, np.ndarray] = {}
-        for (name, code), blob in zip(fields, row or [None] * len(fields), strict=True):
-            out[name] = np.frombuffer(blob or b"", ">" + code).astype("<" + code)
-        return out
-
-    # -- schema --------------------------------------------------------------------------------
-
-    def _schema_exists(self) -> bool:
-        with self._query() as conn:
-            row = conn.execute(
-                "SELECT to_regclass(%s)", (f'"{self.schema}".twinviewer_state',)
-            ).fetchone()
-        return bool(row and row[0] is not None)
-
-    def _create_schema(self, levels: Sequence[float] | None) -> None:
-        conn = self._wconn
-        assert conn is not None
-        pg = self._psycopg
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"twv:{self.schema}",))
-            conn.execute(
-                pg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pg.sql.Identifier(self.schema))
-            )
-            exists = conn.execute(
-                "SELECT to_regclass(%s)", (f'"{self.schema}".twinviewer_state',)
-            ).fetchone()
-            if exists and exists[0] is not None:
-                row = conn.execute(self._sql("SELECT version FROM {st}", st="state")).fetchone()
-                if row is None or int(row[0]) != VERSION:
-                    raise HistoryDatabaseError(
-                        f"history database {self.where}: schema {self.schema!r} holds history "
-                        f"format {row[0] if row else '?'}, this TwinViewer reads {VERSION}"
-                    )
-                self.timescale = self._is_hypertable(conn)
-                return
-            widths = [float(w) for w in (levels or BLOCK_LEVELS)]
-            cols = (
-                "time double precision NOT NULL, seq bigint NOT NULL, "
-                "value double precision NOT NULL, sensor integer NOT NULL, delay real NOT NULL, "
-                "quality smallint NOT NULL"
-            )
-            for stmt in (
-                "CREATE TABLE {st} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
-                "version integer NOT NULL, next_seq bigint NOT NULL, "
-                "max_main double precision NOT NULL, rows_since_kf bigint NOT NULL, "
-                "samples bigint NOT NULL, levels text NOT NULL)",
-                "CREATE TABLE {se} (idx integer PRIMARY KEY, id text NOT NULL UNIQUE)",
-                f"CREATE TABLE {{sa}} ({cols})",
-                f"CREATE TABLE {{la}} ({cols})",
-                "CREATE TABLE {kf} (kt double precision NOT NULL, seq bigint NOT NULL, "
-                "n integer NOT NULL, value bytea NOT NULL, time bytea NOT NULL, "
-                "PRIMARY KEY (kt, seq))",
-                # keyframes are read whole and hardly compress: skip pglz on the way out
-                "ALTER TABLE {kf} ALTER COLUMN value SET STORAGE EXTERNAL, "
-                "ALTER COLUMN time SET STORAGE EXTERNAL",
-                "CREATE TABLE {bl} (level smallint NOT NULL, sensor integer NOT NULL, "
-                "b bigint NOT NULL, n bigint NOT NULL, t_first double precision NOT NULL, "
-                "t_last double precision NOT NULL, vmin double precision NOT NULL, "
-                "vmax double precision NOT NULL, vlast double precision NOT NULL, "
-                "PRIMARY KEY (level, sensor, b))",
-                # covering: a sensor's rows are read from the index alone (index-only scans
-                # once vacuumed), not from one heap page per row
-                "CREATE INDEX ON {sa} (sensor, time) INCLUDE (seq, value)",
-                "CREATE INDEX ON {sa} (time)",
-                "CREATE INDEX ON {la} (sensor, time)",
-                "CREATE INDEX ON {la} (time)",
-            ):
-                conn.execute(
-                    self._sql(
-                        stmt,
-                        st="state",
-                        se="sensors",
-                        sa="samples",
-                        la="late",
-                        kf="keyframes",
-                        bl="blocks",
-                    )
-                )
-            conn.execute(
-                self._sql(
-                    "INSERT INTO {st} (version, next_seq, max_main, rows_since_kf, samples, "
-                    "levels) VALUES (%s, 1, '-Infinity', %s, 0, %s)",
-                    st="state",
-                ),
-                (VERSION, 1 << 62, json.dumps(widths)),
-            )
-            self.timescale = self._try_hypertable(conn)
-        log.info(
-            "history: created the tables in %s (schema %s%s)",
-            self.where,
-            self.schema,
-            ", TimescaleDB hypertable" if self.timescale else "",
-        )
-
-    def _try_hypertable(self, conn: psycopg.Connection) -> bool:
-        row = conn.execute(
-            "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
-        ).fetchone()
-        if row is None:
-            return False
-        try:
-            with conn.transaction():  # a savepoint: failure keeps the plain tables
-                conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-                conn.execute(
-                    "SELECT create_hypertable(%s::regclass, 'seq', "
-                    "chunk_time_interval => %s::bigint, migrate_data => true)",
-                    (f'"{self.schema}".twinviewer_samples', HYPERTABLE_CHUNK_ROWS),
-                )
-            return True
-        except self._psycopg.Error as exc:
-            log.warning("history: TimescaleDB present but not used (%s)", self._clean(exc))
-            return False
-
-    def _is_hypertable(self, conn: psycopg.Connection) -> bool:
-        if (
-            conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
-            is None
-        ):
-            return False
-        try:
-            with conn.transaction():  # a savepoint: an error here must not end the caller's
-                row = conn.execute(
-                    "SELECT 1 FROM timescaledb_information.hypertables "
-                    "WHERE hypertable_schema = %s AND hypertable_name = 'twinviewer_samples'",
-                    (self.schema,),
-                ).fetchone()
-        except self._psycopg.Error:
-            return False
-        return row is not None
-
-    def _read_levels(self) -> tuple[float, ...]:
-        with self._query() as conn:
-            row = conn.execute(self._sql("SELECT levels FROM {st}", st="state")).fetchone()
-        return tuple(float(w) for w in json.loads(row[0])) if row else BLOCK_LEVELS
-
-    # -- sensors -------------------------------------------------------------------------------
-
-    def _load_sensors(self) -> None:
-        """Map project sensors to store indices; a writer adds the ids the store lacks."""
-        ids = self._project_ids
-        if self._wconn is not None:
-            conn = self._wconn
-            with conn.transaction():
-                conn.execute(self._sql("LOCK TABLE {se} IN EXCLUSIVE MODE", se="sensors"))
-                rows = conn.execute(self._sql("SELECT idx, id FROM {se}", se="sensors")).fetchall()
-                known = {sid: int(i) for i, sid in rows}
-                new = [sid for sid in dict.fromkeys(ids) if sid not in known]
-                if new:
-                    start = max(known.values(), default=-1) + 1
-                    with conn.cursor() as cur:
-                        cur.executemany(
-                            self._sql("INSERT INTO {se} (idx, id) VALUES (%s, %s)", se="sensors"),
-                            [(start + k, sid) for k, sid in enumerate(new)],
-                        )
-                    for k, sid in enumerate(new):
-                        known[sid] = start + k
-        else:
-            with self._query() as conn:
-                rows = conn.execute(self._sql("SELECT idx, id FROM {se}", se="sensors")).fetchall()
-            known = {sid: int(i) for i, sid in rows}
-        n = max(known.values(), default=-1) + 1
-        store_ids = [""] * n
-        for sid, i in known.items():
-            store_ids[i] = sid
-        self._ids = store_ids
-        # read-only: a project sensor the store does not know yet has no data (-1)
-        self._proj_to_store = np.array([known.get(s, -1) for s in ids], np.int64)
-        self._sensors_checked = _time.monotonic()
-
-    def _refresh_sensors(self) -> None:
-        """Read-only stores pick up sensors the recorder added since (at most every 2 s)."""
-        if self._wconn is not None or not (self._proj_to_store < 0).any():
-            return
-        if _time.monotonic() - self._sensors_checked < 2.0:
-            return
-        self._load_sensors()
-
-    @property
-    def n_store(self) -> int:
-        return len(self._ids)
-
-    @property
-    def sensor_ids(self) -> list[str]:
-        """Every sensor id the store knows, in store-index order."""
-        return list(self._ids)
-
-    # -- queries -------------------------------------------------------------------------------
-
-    def _state_at(
-        self, conn: psycopg.Connection, t: float, main_only: bool = False
-    ) -> tuple[F64, F64]:
-        n = self.n_store
-        value = np.full(n, np.nan)
-        when = np.full(n, np.nan)
-        row = conn.execute(
-            self._sql(
-                "SELECT kt, n, value, time FROM {kf} WHERE kt <= %s ORDER BY kt DESC, seq DESC "
-                "LIMIT 1",
-                kf="keyframes",
-            ),
-            (t,),
-        ).fetchone()
-        lo = -np.inf
-        if row is not None:
-            lo = float(row[0])
-            k = min(int(row[1]), n)
-            value[:k] = np.frombuffer(row[2], "<f8")[:k]
-            when[:k] = np.frombuffer(row[3], "<f8")[:k]
-        rep = self._fetch_columns(
-            conn,
-            self._sql(
-                "SELECT DISTINCT ON (sensor) sensor, value, time FROM {sa} "
-                "WHERE time >= %s AND time <= %s ORDER BY sensor, time DESC, seq DESC",
-                sa="samples",
-            ),
-            (lo, t),
-            STATE_FIELDS,
-        )
-        s = rep["sensor"].astype(np.int64)
-        ok = s < n
-        value[s[ok]] = rep["value"][ok]
-        when[s[ok]] = rep["time"][ok]
-        if main_only:
-            return value, when
-        late = self._fetch_columns(
-            conn,
-            self._sql(
-                "SELECT DISTINCT ON (sensor) sensor, value, time FROM {la} "
-                "WHERE time <= %s ORDER BY sensor, time DESC, seq DESC",
-                la="late",
-            ),
-            (t,),
-            STATE_FIELDS,
-        )
-        if len(late["sensor"]):
-            s = late["sensor"].astype(np.int64)
-            ok = s < n
-            s, lt, lv = s[ok], late["time"][ok], late["value"][ok]
-            cur = when[s]
-            take = np.isnan(cur) | (lt >= cur)  # a late row wins a tie: appended after
-            value[s[take]] = lv[take]
-            when[s[take]] = lt[take]
-        return value, when
-
-    def at_store(self, t: float) -> tuple[F64, F64]:
-        """Value and time of every *store* sensor at ``t`` (latest at or before; NaN if none)."""
-        with self._query() as conn:
-            return self._state_at(conn, float(t))
-
-    def at(self, t: float) -> tuple[F64, F64]:
-        """``(value, time)`` of every *project* sensor: the sample with the greatest time <= t
-        (ties: the one appended last). NaN where a sensor has no sample at or before t."""
-        self._refresh_sensors()
-        value, when = self.at_store(t)
-        idx = self._proj_to_store
-        known = idx >= 0
-        v = np.full(len(idx), np.nan)
-        w = np.full(len(idx), np.nan)
-        v[known] = value[idx[known]]
-        w[known] = when[idx[known]]
-        return v, w
-
-    def neighbour(
-        self, t: float, direction: int, sensors: Sequence[int] | None = None
-    ) -> float | None:
-        """The time of the nearest sample after (``direction > 0``) or before ``t`` of the given
-        project sensors (default: any sensor); None when there is none. One index probe per
-        table (and per sensor, when given)."""
-        fwd = direction > 0
-        op, agg, order = (">", "min", "ASC") if fwd else ("<", "max", "DESC")
-        with self._query() as conn:
-            if sensors is None:
-                q = (
-                    f"SELECT {agg}(x) FROM ((SELECT time AS x FROM {{sa}} WHERE time {op} %s "
-                    f"ORDER BY time {order} LIMIT 1) UNION ALL (SELECT time FROM {{la}} "
-                    f"WHERE time {op} %s ORDER BY time {order} LIMIT 1)) r"
-                )
-                params: tuple[Any, ...] = (float(t), float(t))
-            else:
-                idx = self._proj_to_store[np.asarray(list(sensors), np.int64)]
-                ids = [int(i) for i in idx if i >= 0]
-                if not ids:
-                    return None
-                q = (
-                    f"SELECT {agg}(x) FROM unnest(%s::int[]) s(id), LATERAL ("
-                    f"(SELECT time AS x FROM {{sa}} WHERE sensor = s.id AND time {op} %s "
-                    f"ORDER BY time {order} LIMIT 1) UNION ALL (SELECT time FROM {{la}} "
-                    f"WHERE sensor = s.id AND time {op} %s ORDER BY time {order} LIMIT 1)) r"
-                )
-                params = (ids, float(t), float(t))
-            row = conn.execute(self._sql(q, sa="samples", la="late"), params).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
-    def series(
-        self, sensor_index: int, t0: float, t1: float, pixels: int
-    ) -> tuple[F64, F64, F64, F64]:
-        """One project sensor over ``[t0, t1]`` for a chart ``pixels`` wide:
-        ``(t, vmin, vmax, vlast)``, with the contract of the embedded store.
-
-        Fewer than ``2 * pixels`` samples: the raw samples (``vmin == vmax == vlast``). Else
-        buckets, ``t`` their start: bucket i holds the samples with ``t[i] <= time < t[i+1]``
-        (the last one up to its last sample) and their exact min, max and last value. Over
-        ranges with more than ``raw_rows_limit`` rows the bucket edges snap to the time-aligned
-        summary blocks, so the first and the last bucket may reach a little beyond ``[t0, t1]``."""
-        self._refresh_sensors()
-        s = int(self._proj_to_store[sensor_index])
-        pixels = max(1, int(pixels))
-        empty = np.zeros(0)
-        if s < 0:
-            return empty, empty, empty, empty
-        t0, t1 = float(t0), float(t1)
-        with self._query() as conn:
-            if not (np.isfinite(t0) and np.isfinite(t1)):
-                held = self._time_range(conn)
-                if held is None:
-                    return empty, empty, empty, empty
-                t0 = max(t0, held[0]) if np.isfinite(t0) else held[0]
-                t1 = min(t1, held[1]) if np.isfinite(t1) else held[1]
-            if t1 < t0:
-                return empty, empty, empty, empty
-            rows = self._estimate_rows(conn, s, t0, t1)
-            if rows < self.raw_rows_limit:
-                return self._series_raw(conn, s, t0, t1, pixels)
-            return self._series_blocks(conn, s, t0, t1, pixels)
-
-    def _level_for(self, span: float, per: float) -> int:
-        """The coarsest block level with at least ``per`` blocks over ``span`` (else finest)."""
-        best = 0
-        for i, w in enumerate(self.levels):
-            if span / w >= per:
-                best = i
-        return best
-
-    def _estimate_rows(self, conn: psycopg.Connection, s: int, t0: float, t1: float) -> int:
-        lv = self._level_for(t1 - t0, 4)
-        w = self.levels[lv]
-        row = conn.execute(
-            self._sql(
-                "SELECT coalesce(sum(n), 0) FROM {bl} WHERE level = %s AND sensor = %s "
-                "AND b BETWEEN %s AND %s",
-                bl="blocks",
-            ),
-            (lv, s, int(np.floor(t0 / w)), int(np.floor(t1 / w))),
-        ).fetchone()
-        return int(row[0]) if row else 0
-
-    def _series_raw(
-        self, conn: psycopg.Connection, s: int, t0: float, t1: float, pixels: int
-    ) -> tuple[F64, F64, F64, F64]:
-        rows = self._fetch_columns(
-            conn,
-            self._sql(
-                "SELECT time, seq, value FROM {sa} WHERE sensor = %s "
-                "AND time BETWEEN %s AND %s UNION ALL SELECT time, seq, value FROM {la} "
-                "WHERE sensor = %s AND time BETWEEN %s AND %s",
-                sa="samples",
-                la="late",
-            ),
-            (s, t0, t1, s, t0, t1),
-            SERIES_FIELDS,
-            order="time, seq",
-        )
-        t = rows["time"].astype(np.float64)
-        v = rows["value"].astype(np.float64)
-        return raw_buckets(t, v, t0, t1, pixels)
-
-    def _series_blocks(
-        self, conn: psycopg.Connection, s: int, t0: float, t1: float, pixels: int
-    ) -> tuple[F64, F64, F64, F64]:
-        lv = self._level_for(t1 - t0, 2 * pixels)
-        w = self.levels[lv]
-        blk = self._fetch_columns(
-            conn,
-            self._sql(
-                "SELECT b, t_first, vmin, vmax, vlast FROM {bl} "
-                "WHERE level = %s AND sensor = %s AND b BETWEEN %s AND %s",
-                bl="blocks",
-            ),
-            (lv, s, int(np.floor(t0 / w)), int(np.floor(t1 / w))),
-            [("t_first", "f8"), ("vmin", "f8"), ("vmax", "f8"), ("vlast", "f8")],
-            order="b",
-        )
-        nblk = len(blk["t_first"])
-        if nblk == 0:
-            empty = np.zeros(0)
-            return empty, empty, empty, empty
-        group = -(-nblk // pixels)  # at most `pixels` buckets
-        starts = np.arange(0, nblk, group)
-        bt = blk["t_first"][starts].astype(np.float64)
-        bt[0] = min(t0, float(bt[0]))
-        ends = np.append(starts[1:], nblk) - 1
-        with np.errstate(invalid="ignore"):
-            vmin = np.fmin.reduceat(blk["vmin"].astype(np.float64), starts)
-            vmax = np.fmax.reduceat(blk["vmax"].astype(np.float64), starts)
-        vlast = blk["vlast"][ends].astype(np.float64)
-        return bt, vmin, vmax, vlast
-
-    def read(self, t0: float = -np.inf, t1: float = np.inf) -> tuple[NDArray[np.int64], F64, F64]:
-        """Every stored sample with ``t0 <= time <= t1`` as ``(store sensor, time, value)``,
-        ordered by time, then append order (for export and the alarm log's catch-up).
-
-        The server packs the rows into chunks of ``READ_CHUNK`` samples, one ``bytea`` of
-        20-byte records each, so a million samples cross as a few rows, not a million."""
-        dt = np.dtype([("sensor", ">i4"), ("time", ">f8"), ("value", ">f8")])
-        parts: list[np.ndarray] = []
-        with self._query() as conn, conn.cursor() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT string_agg(int4send(sensor) || float8send(time) || float8send(value), "
-                    "''::bytea ORDER BY time, seq) FROM (SELECT sensor, time, seq, value, "
-                    "(row_number() OVER (ORDER BY time, seq) - 1) / %s AS chunk FROM "
-                    "(SELECT sensor, time, seq, value FROM {sa} WHERE time BETWEEN %s AND %s "
-                    "UNION ALL SELECT sensor, time, seq, value FROM {la} "
-                    "WHERE time BETWEEN %s AND %s) u) r GROUP BY chunk ORDER BY chunk",
-                    sa="samples",
-                    la="late",
-                ),
-                (READ_CHUNK, float(t0), float(t1), float(t0), float(t1)),
-            )
-            for (blob,) in cur:
-                parts.append(np.frombuffer(blob, dt))
-        rows = np.concatenate(parts) if parts else np.zeros(0, dt)
-        return (
-            rows["sensor"].astype(np.int64),
-            rows["time"].astype(np.float64),
-            rows["value"].astype(np.float64),
-        )
-
-    def _time_range(self, conn: psycopg.Connection) -> tuple[float, float] | None:
-        row = conn.execute(
-            self._sql(
-                "SELECT least((SELECT min(time) FROM {sa}), (SELECT min(time) FROM {la})), "
-                "greatest((SELECT max(time) FROM {sa}), (SELECT max(time) FROM {la}))",
-                sa="samples",
-                la="late",
-            )
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        return float(row[0]), float(row[1])
-
-    def time_range(self) -> tuple[float, float] | None:
-        with self._query() as conn:
-            return self._time_range(conn)
 
     def stats(self) -> dict[str, Any]:
         with self._query() as conn:
@@ -1085,7 +448,7 @@ class PostgresHistoryStore:
         # rows come in (time, append) order: a stable sort by sensor gives (sensor, time, append)
         order = np.argsort(s.astype(np.int32), kind="stable")
         s, t, v = s[order], t[order], v[order]
-        parts = [_blocks_of(i, w, s, t, v) for i, w in enumerate(self.levels)]
+        parts = [blocks_of(i, w, s, t, v) for i, w in enumerate(self.levels)]
         cols = {k: np.concatenate([p[k] for p in parts]) for k, _ in BLOCK_FIELDS}
         conn.execute(
             self._sql(

@@ -1,9 +1,10 @@
-"""What both history backends do alike: a batch of samples as the rows a store buffers, and
-raw samples as chart buckets."""
+"""What both history backends do alike: a batch of samples as the rows a store buffers, the
+last row of every sensor in a run of rows (for keyframes), and raw samples as chart buckets."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +49,14 @@ def batch_rows(
     if bad:
         ps, t, v, arr, q = ps[ok], t[ok], v[ok], arr[ok], q[ok]
     return (proj_to_store[ps], t.copy(), v.copy(), np.array(arr), np.array(q)), bad
+
+
+def last_per_sensor(sensor: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+    """The distinct sensors of ``sensor`` and the index of the last row of each."""
+    if len(sensor) == 0:
+        return sensor[:0], np.zeros(0, np.intp)
+    uniq, first_rev = np.unique(sensor[::-1], return_index=True)
+    return uniq, (len(sensor) - 1 - first_rev).astype(np.intp)
 
 
 def raw_buckets(

@@ -15,7 +15,7 @@ one timeline) or as a difference, and ``twinviewer scenario`` compares them head
 
 This module is pure history + core: folders, metadata, writing a batch as a run, validating
 simulator parameters and comparing two stores. Producing the samples (running the simulator,
-sampling an overlay) lives in :mod:`twinviewer.scenario_runs`, which needs the sources, the
+sampling an overlay) lives in :mod:`twinviewer.session.scenario_runs`, which needs the sources, the
 session and the simulation layers.
 
 Writing is all or nothing: a run is written into a hidden temporary folder, closed, described,

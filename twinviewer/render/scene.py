@@ -3,6 +3,9 @@
 The model is one ``vtkPolyData`` whose cells carry a static ``component`` index; the mapper maps
 that index through a C-entry lookup table. Recolouring every component is therefore a write of a
 (C, 4) uint8 array into the table, with no change to the mesh and no per-part actor.
+
+X-ray mode adds a second actor over the same points for the translucent cells (see
+:mod:`twinviewer.render.xray`); colour bars are laid out by :mod:`twinviewer.render.colourbars`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from numpy.typing import NDArray
 from vtk.util.numpy_support import vtk_to_numpy
 
 from twinviewer.core.model import ModelData
+from twinviewer.render.colourbars import ColourBars, make_status_legend
+from twinviewer.render.xray import Split, opaque_components, same_mask, split_stand_in
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +57,23 @@ class TwinScene:
         self._hidden = np.zeros(0, bool)
         self._mapper = vtk.vtkPolyDataMapper()
         self._drawn_cells: NDArray[np.int64] | None = None  # None: every cell is drawn
-        self._shown: pv.PolyData | None = None  # what the mapper draws at full resolution
+        self._shown: pv.PolyData | None = None  # the visible cells at full resolution
+        self._visible_cells: NDArray[np.int64] | None = None  # their ids; None: every cell
         self._coarse: pv.PolyData | None = None  # its clustered stand-in, made on first use
         self.interacting = False
+        # X-ray: a second actor over the same points draws the translucent cells.
+        self._xray = False
+        self._xray_opacity = 0.15
+        self._xray_emphasis: NDArray[np.bool_] | None = None  # opaque when nothing is selected
+        self._selection = np.zeros(0, np.int64)
+        self._parents = np.zeros(0, np.int64)  # each component's parent index, -1 for roots
+        self._opaque: NDArray[np.bool_] | None = None  # components drawn opaque; None: all
+        self._ghost_mapper = vtk.vtkPolyDataMapper()
+        self._ghost_actor: vtk.vtkActor | None = None
+        self._ghost_cells: NDArray[np.int64] | None = None  # full-mesh ids of translucent cells
+        self._split_cache: dict[bool, Split] = {}  # by "coarse": the last split of each
         self._highlight_actor: vtk.vtkActor | None = None
-        self._scalar_bar: vtk.vtkScalarBarActor | None = None
+        self._bars = ColourBars(plotter.renderer)
         self._status_legend: vtk.vtkLegendBoxActor | None = None
         self._markers: pv.PolyData | None = None
         self._marker_actor: vtk.vtkActor | None = None
@@ -68,6 +85,9 @@ class TwinScene:
             str, tuple[pv.PolyData, vtk.vtkActor, vtk.vtkScalarBarActor | None]
         ] = {}
         plotter.set_background(background)
+        # Bars are laid out for the view's size; a resized window re-lays them out just before
+        # the next frame is drawn (a no-op when the size is unchanged).
+        plotter.renderer.AddObserver("StartEvent", lambda *_: self._bars.layout())
 
     # -- model -------------------------------------------------------------------------------
     def show_model(self, model: ModelData) -> None:
@@ -81,7 +101,7 @@ class TwinScene:
         mesh = pv.PolyData(model.points, faces=faces.ravel())
         mesh.cell_data["component"] = model.cell_component
         self.mesh = mesh
-        self._drawn_cells = None
+        self._drawn_cells = self._visible_cells = None
         self._shown = mesh
         self._coarse = None
         self.interacting = False
@@ -94,9 +114,32 @@ class TwinScene:
         self._table_written()
         self._hidden = np.zeros(n_comp, bool)
 
-        mapper = vtk.vtkPolyDataMapper()
+        mapper = self._component_mapper()
         mapper.SetInputData(mesh)
         self._mapper = mapper
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetAmbient(0.25)
+        prop.SetDiffuse(0.75)
+        prop.SetSpecular(0.1)
+        self._ghost_mapper = self._component_mapper()
+        self._ghost_actor = None
+        self._ghost_cells = None
+        self._split_cache = {}
+        self._selection = np.zeros(0, np.int64)
+        self._parents = np.array([c.parent for c in model.components], np.int64)
+        self._xray_emphasis = None
+        self._opaque = None
+        self._actor = actor
+        self.plotter.add_actor(actor, name="twin-model", reset_camera=False)
+        self._refresh_drawn()  # X-ray stays on across models
+        self.fit()
+
+    def _component_mapper(self) -> vtk.vtkPolyDataMapper:
+        """A mapper colouring cells by their ``component`` index through the shared table."""
+        n_comp = len(self._table)
+        mapper = vtk.vtkPolyDataMapper()
         self._clip_mapper(mapper)
         mapper.SetLookupTable(self._lut)
         mapper.SetScalarModeToUseCellFieldData()
@@ -105,20 +148,13 @@ class TwinScene:
         mapper.SetScalarRange(0, n_comp - 1)
         mapper.ScalarVisibilityOn()
         mapper.InterpolateScalarsBeforeMappingOff()
-        actor = vtk.vtkActor()
-        actor.SetMapper(mapper)
-        prop = actor.GetProperty()
-        prop.SetAmbient(0.25)
-        prop.SetDiffuse(0.75)
-        prop.SetSpecular(0.1)
-        self._actor = actor
-        self.plotter.add_actor(actor, name="twin-model", reset_camera=False)
-        self.fit()
+        return mapper
 
     def clear_model(self) -> None:
-        for name in ("twin-model", "twin-highlight", "twin-markers"):
+        for name in ("twin-model", "twin-xray", "twin-highlight", "twin-markers"):
             self.plotter.remove_actor(name, reset_camera=False)
-        self._actor = self._highlight_actor = self._marker_actor = None
+        self._actor = self._highlight_actor = self._marker_actor = self._ghost_actor = None
+        self._split_cache = {}
         self.model = self.mesh = self._markers = self._shown = self._coarse = None
         self.interacting = False
 
@@ -132,6 +168,11 @@ class TwinScene:
         """Colour every component at once: one array copy, then the table is marked modified."""
         np.copyto(self._table, rgba[: len(self._table)])
         self._table_written()
+        if self._xray and not len(self._selection) and self._xray_emphasis is None:
+            # X-ray keeps warning/alarm parts opaque: re-split only when that set changed.
+            opaque = self._opaque_components()
+            if self._opaque is None or opaque is None or not np.array_equal(opaque, self._opaque):
+                self._refresh_drawn()
 
     def _table_written(self) -> None:
         # Writing one entry through the API stamps the table's insert time, so VTK knows the
@@ -158,18 +199,23 @@ class TwinScene:
         self._hidden = np.asarray(hidden, bool).copy()
         self._coarse = None
         if not self._hidden.any():
-            self._drawn_cells = None
             self._shown = self.mesh
+            self._visible_cells = None
         else:
             keep = np.flatnonzero(~self._hidden[self.model.cell_component])
-            faces = np.empty((len(keep), 4), np.int64)
-            faces[:, 0] = 3
-            faces[:, 1:] = self.model.triangles[keep]
-            shown = pv.PolyData(self.mesh.points, faces=faces.ravel())
-            shown.cell_data["component"] = self.model.cell_component[keep]
-            self._drawn_cells = keep
-            self._shown = shown
-        self._mapper.SetInputData(self._shown)
+            self._shown = self._cells_mesh(keep)
+            self._visible_cells = keep
+        self._refresh_drawn(force=True)
+
+    def _cells_mesh(self, cells: NDArray[np.int64]) -> pv.PolyData:
+        """The given cells of the model as a mesh over the model's own points (not copied)."""
+        assert self.model is not None and self.mesh is not None
+        faces = np.empty((len(cells), 4), np.int64)
+        faces[:, 0] = 3
+        faces[:, 1:] = self.model.triangles[cells]
+        mesh = pv.PolyData(self.mesh.points, faces=faces.ravel())
+        mesh.cell_data["component"] = self.model.cell_component[cells]
+        return mesh
 
     # -- camera moves on big models ------------------------------------------------------------
     def begin_interaction(self) -> None:
@@ -188,28 +234,43 @@ class TwinScene:
             cluster.CopyCellDataOn()
             cluster.Update()
             self._coarse = pv.wrap(cluster.GetOutput())
+            self._split_cache.pop(True, None)
         self.interacting = True
-        self._mapper.SetInputData(self._coarse)
+        self._refresh_drawn()
 
     def end_interaction(self) -> None:
-        if self.interacting and self._shown is not None:
-            self._mapper.SetInputData(self._shown)
+        was = self.interacting
         self.interacting = False
+        if was and self._shown is not None:
+            self._refresh_drawn()
 
     @property
     def drawn_cells(self) -> int:
-        """Number of cells the mapper draws now (stand-in or full)."""
-        data = self._mapper.GetInput()
-        return int(data.GetNumberOfCells()) if data is not None else 0
+        """Number of cells drawn now (stand-in or full; opaque and X-ray together)."""
+        total = 0
+        for mapper in (self._mapper, self._ghost_mapper if self._ghost_actor else None):
+            data = mapper.GetInput() if mapper is not None else None
+            total += int(data.GetNumberOfCells()) if data is not None else 0
+        return total
 
     @property
     def hidden(self) -> NDArray[np.bool_]:
         return self._hidden
 
     def highlight(self, components: Sequence[int]) -> None:
-        """Outline the given components (the selection); an empty sequence clears it."""
+        """Outline the given components (the selection); an empty sequence clears it.
+
+        In X-ray mode the selection (with everything under each selected node) is what is drawn
+        opaque, so the selection is kept here.
+        """
         self.plotter.remove_actor("twin-highlight", reset_camera=False)
         self._highlight_actor = None
+        previous = self._selection
+        n = self.model.n_components if self.model is not None else 0
+        sel = np.asarray(components, np.int64).ravel()
+        self._selection = np.unique(sel[(sel >= 0) & (sel < n)])
+        if self._xray and not np.array_equal(previous, self._selection):
+            self._refresh_drawn()
         if self.model is None or self.mesh is None or len(components) == 0:
             return
         mask = np.isin(self.model.cell_component, np.asarray(components))
@@ -247,18 +308,122 @@ class TwinScene:
         if self.model is None or self._actor is None:
             return None
         self.end_interaction()  # cell ids must be those of the full-resolution mesh
-        renderer = self.plotter.renderer
+        # X-ray: what is drawn opaque is picked first; clicks through the glass land on the
+        # nearest translucent part only where nothing opaque is behind.
+        candidates = [(self._actor, self._drawn_cells)]
+        if self._ghost_actor is not None:
+            candidates.append((self._ghost_actor, self._ghost_cells))
+        for actor, cells in candidates:
+            picked = self._pick_actor(actor, cells, x, y)
+            if picked is not None:
+                return picked
+        return None
+
+    def _pick_actor(
+        self, actor: vtk.vtkActor, cells: NDArray[np.int64] | None, x: int, y: int
+    ) -> int | None:
+        assert self.model is not None
         self._picker.InitializePickList()
-        self._picker.AddPickList(self._actor)
+        self._picker.AddPickList(actor)
         self._picker.PickFromListOn()
-        if not self._picker.Pick(x, y, 0, renderer):
+        if not self._picker.Pick(x, y, 0, self.plotter.renderer):
             return None
         cell = self._picker.GetCellId()
-        if self._drawn_cells is not None and 0 <= cell < len(self._drawn_cells):
-            cell = int(self._drawn_cells[cell])
+        if cells is not None and 0 <= cell < len(cells):
+            cell = int(cells[cell])
         if cell < 0 or cell >= self.model.n_triangles:
             return None
         return int(self.model.cell_component[cell])
+
+    # -- X-ray ---------------------------------------------------------------------------------
+    def set_xray(self, on: bool, opacity: float = 0.15) -> None:
+        """X-ray (ghost) mode: see parts inside other parts.
+
+        While on, the selected components (see :meth:`highlight`; a selected node brings
+        everything under it) are drawn opaque and every other visible component translucent
+        with ``opacity``, keeping its live colour. With nothing selected, the components whose
+        colour is the warning or alarm status colour stay opaque (or those of
+        :meth:`set_xray_emphasis`), so an alarmed bearing inside a housing stands out; all
+        others are translucent. Translucent cells are drawn by a second actor over the same
+        points, without depth writes, so what is inside shows through; hidden components, the
+        clip plane, the colour table and the camera-move stand-in apply to both actors.
+        """
+        if not 0.0 <= opacity <= 1.0:
+            raise ValueError(f"X-ray opacity must be within 0..1, got {opacity}")
+        self._xray = bool(on)
+        self._xray_opacity = float(opacity)
+        if self._ghost_actor is not None:
+            self._ghost_actor.GetProperty().SetOpacity(self._xray_opacity)
+        self._refresh_drawn()
+
+    @property
+    def xray(self) -> bool:
+        return self._xray
+
+    def set_xray_emphasis(self, opaque: NDArray[np.bool_] | None) -> None:
+        """Which components X-ray keeps opaque while nothing is selected (a mask over
+        components, e.g. ``status >= Status.WARNING``); ``None`` goes back to telling them by
+        their warning/alarm colour in the table."""
+        self._xray_emphasis = None if opaque is None else np.asarray(opaque, bool).copy()
+        if self._xray:
+            self._refresh_drawn()
+
+    def _opaque_components(self) -> NDArray[np.bool_] | None:
+        """The mask of components X-ray draws opaque, or ``None`` when X-ray is off."""
+        if not self._xray or self.model is None:
+            return None
+        return opaque_components(self._table, self._parents, self._selection, self._xray_emphasis)
+
+    def _refresh_drawn(self, force: bool = False) -> None:
+        """Give the opaque and the X-ray mapper their cells: the visible ones (full or the
+        stand-in) split by :meth:`_opaque_components` with one numpy selection each."""
+        if self.model is None or self.mesh is None or self._shown is None:
+            return
+        opaque = self._opaque_components()
+        if force or not same_mask(opaque, self._opaque):
+            self._split_cache = {}
+        self._opaque = opaque
+        coarse = self.interacting and self._coarse is not None
+        split = self._split_cache.get(coarse)
+        if split is None:
+            split = self._split(coarse, opaque)
+            self._split_cache[coarse] = split
+        self._mapper.SetInputData(split.opaque)
+        if not coarse:
+            self._drawn_cells, self._ghost_cells = split.opaque_cells, split.ghost_cells
+        if split.ghost is None or split.ghost.n_cells == 0:
+            if self._ghost_actor is not None:
+                self.plotter.remove_actor("twin-xray", reset_camera=False)
+                self._ghost_actor = None
+            return
+        self._ghost_mapper.SetInputData(split.ghost)
+        if self._ghost_actor is None:
+            actor = vtk.vtkActor()
+            actor.SetMapper(self._ghost_mapper)
+            prop = actor.GetProperty()
+            prop.SetAmbient(0.35)
+            prop.SetDiffuse(0.65)
+            prop.SetOpacity(self._xray_opacity)
+            self._clip_mapper(self._ghost_mapper)
+            self._ghost_actor = actor
+            self.plotter.add_actor(actor, name="twin-xray", reset_camera=False)
+
+    def _split(self, coarse: bool, opaque: NDArray[np.bool_] | None) -> Split:
+        """Split the visible cells (or the stand-in's) into opaque and translucent meshes."""
+        assert self.model is not None and self._shown is not None
+        visible = self._visible_cells
+        if coarse:
+            assert self._coarse is not None
+            data = self._coarse
+            if opaque is None:
+                return Split(data, None, None, None)
+            return split_stand_in(data, opaque)
+        if opaque is None:
+            return Split(self._shown, visible, None, None)
+        cells = np.arange(self.model.n_triangles) if visible is None else visible
+        sel = opaque[self.model.cell_component[cells]]
+        front, ghost = cells[sel], cells[~sel]
+        return Split(self._cells_mesh(front), front, self._cells_mesh(ghost), ghost)
 
     # -- sensor markers ------------------------------------------------------------------------
     def show_markers(self, positions: NDArray[np.float64], size: float = 12.0) -> None:
@@ -326,6 +491,7 @@ class TwinScene:
         mappers: list[vtk.vtkMapper] = []
         if self._actor is not None:
             mappers.append(self._mapper)
+            mappers.append(self._ghost_mapper)
         if self._highlight_actor is not None:
             mappers.append(self._highlight_actor.GetMapper())
         if self._marker_actor is not None:
@@ -385,11 +551,8 @@ class TwinScene:
         self._clip_mapper(mapper)
         self.plotter.add_actor(actor, name=f"overlay-{name}", reset_camera=False)
         bar = None
-        if title is not None:  # its own colour bar, on the left
-            bar = self._scalar_bar_actor(lut, title)
-            bars = sum(1 for _, _, b in self._overlays.values() if b is not None)
-            bar.SetPosition(0.07 + 0.1 * bars, 0.08)
-            self.plotter.renderer.AddViewProp(bar)
+        if title is not None:  # its own colour bar, on the left (see ColourBars)
+            bar = self._bars.set(f"overlay:{name}", lut, title, "left")
         self._overlays[name] = (mesh, actor, bar)
 
     def set_overlay_values(self, name: str, values: NDArray[np.floating]) -> None:
@@ -436,34 +599,18 @@ class TwinScene:
         old = self._overlays.pop(name, None)
         if old is not None:
             self.plotter.remove_actor(f"overlay-{name}", reset_camera=False)
-            if old[2] is not None:
-                self.plotter.renderer.RemoveViewProp(old[2])
+            self._bars.remove(f"overlay:{name}")
 
     # -- legend and captions -------------------------------------------------------------------
-    def _scalar_bar_actor(self, lut: vtk.vtkLookupTable, title: str) -> vtk.vtkScalarBarActor:
-        bar = vtk.vtkScalarBarActor()
-        bar.SetLookupTable(lut)
-        bar.SetTitle(title)
-        bar.SetNumberOfLabels(5)
-        bar.SetLabelFormat("%.4g")
-        bar.SetOrientationToVertical()
-        bar.SetPosition(0.885, 0.08)
-        bar.SetWidth(0.07)
-        bar.SetHeight(0.55)
-        bar.SetBarRatio(0.35)
-        bar.SetTextPositionToPrecedeScalarBar()
-        bar.SetVerticalTitleSeparation(8)
-        bar.UnconstrainedFontSizeOn()
-        for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            text.SetColor(0.92, 0.92, 0.92)
-            text.SetFontFamilyToArial()
-            text.ShadowOff()
-            text.ItalicOff()
-        bar.GetTitleTextProperty().SetFontSize(15)
-        bar.GetTitleTextProperty().BoldOn()
-        bar.GetLabelTextProperty().SetFontSize(13)
-        bar.GetLabelTextProperty().BoldOff()
-        return bar
+    @property
+    def _scalar_bar(self) -> vtk.vtkScalarBarActor | None:
+        """The legend's colour bar actor (kept for callers that inspect it)."""
+        return self._bars.get("legend")
+
+    @property
+    def colour_bars(self) -> ColourBars:
+        """The legend and overlay colour bars with their current placements."""
+        return self._bars
 
     def set_legend(
         self,
@@ -472,48 +619,31 @@ class TwinScene:
         lo: float = 0.0,
         hi: float = 1.0,
     ) -> None:
-        """A colour bar for the active quantity; ``title=None`` removes it."""
-        if self._scalar_bar is not None:
-            self.plotter.renderer.RemoveViewProp(self._scalar_bar)
-            self._scalar_bar = None
+        """A colour bar for the active quantity (on the right); ``title=None`` removes it.
+
+        It is laid out with the overlays' bars so that none overlaps another, and a long title
+        is wrapped (see :mod:`twinviewer.render.colourbars`).
+        """
         if title is None or table is None:
+            self._bars.remove("legend")
             return
         lut = vtk.vtkLookupTable()
         lut.SetNumberOfTableValues(len(table))
         lut.SetTableRange(lo, hi)
         lut.Build()
         vtk_to_numpy(lut.GetTable())[:] = table
-        bar = self._scalar_bar_actor(lut, title)
-        self._scalar_bar = bar
-        self.plotter.renderer.AddViewProp(bar)
+        self._bars.set("legend", lut, title, "right")
 
     def set_status_legend(self, entries: Sequence[tuple[str, NDArray[np.uint8]]]) -> None:
-        """A small key of the non-value colours (alarm, warning, stale, no data, no sensor)."""
+        """A small key of the non-value colours (alarm, warning, stale, no data, no sensor),
+        top right, above where the colour bars may reach."""
         if self._status_legend is not None:
             self.plotter.renderer.RemoveViewProp(self._status_legend)
             self._status_legend = None
         if not entries:
             return
-        box = vtk.vtkLegendBoxActor()
-        box.SetNumberOfEntries(len(entries))
-        square = vtk.vtkCubeSource()
-        square.Update()
-        for i, (label, rgba) in enumerate(entries):
-            box.SetEntry(i, square.GetOutput(), label, [c / 255 for c in rgba[:3]])
-        box.GetEntryTextProperty().SetColor(0.92, 0.92, 0.92)
-        box.GetEntryTextProperty().SetFontSize(13)
-        box.GetEntryTextProperty().ShadowOff()
-        box.UseBackgroundOn()
-        box.SetBackgroundColor(0.12, 0.13, 0.15)
-        box.SetBackgroundOpacity(0.8)
-        box.BorderOff()
-        box.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPositionCoordinate().SetValue(0.895, 0.72)
-        box.GetPosition2Coordinate().SetCoordinateSystemToNormalizedViewport()
-        box.GetPosition2Coordinate().SetValue(0.095, 0.13)
-        box.SetPadding(4)
-        self._status_legend = box
-        self.plotter.renderer.AddViewProp(box)
+        self._status_legend = make_status_legend(entries)
+        self.plotter.renderer.AddViewProp(self._status_legend)
 
     def set_caption(self, key: str, text: str, corner: str = "upper_left", size: int = 14) -> None:
         """A text overlay in a corner (title, clock); empty text removes it."""

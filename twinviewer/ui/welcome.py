@@ -31,7 +31,7 @@ class QtWelcome(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from twinviewer.demos import DEMOS, demo_project
+        from twinviewer.session.demos import DEMOS, demo_project
 
         title = QLabel("TwinViewer", self)
         title.setStyleSheet("font-size: 28px; font-weight: bold;")

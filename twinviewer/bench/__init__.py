@@ -1,0 +1,67 @@
+"""``twinviewer bench``: each figure printed beside its target and a baseline from the same run.
+
+Benchmarks are measurements, not tests: they never fail, and CI does not run them. Each lives in
+a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported when it runs):
+
+* ``load``, ``recolour``: :mod:`twinviewer.bench.render`, a 10,000-component model;
+* ``mqtt``: :mod:`twinviewer.bench.mqtt`, the MQTT source through a real mosquitto;
+* ``history``: :mod:`twinviewer.bench.history`, the history stores against plain SQL;
+* ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin.
+
+:class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
+:mod:`twinviewer.bench.figures`; the submodules import them from there.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+
+from twinviewer.bench.figures import Figure
+from twinviewer.bench.render import bench_load, bench_recolour, write_bench_glb
+
+__all__ = ["BENCHMARKS", "Figure", "run_benchmarks", "write_bench_glb"]
+
+
+def _mqtt(quick: bool) -> list[Figure]:
+    from twinviewer.bench.mqtt import bench_mqtt
+
+    return bench_mqtt(quick)
+
+
+def _history(quick: bool) -> list[Figure]:
+    from twinviewer.bench.history import bench_history
+
+    return bench_history(quick)
+
+
+def _sim(quick: bool) -> list[Figure]:
+    from twinviewer.bench.sim import bench_sim
+
+    return bench_sim(quick)
+
+
+# in the order they run by default; mqtt, history and sim import their module when they run
+BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
+    "load": bench_load,
+    "recolour": bench_recolour,
+    "mqtt": _mqtt,
+    "history": _history,
+    "sim": _sim,
+}
+
+
+def run_benchmarks(names: list[str], as_json: bool = False, quick: bool = False) -> int:
+    """Run ``names`` (all when empty), one line per figure. Exit 2: an unknown name."""
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.stderr.write(f"unknown benchmark {unknown[0]!r}; expected {', '.join(BENCHMARKS)}\n")
+        return 2
+    for name in names or list(BENCHMARKS):
+        for fig in BENCHMARKS[name](quick):
+            text = json.dumps(asdict(fig)) if as_json else fig.line()
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+    return 0

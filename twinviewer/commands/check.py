@@ -1,0 +1,173 @@
+"""``twinviewer check``: validate a project (or a bare model) and report every finding."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from twinviewer.core.model import ModelData, ModelReadError
+from twinviewer.core.project import Problem, ProjectError
+from twinviewer.session import is_project_file, load_twin_project, read_models
+
+if TYPE_CHECKING:
+    from twinviewer.commands import Subparsers
+
+
+@dataclass
+class CheckReport:
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+    model: ModelData | None = None
+    lines: list[str] = field(default_factory=list)  # the summary for people
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def check(path: str | Path, list_components: int = 40) -> CheckReport:
+    """Everything wrong with a project: schema, model files, bindings."""
+    path = Path(path)
+    report = CheckReport(path)
+    file = str(path)
+    if not path.exists():
+        report.problems.append(
+            Problem(severity="error", file=file, message="no such file or folder")
+        )
+        return report
+    try:
+        project, folder = load_twin_project(path)
+    except ProjectError as exc:
+        report.problems.extend(exc.problems)
+        return report
+    try:
+        model = read_models(project, folder)
+    except ModelReadError as exc:
+        key = "models" if is_project_file(path) else ""
+        report.problems.append(Problem(severity="error", file=file, key=key, message=str(exc)))
+        return report
+    report.model = model
+    for w in model.warnings:
+        report.problems.append(Problem(severity="warning", file=model.source, message=w))
+
+    from twinviewer.core.binding import bind
+
+    binding = bind(project, model)
+    for cid in binding.unmatched_components:
+        sel = project.components[cid]
+        how = next(
+            f"{k} {v!r}" for k, v in sel.model_dump().items() if v is not None and k != "label"
+        )
+        report.problems.append(
+            Problem(
+                severity="error",
+                file=file,
+                key=f"components.{cid}",
+                message=f"{how} matches no node of the model",
+            )
+        )
+    for i, s in enumerate(project.sensors):
+        if s.id in binding.unbound_sensors:
+            msg = (
+                f"sensor {s.id!r} is bound to nothing: component {s.component!r} is neither a "
+                "component id in 'components' nor a node of the model"
+                if s.component
+                else f"sensor {s.id!r} has no component"
+            )
+            report.problems.append(
+                Problem(severity="warning", file=file, key=f"sensors[{i}].component", message=msg)
+            )
+    known_sensors = {s.id for s in project.sensors}
+    for j, src in enumerate(project.sources):
+        for k, fault in enumerate(getattr(src, "faults", [])):
+            if fault.sensor not in known_sensors:
+                report.problems.append(
+                    Problem(
+                        severity="error",
+                        file=file,
+                        key=f"sources[{j}].faults[{k}].sensor",
+                        message=f"unknown sensor {fault.sensor!r}",
+                    )
+                )
+        for sensor_id in getattr(src, "nodes", {}):
+            if sensor_id not in known_sensors:
+                report.problems.append(
+                    Problem(
+                        severity="error",
+                        file=file,
+                        key=f"sources[{j}].nodes.{sensor_id}",
+                        message=f"unknown sensor {sensor_id!r}; nodes bind to project sensors",
+                    )
+                )
+        if src.type == "mqtt" and "{sensor}" not in src.topic and src.format == "json":
+            topic = src.topic
+            report.problems.append(
+                Problem(
+                    severity="warning",
+                    file=file,
+                    key=f"sources[{j}].topic",
+                    message=f"no {{sensor}} in {topic!r}: each JSON message must then name its "
+                    f"sensor in the {src.sensor_field!r} field",
+                )
+            )
+
+    parts = [c for c in model.components if c.kind == "part"]
+    report.lines.append(
+        f"{project.name}: {model.n_components} components ({len(parts)} with geometry), "
+        f"{model.n_triangles:,} triangles, {len(project.sensors)} sensors, "
+        f"{len(project.sources)} sources"
+    )
+    counts = model.triangle_counts()
+    depth: dict[int, int] = {}
+    for i, c in enumerate(model.components):
+        depth[i] = depth[c.parent] + 1 if c.parent >= 0 else 0
+        if i < list_components:
+            tris = f" ({counts[i]:,} triangles)" if counts[i] else ""
+            report.lines.append(f"  {'  ' * depth[i]}{c.id}{tris}")
+    if model.n_components > list_components:
+        report.lines.append(f"  ... and {model.n_components - list_components} more")
+    if project.sensors:
+        unbound = binding.unbound_parts
+        if unbound:
+            names = ", ".join(model.components[i].id for i in unbound[:12])
+            more = f" and {len(unbound) - 12} more" if len(unbound) > 12 else ""
+            report.lines.append(f"components with no sensor ({len(unbound)}): {names}{more}")
+        if binding.unbound_sensors:
+            report.lines.append(f"sensors bound to nothing: {', '.join(binding.unbound_sensors)}")
+    return report
+
+
+def add_parser(sub: Subparsers) -> None:
+    c = sub.add_parser("check", help="validate a project; non-zero exit on errors")
+    c.add_argument("project", type=Path)
+    c.add_argument("--json", action="store_true", help="findings as JSON")
+    c.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The findings (``--json``: as one object; errors to stderr); exit 1 on any error."""
+    path: Path = args.project
+    report = check(path)
+    if args.json:
+        out = {
+            "path": str(path),
+            "ok": report.ok,
+            "problems": [p.model_dump() for p in report.problems],
+            "components": [c.id for c in report.model.components] if report.model else [],
+        }
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        for p in report.problems:
+            stream = sys.stderr if p.severity == "error" else sys.stdout
+            stream.write(f"{p}\n")
+        for line in report.lines:
+            sys.stdout.write(line + "\n")
+        n_err = sum(p.severity == "error" for p in report.problems)
+        n_warn = sum(p.severity == "warning" for p in report.problems)
+        verdict = "OK" if report.ok else "FAILED"
+        sys.stdout.write(f"{verdict}: {path}: {n_err} errors, {n_warn} warnings\n")
+    return 0 if report.ok else 1

@@ -1,0 +1,196 @@
+"""``twinviewer record``: connect a project's sources headless and keep the latest state.
+
+The history issue makes this durable; for now it is the headless harness that proves a project's
+live links work, and the summary says what arrived and what was rejected, per source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from twinviewer.core.samples import BatchQueue, LatestState
+from twinviewer.session import create_sources, history_location, load_twin_project, open_history
+from twinviewer.sources.base import Source
+
+if TYPE_CHECKING:
+    from twinviewer.commands import Subparsers
+
+log = logging.getLogger(__name__)
+
+DRAIN_S = 0.1
+
+
+@dataclass
+class SourceSummary:
+    id: str
+    type: str
+    state: str
+    message: str
+    messages: int
+    accepted: int
+    rejected: dict[str, int]
+    flagged: dict[str, int]
+    samples_per_second: float
+
+
+@dataclass
+class RecordSummary:
+    project: str
+    duration: float
+    sensors: int
+    sensors_with_data: int
+    sources: list[SourceSummary] = field(default_factory=list)
+    history: dict = field(default_factory=dict)  # the store's stats after the run
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.project}: {self.duration:.1f} s, {self.sensors_with_data}/{self.sensors} "
+            "sensors received data"
+        ]
+        if self.history:
+            h = self.history
+            out.append(
+                f"  history: {h.get('path')}: {h.get('samples', 0):,} samples held, "
+                f"{h.get('bytes_per_sample', float('nan')):.2f} bytes/sample"
+            )
+        for s in self.sources:
+            rejected = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
+            if s.flagged:
+                rejected += "; accepted but flagged: " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(s.flagged.items())
+                )
+            out.append(
+                f"  {s.id} ({s.type}): {s.state}{f' ({s.message})' if s.message else ''}; "
+                f"{s.messages:,} messages, {s.accepted:,} samples accepted "
+                f"({s.samples_per_second:,.0f}/s), rejected: {rejected}"
+            )
+        return out
+
+
+def record(
+    path: str | Path,
+    duration: float | None = None,
+    only: list[str] | None = None,
+    stop: threading.Event | None = None,
+    history: str | None = None,
+) -> RecordSummary:
+    """Run the project's sources until ``duration`` seconds pass, ``stop`` is set or SIGINT.
+    ``history``: a PostgreSQL URL to record into instead of the project's store."""
+    project, folder = load_twin_project(path)
+    sources: list[Source] = create_sources(project, folder, only=only)
+    if not sources:
+        raise ValueError(
+            f"{path}: no source to record; the project has "
+            + (
+                ", ".join(f"{c.id} ({c.type}, enabled: {c.enabled})" for c in project.sources)
+                or "no sources"
+            )
+        )
+    stop = stop or threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    queue = BatchQueue()
+    state = LatestState(len(project.sensors))
+    store = open_history(project, folder, Path(path), history)
+    types = {c.id: c.type for c in project.sources}
+    t0 = time.monotonic()
+    try:
+        for s in sources:
+            s.start(queue.put)
+        while not stop.is_set():
+            if duration is not None and time.monotonic() - t0 >= duration:
+                break
+            stop.wait(DRAIN_S)
+            batch = queue.drain()
+            if batch is not None:
+                state.apply(batch)
+                if store is not None:
+                    store.append(batch)
+    finally:
+        # the state a source was in while recording, not 'stopped' after we stopped it
+        last = {s.id: (s.status.state.value, s.status.message) for s in sources}
+        for s in sources:
+            s.stop()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    batch = queue.drain()
+    if batch is not None:
+        state.apply(batch)
+        if store is not None:
+            store.append(batch)
+    held: dict = {}
+    if store is not None:
+        store.close()  # flushes: everything accepted is on disk
+        where = history_location(project, folder, Path(path), history)
+        held = {"path": where, **store.stats()}
+    elapsed = time.monotonic() - t0
+    summary = RecordSummary(
+        project=project.name,
+        duration=elapsed,
+        sensors=len(project.sensors),
+        sensors_with_data=int(np.count_nonzero(~np.isnan(state.time))),
+        history=held,
+    )
+    for s in sources:
+        st = s.status
+        summary.sources.append(
+            SourceSummary(
+                id=s.id,
+                type=types.get(s.id, "?"),
+                state=last[s.id][0],
+                message=last[s.id][1],
+                messages=st.messages,
+                accepted=st.accepted,
+                rejected=dict(st.rejected),
+                flagged=dict(st.flags),
+                samples_per_second=st.accepted / elapsed if elapsed > 0 else 0.0,
+            )
+        )
+    return summary
+
+
+def add_parser(sub: Subparsers) -> None:
+    rec = sub.add_parser("record", help="connect the project's sources headless; print a summary")
+    rec.add_argument("project", type=Path)
+    rec.add_argument("--duration", type=float, default=None, help="seconds (default: until Ctrl+C)")
+    rec.add_argument(
+        "--source", action="append", metavar="ID", help="only this source (repeatable)"
+    )
+    rec.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    rec.add_argument(
+        "--history",
+        metavar="URL",
+        help="record into this PostgreSQL database (postgresql://user:pw@host/db[?schema=NAME])",
+    )
+    rec.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The summary (``--json``: as one object). Exit 1: the project or a store cannot be used."""
+    from twinviewer.core.project import ProjectError
+
+    try:
+        summary = record(args.project, args.duration, args.source, history=args.history)
+    except (ProjectError, ValueError, ImportError, OSError) as exc:
+        sys.stderr.write(f"twinviewer record: {exc}\n")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
+    else:
+        sys.stdout.write("\n".join(summary.lines()) + "\n")
+    return 0

@@ -1,0 +1,364 @@
+"""The PostgreSQL history backend's connections and tables.
+
+:class:`PostgresTables` is the base of :class:`~twinviewer.history.postgres.PostgresHistoryStore`:
+the URL (the ``schema`` option is ours, the password never shown), the connections (the shared
+query connection, reconnecting when lost; the writer's advisory lock), the schema (the tables
+and indexes, the format version, TimescaleDB where available) and the sensor table (ids to
+store indices). The table layout and the reasons for it are described in the docstring of
+:mod:`twinviewer.history.postgres`; reading and writing rows are in
+:mod:`twinviewer.history.pg_queries` and that module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time as _time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.history.pg_copy import SEND
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+BLOCK_LEVELS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0)  # block widths in seconds
+HYPERTABLE_CHUNK_ROWS = 50_000_000
+INSTALL_HINT = "pip install 'twinviewer[postgres]'  (or: pip install 'psycopg[binary]>=3.1')"
+
+
+class HistoryDatabaseError(ConnectionError):
+    """The database cannot be reached or holds no usable history (message names the URL)."""
+
+
+def load_psycopg() -> Any:
+    """The psycopg module; an ImportError naming the extra to install when it is missing."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ImportError(
+            f"the PostgreSQL history backend needs psycopg 3: {INSTALL_HINT}"
+        ) from exc
+    return psycopg
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (for messages and summaries)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}@{host}" if user else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(conninfo URL for libpq, schema)``: the ``schema`` query option is ours, not libpq's."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("postgresql", "postgres"):
+        raise ValueError(
+            f"history URL {redact_url(url)!r}: expected postgresql://user:password@host/db"
+        )
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = "public"
+    rest = []
+    for k, v in query:
+        if k == "schema":
+            schema = v or "public"
+        else:
+            rest.append((k, v))
+    if not any(k == "connect_timeout" for k, _ in rest):
+        rest.append(("connect_timeout", "5"))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), "")), schema
+
+
+class PostgresTables:
+    """Connections, schema and sensor ids of one history schema in a database.
+
+    The attributes below are set by
+    :class:`~twinviewer.history.postgres.PostgresHistoryStore` when it opens."""
+
+    _psycopg: Any  # the psycopg module, imported when a store opens (an optional dependency)
+    url: str
+    where: str  # the URL without its password
+    conninfo: str
+    schema: str
+    timescale: bool
+    levels: tuple[float, ...]  # block widths in seconds
+    _lock: threading.RLock  # the query connection
+    _closed: bool
+    _qconn: psycopg.Connection | None
+    _wconn: psycopg.Connection | None
+    _project_ids: list[str]
+    _ids: list[str]
+    _proj_to_store: NDArray[np.int64]
+    _sensors_checked: float
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection:
+        pg = self._psycopg
+        try:
+            return pg.connect(self.conninfo, autocommit=True)
+        except pg.Error as exc:
+            raise HistoryDatabaseError(
+                f"history database {self.where}: cannot connect: {self._clean(exc)}"
+            ) from None
+
+    def _take_writer_lock(self, conn: psycopg.Connection) -> bool:
+        """One writer per schema: a session advisory lock, released with its connection."""
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s))", (f"twinviewer-writer:{self.schema}",)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _clean(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split())
+        pw = urlsplit(self.url).password
+        return text.replace(pw, "***") if pw else text
+
+    @contextmanager
+    def _query(self) -> Iterator[psycopg.Connection]:
+        """The query connection under the lock; after :meth:`close`, a short-lived one."""
+        with self._lock:
+            if self._qconn is not None and self._qconn.broken and not self._closed:
+                log.warning("history: connection to %s lost; reconnecting", self.where)
+                self._qconn.close()
+                self._qconn = self._connect()
+            if self._qconn is not None and not self._qconn.closed:
+                yield self._qconn
+                return
+            conn = self._connect()
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    def _t(self, name: str) -> Any:
+        """A table name, schema-qualified (a psycopg ``Identifier``)."""
+        return self._psycopg.sql.Identifier(self.schema, f"twinviewer_{name}")
+
+    def _sql(self, text: str, **tables: str) -> Any:
+        names = {k: self._t(v) for k, v in tables.items()}
+        return self._psycopg.sql.SQL(text).format(**names)
+
+    def _fetch_columns(
+        self,
+        conn: psycopg.Connection,
+        query: Any,
+        params: Sequence[Any],
+        fields: Sequence[tuple[str, str]],
+        order: str | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The columns of ``query`` as numpy arrays, each sent by the server as one ``bytea``
+        (``string_agg`` of the binary send form): one row crosses the wire, no per-row Python.
+        (A binary COPY sends one message per row: 10,000 rows cost milliseconds in Python.)"""
+        pg = self._psycopg
+        by = pg.sql.SQL(f" ORDER BY {order}" if order else "")
+        aggs = pg.sql.SQL(", ").join(
+            pg.sql.SQL("string_agg({}({}), ''::bytea{})").format(
+                pg.sql.SQL(SEND[code]), pg.sql.Identifier(name), by
+            )
+            for name, code in fields
+        )
+        row = conn.execute(
+            pg.sql.SQL("SELECT {} FROM ({}) r").format(aggs, query), params
+        ).fetchone()
+        out: dict[str, np.ndarray] = {}
+        for (name, code), blob in zip(fields, row or [None] * len(fields), strict=True):
+            out[name] = np.frombuffer(blob or b"", ">" + code).astype("<" + code)
+        return out
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _schema_exists(self) -> bool:
+        with self._query() as conn:
+            row = conn.execute(
+                "SELECT to_regclass(%s)", (f'"{self.schema}".twinviewer_state',)
+            ).fetchone()
+        return bool(row and row[0] is not None)
+
+    def _create_schema(self, levels: Sequence[float] | None) -> None:
+        conn = self._wconn
+        assert conn is not None
+        pg = self._psycopg
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"twv:{self.schema}",))
+            conn.execute(
+                pg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pg.sql.Identifier(self.schema))
+            )
+            exists = conn.execute(
+                "SELECT to_regclass(%s)", (f'"{self.schema}".twinviewer_state',)
+            ).fetchone()
+            if exists and exists[0] is not None:
+                row = conn.execute(self._sql("SELECT version FROM {st}", st="state")).fetchone()
+                if row is None or int(row[0]) != VERSION:
+                    raise HistoryDatabaseError(
+                        f"history database {self.where}: schema {self.schema!r} holds history "
+                        f"format {row[0] if row else '?'}, this TwinViewer reads {VERSION}"
+                    )
+                self.timescale = self._is_hypertable(conn)
+                return
+            widths = [float(w) for w in (levels or BLOCK_LEVELS)]
+            cols = (
+                "time double precision NOT NULL, seq bigint NOT NULL, "
+                "value double precision NOT NULL, sensor integer NOT NULL, delay real NOT NULL, "
+                "quality smallint NOT NULL"
+            )
+            for stmt in (
+                "CREATE TABLE {st} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                "version integer NOT NULL, next_seq bigint NOT NULL, "
+                "max_main double precision NOT NULL, rows_since_kf bigint NOT NULL, "
+                "samples bigint NOT NULL, levels text NOT NULL)",
+                "CREATE TABLE {se} (idx integer PRIMARY KEY, id text NOT NULL UNIQUE)",
+                f"CREATE TABLE {{sa}} ({cols})",
+                f"CREATE TABLE {{la}} ({cols})",
+                "CREATE TABLE {kf} (kt double precision NOT NULL, seq bigint NOT NULL, "
+                "n integer NOT NULL, value bytea NOT NULL, time bytea NOT NULL, "
+                "PRIMARY KEY (kt, seq))",
+                # keyframes are read whole and hardly compress: skip pglz on the way out
+                "ALTER TABLE {kf} ALTER COLUMN value SET STORAGE EXTERNAL, "
+                "ALTER COLUMN time SET STORAGE EXTERNAL",
+                "CREATE TABLE {bl} (level smallint NOT NULL, sensor integer NOT NULL, "
+                "b bigint NOT NULL, n bigint NOT NULL, t_first double precision NOT NULL, "
+                "t_last double precision NOT NULL, vmin double precision NOT NULL, "
+                "vmax double precision NOT NULL, vlast double precision NOT NULL, "
+                "PRIMARY KEY (level, sensor, b))",
+                # covering: a sensor's rows are read from the index alone (index-only scans
+                # once vacuumed), not from one heap page per row
+                "CREATE INDEX ON {sa} (sensor, time) INCLUDE (seq, value)",
+                "CREATE INDEX ON {sa} (time)",
+                "CREATE INDEX ON {la} (sensor, time)",
+                "CREATE INDEX ON {la} (time)",
+            ):
+                conn.execute(
+                    self._sql(
+                        stmt,
+                        st="state",
+                        se="sensors",
+                        sa="samples",
+                        la="late",
+                        kf="keyframes",
+                        bl="blocks",
+                    )
+                )
+            conn.execute(
+                self._sql(
+                    "INSERT INTO {st} (version, next_seq, max_main, rows_since_kf, samples, "
+                    "levels) VALUES (%s, 1, '-Infinity', %s, 0, %s)",
+                    st="state",
+                ),
+                (VERSION, 1 << 62, json.dumps(widths)),
+            )
+            self.timescale = self._try_hypertable(conn)
+        log.info(
+            "history: created the tables in %s (schema %s%s)",
+            self.where,
+            self.schema,
+            ", TimescaleDB hypertable" if self.timescale else "",
+        )
+
+    def _try_hypertable(self, conn: psycopg.Connection) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
+        ).fetchone()
+        if row is None:
+            return False
+        try:
+            with conn.transaction():  # a savepoint: failure keeps the plain tables
+                conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+                conn.execute(
+                    "SELECT create_hypertable(%s::regclass, 'seq', "
+                    "chunk_time_interval => %s::bigint, migrate_data => true)",
+                    (f'"{self.schema}".twinviewer_samples', HYPERTABLE_CHUNK_ROWS),
+                )
+            return True
+        except self._psycopg.Error as exc:
+            log.warning("history: TimescaleDB present but not used (%s)", self._clean(exc))
+            return False
+
+    def _is_hypertable(self, conn: psycopg.Connection) -> bool:
+        if (
+            conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+            is None
+        ):
+            return False
+        try:
+            with conn.transaction():  # a savepoint: an error here must not end the caller's
+                row = conn.execute(
+                    "SELECT 1 FROM timescaledb_information.hypertables "
+                    "WHERE hypertable_schema = %s AND hypertable_name = 'twinviewer_samples'",
+                    (self.schema,),
+                ).fetchone()
+        except self._psycopg.Error:
+            return False
+        return row is not None
+
+    def _read_levels(self) -> tuple[float, ...]:
+        with self._query() as conn:
+            row = conn.execute(self._sql("SELECT levels FROM {st}", st="state")).fetchone()
+        return tuple(float(w) for w in json.loads(row[0])) if row else BLOCK_LEVELS
+
+    # -- sensors -------------------------------------------------------------------------------
+
+    def _load_sensors(self) -> None:
+        """Map project sensors to store indices; a writer adds the ids the store lacks."""
+        ids = self._project_ids
+        if self._wconn is not None:
+            conn = self._wconn
+            with conn.transaction():
+                conn.execute(self._sql("LOCK TABLE {se} IN EXCLUSIVE MODE", se="sensors"))
+                rows = conn.execute(self._sql("SELECT idx, id FROM {se}", se="sensors")).fetchall()
+                known = {sid: int(i) for i, sid in rows}
+                new = [sid for sid in dict.fromkeys(ids) if sid not in known]
+                if new:
+                    start = max(known.values(), default=-1) + 1
+                    with conn.cursor() as cur:
+                        cur.executemany(
+                            self._sql("INSERT INTO {se} (idx, id) VALUES (%s, %s)", se="sensors"),
+                            [(start + k, sid) for k, sid in enumerate(new)],
+                        )
+                    for k, sid in enumerate(new):
+                        known[sid] = start + k
+        else:
+            with self._query() as conn:
+                rows = conn.execute(self._sql("SELECT idx, id FROM {se}", se="sensors")).fetchall()
+            known = {sid: int(i) for i, sid in rows}
+        n = max(known.values(), default=-1) + 1
+        store_ids = [""] * n
+        for sid, i in known.items():
+            store_ids[i] = sid
+        self._ids = store_ids
+        # read-only: a project sensor the store does not know yet has no data (-1)
+        self._proj_to_store = np.array([known.get(s, -1) for s in ids], np.int64)
+        self._sensors_checked = _time.monotonic()
+
+    def _refresh_sensors(self) -> None:
+        """Read-only stores pick up sensors the recorder added since (at most every 2 s)."""
+        if self._wconn is not None or not (self._proj_to_store < 0).any():
+            return
+        if _time.monotonic() - self._sensors_checked < 2.0:
+            return
+        self._load_sensors()
+
+    @property
+    def n_store(self) -> int:
+        return len(self._ids)
+
+    @property
+    def sensor_ids(self) -> list[str]:
+        """Every sensor id the store knows, in store-index order."""
+        return list(self._ids)

@@ -1,0 +1,382 @@
+"""The alarm and event list: every warning and alarm interval, newest first.
+
+A passive view of :class:`twinviewer.core.alarms.AlarmLog` intervals: the window hands it the
+intervals whenever they change (:meth:`QtAlarmList.set_intervals`). Clicking a row asks the
+window to move the timeline to the interval's start and select the component
+(:attr:`QtAlarmList.jumpRequested`). Acknowledging marks rows; filters narrow the list.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.alarms import INTERVAL_DTYPE, Acknowledgements
+from twinviewer.core.colour import STATUS_COLOURS, Status
+from twinviewer.ui.timeline.bar import format_time
+from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
+
+COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
+FILTERS = ("All", "Alarms only", "Active", "Unacknowledged")
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{s} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    if h < 48:
+        return f"{h} h {m:02d} min"
+    d, h = divmod(h, 24)
+    return f"{d} d {h} h"
+
+
+class AlarmTableModel(QAbstractTableModel):
+    """Rows = the intervals that pass the filter, newest start first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.intervals = np.zeros(0, INTERVAL_DTYPE)
+        self.rows = np.zeros(0, np.int64)  # indices into ``intervals``
+        self.sensor_ids: list[str] = []
+        self.sensor_labels: list[str] = []
+        self.units: list[str] = []
+        self.sensor_component: list[int] = []  # -1: no component
+        self.component_names: list[str] = []
+        self.acks = Acknowledgements()
+        self.tz: tzinfo | None = None
+        self.filter = 0
+        self.text = ""
+        self.now = time.time()
+
+    # -- content -------------------------------------------------------------------------------
+    def key(self, i: int) -> tuple[str, float]:
+        rec = self.intervals[i]
+        return self.sensor_ids[int(rec["sensor"])], float(rec["start"])
+
+    def recompute(self) -> None:
+        self.beginResetModel()
+        rec = self.intervals
+        keep = np.ones(len(rec), bool)
+        if self.filter == 1:
+            keep &= rec["level"] == Status.ALARM
+        elif self.filter == 2:
+            keep &= np.isnan(rec["end"])
+        elif self.filter == 3:
+            keep &= np.array([self.key(i) not in self.acks for i in range(len(rec))], bool)
+        if self.text:
+            needle = self.text.lower()
+            hay = [
+                f"{self.sensor_labels[s]} {self.sensor_ids[s]} {self._component(s)}".lower()
+                for s in range(len(self.sensor_ids))
+            ]
+            match = np.array([needle in h for h in hay], bool)
+            keep &= match[rec["sensor"]] if len(match) else False
+        rows = np.flatnonzero(keep)
+        self.rows = rows[np.argsort(-rec["start"][rows], kind="stable")]
+        self.endResetModel()
+
+    def _component(self, s: int) -> str:
+        c = self.sensor_component[s]
+        return self.component_names[c] if c >= 0 else ""
+
+    # -- Qt ------------------------------------------------------------------------------------
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [SENSOR_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
+        rows = sorted({ix.row() for ix in indexes if ix.isValid()})
+        ids = [self.sensor_ids[int(self.intervals[int(self.rows[r])]["sensor"])] for r in rows]
+        return sensor_mime(ids)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        i = int(self.rows[index.row()])
+        rec = self.intervals[i]
+        s, level = int(rec["sensor"]), int(rec["level"])
+        start, end = float(rec["start"]), float(rec["end"])
+        col = index.column()
+        active = math.isnan(end)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return "ALARM" if level == Status.ALARM else "Warning"
+            if col == 1:
+                return self.sensor_labels[s]
+            if col == 2:
+                return self._component(s)
+            if col == 3:
+                return format_time(start, self.tz)
+            if col == 4:
+                return "active" if active else format_time(end, self.tz)
+            if col == 5:
+                return format_duration((self.now if active else end) - start)
+            if col == 6:
+                unit = self.units[s]
+                return f"{rec['peak']:.4g} {unit}".strip()
+            if col == 7:
+                return "✓" if self.key(i) in self.acks else ""
+        elif role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return QColor(*STATUS_COLOURS[Status(level)][:3])
+        elif role == Qt.ItemDataRole.ForegroundRole and col == 0:
+            return QBrush(QColor(*STATUS_COLOURS[Status(level)][:3]))
+        elif role == Qt.ItemDataRole.FontRole and active and self.key(i) not in self.acks:
+            bold = QFont()
+            bold.setBold(True)
+            return bold
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"{self.sensor_labels[s]} ({self.sensor_ids[s]})\n"
+                f"{'alarm' if level == Status.ALARM else 'warning'} from "
+                f"{format_time(start, None)}"
+                + ("" if active else f" to {format_time(end, None)}")
+                + "\nClick to move the timeline here"
+            )
+        elif role == Qt.ItemDataRole.TextAlignmentRole and col in (5, 6, 7):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class QtAlarmList(QWidget):
+    """Filter bar, the table, and an acknowledge button."""
+
+    jumpRequested = Signal(float, int)
+    """Move the timeline to this time and select this component (-1: none)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = AlarmTableModel(self)
+
+        self.filter_combo = QComboBox(self)
+        self.filter_combo.addItems(FILTERS)
+        self.filter_combo.setToolTip("Which intervals to list")
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Filter by sensor or component…")
+        self.search.setClearButtonEnabled(True)
+        self.ack_button = QToolButton(self)
+        self.ack_button.setText("Acknowledge")
+        self.ack_button.setToolTip("Acknowledge the selected alarms (Ctrl+K)")
+        self.ack_all_button = QToolButton(self)
+        self.ack_all_button.setText("Acknowledge all")
+        self.ack_all_button.setToolTip("Acknowledge every alarm listed")
+        self.count_label = QLabel(self)
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.count_label.setMinimumWidth(60)
+        self.count_label.setObjectName("alarm-count")
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        widths = (80, 210, 190, 200, 200, 110, 110, 40)
+        for col, w in enumerate(widths):
+            self.table.setColumnWidth(col, w)
+        self.empty_label = QLabel("No warnings or alarms in the recorded history.", self)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.filter_combo)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.ack_button)
+        bar.addWidget(self.ack_all_button)
+        bar.addWidget(self.count_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.empty_label)
+
+        ack = QAction("Acknowledge", self)
+        ack.setShortcut(QKeySequence("Ctrl+K"))
+        ack.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        ack.triggered.connect(self.acknowledge_selected)
+        self.addAction(ack)
+        self.filter_combo.currentIndexChanged.connect(self._on_filter)
+        self.search.textChanged.connect(self._on_text)
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.ack_all_button.clicked.connect(self.acknowledge_all)
+        self.table.clicked.connect(self._on_clicked)
+        self.table.activated.connect(self._on_clicked)
+        self._update_count()
+
+    # -- configuration -------------------------------------------------------------------------
+    def set_context(
+        self,
+        sensor_ids: Sequence[str],
+        sensor_labels: Sequence[str],
+        units: Sequence[str],
+        sensor_component: Sequence[int],
+        component_names: Sequence[str],
+        acks: Acknowledgements,
+    ) -> None:
+        """Names for the rows: one entry per project sensor; the acknowledgements store."""
+        m = self.model
+        self.table.clearSelection()
+        m.sensor_ids, m.sensor_labels, m.units = list(sensor_ids), list(sensor_labels), list(units)
+        m.sensor_component, m.component_names = list(sensor_component), list(component_names)
+        m.acks = acks
+        m.intervals = np.zeros(0, INTERVAL_DTYPE)
+        self._reset(set(), None)
+
+    def set_time_zone(self, tz: tzinfo | None) -> None:
+        self.model.tz = tz
+        self._refilter()
+
+    def set_intervals(self, intervals: np.ndarray, now: float | None = None) -> None:
+        """Replace the intervals (as from ``AlarmLog.intervals``), keeping the selection."""
+        keys, current = self._selection_keys()
+        self.model.intervals = intervals
+        self.model.now = time.time() if now is None else now
+        self._reset(keys, current)
+
+    def clear(self) -> None:
+        self.set_context([], [], [], [], [], Acknowledgements())
+
+    # -- queries -------------------------------------------------------------------------------
+    def listed(self) -> np.ndarray:
+        """The intervals shown, top to bottom."""
+        return self.model.intervals[self.model.rows]
+
+    def selected(self) -> list[int]:
+        """Indices into the intervals of the selected rows."""
+        rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+        return [int(self.model.rows[r]) for r in rows]
+
+    # -- actions -------------------------------------------------------------------------------
+    def acknowledge_selected(self) -> int:
+        return self._acknowledge(self.selected())
+
+    def acknowledge_all(self) -> int:
+        return self._acknowledge([int(i) for i in self.model.rows])
+
+    def _acknowledge(self, indices: list[int]) -> int:
+        n = self.model.acks.acknowledge([self.model.key(i) for i in indices], time.time())
+        if n:
+            self._refilter()
+        return n
+
+    def select_row(self, row: int) -> None:
+        """Select a listed row and jump there, as a click does."""
+        index = self.model.index(row, 0)
+        self.table.setCurrentIndex(index)
+        self._on_clicked(index)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _on_filter(self, index: int) -> None:
+        self.model.filter = index
+        self._refilter()
+
+    def _on_text(self, text: str) -> None:
+        self.model.text = text.strip()
+        self._refilter()
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        rec = self.model.intervals[int(self.model.rows[index.row()])]
+        s = int(rec["sensor"])
+        comp = self.model.sensor_component[s] if s < len(self.model.sensor_component) else -1
+        self.jumpRequested.emit(float(rec["start"]), int(comp))
+
+    def _selection_keys(self) -> tuple[set[tuple[str, float]], tuple[str, float] | None]:
+        """The selected and the current row, by interval key (rows move when the list changes)."""
+        keys = {self.model.key(i) for i in self.selected()}
+        current = self.table.currentIndex()
+        current_key = (
+            self.model.key(int(self.model.rows[current.row()]))
+            if current.isValid() and current.row() < len(self.model.rows)
+            else None
+        )
+        return keys, current_key
+
+    def _refilter(self) -> None:
+        self._reset(*self._selection_keys())
+
+    def _reset(self, keys: set[tuple[str, float]], current_key: tuple[str, float] | None) -> None:
+        self.model.recompute()
+        sel = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row, i in enumerate(self.model.rows.tolist()):
+            k = self.model.key(i)
+            if k in keys:
+                sel.select(self.model.index(row, 0), flags)
+            if k == current_key:
+                sel.setCurrentIndex(
+                    self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+                )
+        self._update_count()
+
+    def _update_count(self) -> None:
+        rec = self.model.intervals
+        active = int(np.isnan(rec["end"]).sum()) if len(rec) else 0
+        unacked = sum(1 for i in range(len(rec)) if self.model.key(i) not in self.model.acks)
+        listed = f"{len(self.model.rows)} of {len(rec)} listed"
+        text = f"{listed} · {active} active · {unacked} unacknowledged"
+        self.count_label.setText(text)
+        self.count_label.setToolTip(text)
+        self.table.setVisible(len(rec) > 0)
+        self.empty_label.setVisible(len(rec) == 0)

@@ -1,0 +1,36 @@
+"""The features the window hosts, in the order their docks, menus and toolbar entries appear
+and their hooks run (each frame: the live colours first, then overlays and residuals, then the
+compared scenario). Adding a capability is one module under ``ui/`` and one line here."""
+
+from __future__ import annotations
+
+from twinviewer.ui.alarms.feature import AlarmsFeature
+from twinviewer.ui.charts.feature import ChartsFeature
+from twinviewer.ui.colouring import ColouringFeature
+from twinviewer.ui.components.feature import ComponentsFeature
+from twinviewer.ui.data_sources.feature import DataSourcesFeature
+from twinviewer.ui.feature import Feature
+from twinviewer.ui.files import FilesFeature
+from twinviewer.ui.help import HelpFeature
+from twinviewer.ui.inspector.feature import InspectorFeature
+from twinviewer.ui.overlays.feature import OverlaysFeature
+from twinviewer.ui.scenarios import ScenariosFeature
+from twinviewer.ui.section import SectionFeature
+from twinviewer.ui.timeline.feature import TimelineFeature
+from twinviewer.ui.views import ViewsFeature
+
+FEATURES: list[type[Feature]] = [
+    FilesFeature,
+    ViewsFeature,
+    ComponentsFeature,
+    InspectorFeature,
+    ChartsFeature,
+    TimelineFeature,
+    ColouringFeature,
+    DataSourcesFeature,
+    AlarmsFeature,
+    OverlaysFeature,
+    ScenariosFeature,
+    SectionFeature,
+    HelpFeature,
+]

@@ -1,0 +1,105 @@
+"""Files: open a project, a model or a folder; recent projects; the demo twins; close; quit.
+
+The host opens and closes twins; this feature is how the user asks for it (the File menu, the
+start page) and remembers what was opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from twinviewer.formats.registry import supported_suffixes
+from twinviewer.session import TwinSession
+from twinviewer.session.demos import DEMOS, demo_project
+from twinviewer.ui.feature import ActionSpec, Feature
+
+if TYPE_CHECKING:
+    from twinviewer.ui.main_window import QtMainWindow
+
+MAX_RECENT = 10
+
+
+class FilesFeature(Feature):
+    name = "files"
+
+    def __init__(self, host: QtMainWindow) -> None:
+        super().__init__(host)
+        host.welcome.openRequested.connect(host.open_project)
+        host.welcome.browseRequested.connect(self.open_dialog)
+        self.recent_menu: QMenu | None = None
+
+    def actions(self) -> list[ActionSpec]:
+        return [
+            ActionSpec(
+                "file.open",
+                "&Open…",
+                self.open_dialog,
+                "File",
+                "open",
+                QKeySequence.StandardKey.Open,
+                "Open a twin project, a model file or a folder of parts",
+                toolbar=True,
+                needs_twin=False,
+            ),
+            ActionSpec("file.close", "&Close twin", self.host.close_session, "File",
+                       shortcut=QKeySequence.StandardKey.Close, at_end=True),
+            ActionSpec("file.quit", "&Quit", self.host.close, "File",
+                       shortcut=QKeySequence.StandardKey.Quit, needs_twin=False, at_end=True),
+        ]  # fmt: skip
+
+    def submenus(self) -> list[str]:
+        return ["File/Open recent", "File/Open demo twin"]
+
+    def hosted(self) -> None:
+        """Fill the recent and demo submenus."""
+        self.recent_menu = self.host.menu("File/Open recent")
+        demos = self.host.menu("File/Open demo twin")
+        for name in DEMOS:
+            act = demos.addAction(name.capitalize())
+            act.triggered.connect(lambda _=False, n=name: self.host.open_project(demo_project(n)))
+        self._update_recent()
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
+        path, _ = QFileDialog.getOpenFileName(
+            self.host,
+            "Open twin project or model",
+            str(Path.cwd()),
+            f"Twin projects and models ({patterns});;All files (*)",
+        )
+        if path:
+            self.host.open_project(Path(path))
+
+    # -- recent projects (in the settings) -------------------------------------------------------
+    def recent_projects(self) -> list[str]:
+        value = self.host.settings.value("recent", [])
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def add_recent(self, path: Path) -> None:
+        text = str(Path(path).resolve())
+        recent = [text] + [p for p in self.recent_projects() if p != text]
+        self.host.settings.setValue("recent", recent[:MAX_RECENT])
+        self._update_recent()
+
+    def _update_recent(self) -> None:
+        recent = self.recent_projects()
+        self.host.welcome.set_recent(recent)
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        for i, p in enumerate(recent):
+            act = self.recent_menu.addAction(f"&{i + 1} {p}")
+            act.triggered.connect(lambda _=False, p=p: self.host.open_project(Path(p)))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def opened(self, session: TwinSession) -> None:
+        self.add_recent(session.path)
+
+    def closed(self) -> None:
+        self._update_recent()

@@ -1,0 +1,102 @@
+"""Inspector: the selected component's path, kind and state, and its sensors' values."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+from twinviewer.core.colour import STATUS_LABELS, Status
+from twinviewer.ui.feature import DockSpec, Feature
+from twinviewer.ui.inspector.widget import QtInspector, SensorRow
+
+if TYPE_CHECKING:
+    from twinviewer.core.project import Sensor
+    from twinviewer.ui.main_window import QtMainWindow
+
+
+def fmt_value(v: float) -> str:
+    """A reading with as many digits as a person reads at a glance."""
+    if math.isnan(v):
+        return "–"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_limits(sensor: Sensor) -> str:
+    """``warning / alarm`` limits as ``<low >high``, ``–`` where there is none."""
+    limits = []
+    for band in (sensor.warning, sensor.alarm):
+        if band is None:
+            limits.append("–")
+        else:
+            lo = f"<{band.low:g}" if band.low is not None else ""
+            hi = f">{band.high:g}" if band.high is not None else ""
+            limits.append(" ".join(x for x in (lo, hi) if x) or "–")
+    return " / ".join(limits)
+
+
+class InspectorFeature(Feature):
+    name = "inspector"
+
+    def __init__(self, host: QtMainWindow) -> None:
+        super().__init__(host)
+        self.inspector = QtInspector()
+        self.workbench.events.selection.connect(lambda _sel: self.refresh())
+
+    def docks(self) -> list[DockSpec]:
+        return [
+            DockSpec(
+                "Inspector",
+                self.inspector,
+                Qt.DockWidgetArea.RightDockWidgetArea,
+                size=(470, 330),
+                minimum=(220, 120),
+            )
+        ]
+
+    def refresh(self) -> None:
+        s = self.session
+        selection = self.workbench.selection
+        if s is None or not selection:
+            self.inspector.clear()
+            return
+        i = selection[0]
+        c = s.model.components[i]
+        st = Status(int(s.component_state[i]))
+        tri = int(s.triangle_counts[i])
+        extra = f" (+{len(selection) - 1} more selected)" if len(selection) > 1 else ""
+        self.inspector.set_component(
+            c.id + extra,
+            {"Path": c.path, "Kind": c.kind, "Triangles": f"{tri:,}", "State": STATUS_LABELS[st]},
+        )
+        tz = self.host.time_zone
+        rows = []
+        for k in s.binding.sensors_of(i):
+            sensor = s.sensors[k]
+            t = s.shown_time[k]
+            rows.append(
+                SensorRow(
+                    sensor=sensor.id,
+                    quantity=sensor.quantity.replace("_", " "),
+                    value=fmt_value(float(s.shown_value[k])),
+                    unit=sensor.unit,
+                    time="–"
+                    if math.isnan(t)
+                    else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S"),
+                    status=Status(int(s.sensor_state[k])),
+                    limits=fmt_limits(sensor),
+                )
+            )
+        self.inspector.set_sensors(rows)
+
+    def closed(self) -> None:
+        self.inspector.clear()

@@ -1,0 +1,128 @@
+"""The inspector: the selected component's properties and its sensors' latest values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
+from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
+
+
+@dataclass
+class SensorRow:
+    sensor: str
+    quantity: str
+    value: str
+    unit: str
+    time: str
+    status: Status
+    limits: str
+
+
+COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
+VALUE_COLUMN, STATUS_COLUMN = 1, 2
+
+
+class _SensorTable(QTableWidget):
+    """The sensor rows; dragging them onto a chart adds those sensors to it."""
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt's name)
+        return [SENSOR_MIME]
+
+    def mimeData(self, items: Sequence[QTableWidgetItem]) -> QMimeData:  # noqa: N802
+        rows = sorted({it.row() for it in items})
+        cells = [self.item(r, 0) for r in rows]
+        ids = [c.text() for c in cells if c is not None]
+        return sensor_mime(ids)
+
+
+class QtInspector(QWidget):
+    """Passive view: the window fills it from the session a few times a second."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("No component selected", self)
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.title.setWordWrap(True)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.fields: dict[str, QLabel] = {}
+        for name in ("Path", "Kind", "Triangles", "State"):
+            label = QLabel("–", self)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self.fields[name] = label
+            form.addRow(f"{name}:", label)
+        self.table = _SensorTable(0, len(COLUMNS), self)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setToolTip("Drag sensors onto a chart to add them to it")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Sensors", self))
+        layout.addWidget(self.table, 1)
+
+    def set_component(self, name: str, fields: dict[str, str]) -> None:
+        self.title.setText(name)
+        for key, label in self.fields.items():
+            label.setText(fields.get(key, "–"))
+
+    def clear(self) -> None:
+        self.set_component("No component selected", {})
+        self.table.setRowCount(0)
+
+    def set_sensors(self, rows: list[SensorRow]) -> None:
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            value = f"{row.value} {row.unit}" if row.value != "–" else "–"
+            cells = [row.sensor, value, STATUS_LABELS[row.status], row.time, row.limits]
+            for c, text in enumerate(cells):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, c, item)
+                if item.text() != text:
+                    item.setText(text)
+                if c == 0:
+                    item.setToolTip(f"{row.sensor}: {row.quantity}")
+                if c == VALUE_COLUMN:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if c == STATUS_COLUMN:
+                    rgb = [int(v) for v in STATUS_COLOURS[row.status][:3]]
+                    item.setBackground(QBrush(QColor(*rgb)))
+                    dark = sum(rgb) < 380
+                    item.setForeground(QBrush(QColor("white" if dark else "black")))
+
+    def value_of(self, sensor_id: str) -> str | None:
+        """The displayed value text of a sensor, with its unit (for tests and accessibility)."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.text() == sensor_id:
+                value = self.table.item(r, VALUE_COLUMN)
+                return value.text() if value is not None else None
+        return None

@@ -1,0 +1,122 @@
+"""How the timeline is driven, without Qt: where it starts when a twin opens, stepping to the
+previous/next sample or alarm, jumping to an instant, and the alarm markers along the bar.
+
+The bar and the player are passed in (``QtTimelineBar``/``QtPlayer`` in the window, mocks in
+the controller tests); the time itself is the workbench's :class:`~twinviewer.core.timeline.
+Timeline`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any, Protocol
+
+import numpy as np
+
+from twinviewer.core.colour import STATUS_COLOURS, Status
+from twinviewer.core.workbench import Workbench
+
+
+class TimelineView(Protocol):
+    def set_time_zone(self, tz: tzinfo | None) -> None: ...
+    def set_markers(self, times: Any, colours: Any = ...) -> None: ...
+    def set_live_available(self, on: bool) -> None: ...
+    def setEnabled(self, on: bool) -> None: ...  # noqa: N802 (Qt's name)
+    def setToolTip(self, text: str) -> None: ...  # noqa: N802
+
+
+class PlayerView(Protocol):
+    def pause(self) -> None: ...
+
+
+class TimelineController:
+    """Keeps the timeline on the open twin's history and its live sources."""
+
+    def __init__(
+        self,
+        workbench: Workbench,
+        bar: TimelineView,
+        player: PlayerView,
+        message: Callable[[str], None] = lambda _text: None,
+    ) -> None:
+        self.workbench = workbench
+        self.bar = bar
+        self.player = player
+        self.message = message
+        workbench.events.alarms.connect(self._on_alarms)
+
+    @property
+    def timeline(self):  # noqa: ANN201 (the workbench's Timeline)
+        return self.workbench.timeline
+
+    def opened(self, tz: tzinfo | None, now: float | None = None) -> None:
+        """Span what the store holds. With a live source: up to now, following live. Without
+        one (an imported history): exactly the data held, at its end, not at "now"."""
+        s = self.workbench.twin
+        if s is None:
+            return
+        self.player.pause()
+        now = time.time() if now is None else now
+        tl = self.timeline
+        held = s.history.time_range() if s.history is not None else None
+        live = bool(s.sources) or held is None
+        if live:
+            tl.set_range(min(held[0], now) if held else now, now)
+            tl.go_live()
+        else:
+            assert held is not None
+            tl.fit(held[0], max(held[1], held[0]))
+        self.bar.set_time_zone(tz)
+        self.bar.set_live_available(live)
+        self.bar.setEnabled(s.history is not None)
+        self.bar.setToolTip(
+            "" if s.history is not None else "No history for this model (open a project)"
+        )
+
+    def closed(self) -> None:
+        self.player.pause()
+        self.bar.set_markers([])
+
+    def _on_alarms(self, intervals: Any) -> None:
+        if intervals is None or len(intervals) == 0:
+            self.bar.set_markers([])
+            return
+        colours = np.array(
+            [STATUS_COLOURS[Status(int(level))][:3] for level in intervals["level"]], np.uint8
+        )
+        self.bar.set_markers(intervals["start"], colours)
+
+    def jump_to(self, t: float) -> None:
+        """Move the timeline to ``t``, leaving live (and stopping a replay)."""
+        self.player.pause()
+        tl = self.timeline
+        if t > tl.end:  # the store may hold a little more than the bar's range so far
+            tl.extend(t)
+        tl.live = False
+        tl.current = t
+
+    def step_alarm(self, direction: int) -> None:
+        """Previous/next alarm or warning start (of every sensor)."""
+        rec = self.workbench.alarms
+        if rec is None or len(rec) == 0:
+            self.message("No alarms or warnings recorded")
+            return
+        self.player.pause()
+        if self.timeline.step(np.sort(rec["start"]), direction) is None:
+            self.message(f"No {'later' if direction > 0 else 'earlier'} alarm")
+
+    def step_sample(self, direction: int) -> None:
+        """Previous/next recorded sample of the selected component's sensors (or any sensor)."""
+        s = self.workbench.twin
+        if s is None or s.history is None:
+            return
+        self.player.pause()
+        selection = self.workbench.selection
+        sensors = s.binding.sensors_of(selection[0]) if selection else None
+        t = s.history.neighbour(self.timeline.current, direction, sensors or None)
+        if t is None:
+            self.message(f"No {'later' if direction > 0 else 'earlier'} sample nearby")
+            return
+        self.timeline.current = t

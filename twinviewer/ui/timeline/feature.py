@@ -1,0 +1,53 @@
+"""Timeline: the bar along the bottom, playback, stepping by sample and by alarm."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolBar
+
+from twinviewer.session import TwinSession
+from twinviewer.ui.feature import Feature
+from twinviewer.ui.timeline.bar import QtTimelineBar
+from twinviewer.ui.timeline.controller import TimelineController
+from twinviewer.ui.timeline.player import QtPlayer
+
+if TYPE_CHECKING:
+    from twinviewer.ui.main_window import QtMainWindow
+
+
+class TimelineFeature(Feature):
+    name = "timeline"
+
+    def __init__(self, host: QtMainWindow) -> None:
+        super().__init__(host)
+        tl = self.workbench.timeline
+        self.player = QtPlayer(tl, host)
+        self.bar = QtTimelineBar(tl, self.player, parent=host)
+        self.controller = TimelineController(
+            self.workbench,
+            self.bar,
+            self.player,
+            lambda text: host.statusBar().showMessage(text, 3000),
+        )
+        self.bar.stepRequested.connect(self.controller.step_sample)
+        self.bar.alarmStepRequested.connect(self.controller.step_alarm)
+        self.toolbar = QToolBar("Timeline", host)
+        self.toolbar.setObjectName("timeline-toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addWidget(self.bar)
+        host.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.toolbar)
+        self.toolbar.hide()
+
+    def opened(self, session: TwinSession) -> None:
+        self.toolbar.show()
+        self.toolbar.setEnabled(session.history is not None)
+        self.controller.opened(self.host.time_zone)
+
+    def closed(self) -> None:
+        self.controller.closed()
+        self.toolbar.hide()
+
+    def shutdown(self) -> None:
+        self.player.pause()
