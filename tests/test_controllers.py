@@ -126,6 +126,7 @@ def test_charts_follow_the_selection_and_feed_every_panel(twin: TwinSession) -> 
     ctl.opened(tz=None)
     main.set_catalogue.assert_called_once_with(twin.sensors)
     main.show_all.assert_called_once()  # no live source: the whole history held
+    main.set_live_available.assert_called_with(False)
     assert main.set_source.call_args.args[0] == twin.history.series  # type: ignore[union-attr]
 
     floor_0 = twin.model.index_of("floor_0")

@@ -14,10 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QLabel,
     QMainWindow,
     QScrollArea,
-    QSizePolicy,
     QWidget,
 )
 
@@ -82,15 +80,29 @@ class DockLayout:
         if spec.tab_with in self.docks:
             w.tabifyDockWidget(self.docks[spec.tab_with], dock)
 
+    def resize_docks(self) -> None:
+        """Every dock at its preferred size for the window's size now."""
+        self._size(list(self.specs.values()))
+
     def _size(self, specs: list[DockSpec]) -> None:
+        """Preferred sizes are for a 1600x1000 window; a smaller one gets them in proportion
+        (never below a dock's minimum), so the 3D view keeps its share."""
         w = self.window
+        fx, fy = min(1.0, w.width() / 1600), min(1.0, w.height() / 1000)
+
+        def width(s: DockSpec) -> int:
+            return max(s.minimum[0], round(s.size[0] * fx))
+
+        def height(s: DockSpec) -> int:
+            return max(s.minimum[1], round(s.size[1] * fy))
+
         side = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
         across = [s for s in specs if s.area in side and s.tab_with is None and not s.split_from]
         if across:
-            w.resizeDocks([self.docks[s.title] for s in across], [s.size[0] for s in across], H)
+            w.resizeDocks([self.docks[s.title] for s in across], [width(s) for s in across], H)
         tall = [s for s in specs if s.tab_with is None]
         if tall:
-            w.resizeDocks([self.docks[s.title] for s in tall], [s.size[1] for s in tall], V)
+            w.resizeDocks([self.docks[s.title] for s in tall], [height(s) for s in tall], V)
 
     def set_twin_shown(self, shown: bool) -> None:
         """Docks that belong to an open twin are shown with it and hidden on the start page."""
@@ -99,20 +111,16 @@ class DockLayout:
                 self.docks[title].setVisible(shown)
 
 
-def scrolled(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area: it may be squeezed below its minimum size."""
+def scrolled(widget: QWidget, across: bool = False) -> QScrollArea:
+    """``widget`` in a frameless scroll area: it may be squeezed below its minimum size
+    (vertically; also across with ``across``, otherwise its own tables scroll sideways)."""
     area = QScrollArea()
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidgetResizable(True)
+    if not across:
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(widget)
     return area
-
-
-def shrinkable(label: QLabel) -> QLabel:
-    """A status text that gives up width before the window grows (its tooltip has it all)."""
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    label.setMinimumWidth(40)
-    return label
 
 
 def fit_to_screen(window: QWidget, preferred: tuple[int, int] | None = None) -> None:

@@ -69,7 +69,9 @@ class QtMainWindow(QMainWindow):
         self.view = QtView3D(self)
         self.welcome = QtWelcome(self)
         self.stack = QStackedWidget(self)
-        self.welcome_page = scrolled(self.welcome)  # a small window scrolls the start page
+        self.welcome_page = scrolled(
+            self.welcome, across=True
+        )  # a small window scrolls the start page
         self.stack.addWidget(self.welcome_page)
         self.split = QSplitter(Qt.Orientation.Horizontal, self)  # room for a second view
         self.split.addWidget(self.view)
@@ -157,6 +159,7 @@ class QtMainWindow(QMainWindow):
         """Every dock back in its default place and size; the window within the screen."""
         self.layout_.reset(self.session is not None)
         fit_to_screen(self, (1600, 1000))
+        self.layout_.resize_docks()
 
     # -- time -------------------------------------------------------------------------------------
     def _on_time_changed(self, *_: object) -> None:

@@ -15,11 +15,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QProgressBar,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from twinviewer.ui.widgets.elided_label import QtElidedLabel
 
 if TYPE_CHECKING:
     from twinviewer.session import TwinSession
@@ -54,9 +55,7 @@ class QtStatus:
         self.progress.setMaximumWidth(260)
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        self.model_label = QLabel("")
-        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.model_label.setMinimumWidth(60)
+        self.model_label = QtElidedLabel("", minimum=60)
         self.warnings_button = QToolButton()
         self.warnings_button.setObjectName("model-warnings-button")
         self.warnings_button.setAutoRaise(True)
@@ -91,7 +90,6 @@ class QtStatus:
             f"{len(session.sensors)} sensors"
         )
         self.model_label.setText(text)
-        self.model_label.setToolTip(text)
         self.warnings = list(model.warnings)
         n = len(self.warnings)
         self.warnings_button.setText(f"⚠ {n} warning{'s' if n != 1 else ''}")

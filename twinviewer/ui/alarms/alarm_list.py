@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSizePolicy,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 from twinviewer.core.alarms import INTERVAL_DTYPE, Acknowledgements
 from twinviewer.core.colour import STATUS_COLOURS, Status
 from twinviewer.ui.timeline.bar import format_time
+from twinviewer.ui.widgets.elided_label import QtElidedLabel
 from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
 
 COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
@@ -210,9 +210,7 @@ class QtAlarmList(QWidget):
         self.ack_all_button = QToolButton(self)
         self.ack_all_button.setText("Acknowledge all")
         self.ack_all_button.setToolTip("Acknowledge every alarm listed")
-        self.count_label = QLabel(self)
-        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.count_label.setMinimumWidth(60)
+        self.count_label = QtElidedLabel(parent=self, minimum=60)
         self.count_label.setObjectName("alarm-count")
 
         self.table = QTableView(self)
@@ -377,6 +375,5 @@ class QtAlarmList(QWidget):
         listed = f"{len(self.model.rows)} of {len(rec)} listed"
         text = f"{listed} · {active} active · {unacked} unacknowledged"
         self.count_label.setText(text)
-        self.count_label.setToolTip(text)
         self.table.setVisible(len(rec) > 0)
         self.empty_label.setVisible(len(rec) == 0)

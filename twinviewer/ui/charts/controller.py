@@ -23,6 +23,7 @@ class ChartView(Protocol):
     def set_source(self, fetch: Any) -> None: ...
     def refresh(self) -> None: ...
     def show_all(self) -> None: ...
+    def set_live_available(self, on: bool) -> None: ...
 
 
 class ChartsController:
@@ -48,6 +49,7 @@ class ChartsController:
         panel.set_time_zone(self._tz)
         if s is None:
             return
+        panel.set_live_available(bool(s.sources))
         panel.set_catalogue(s.sensors)
         panel.set_source(s.history.series if s.history is not None else None)
 

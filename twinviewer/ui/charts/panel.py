@@ -456,6 +456,16 @@ class QtChartPanel(QWidget):
             self.range_dialog.close()  # its fields are in the old zone
         self._sync_cursors()
 
+    def set_live_available(self, on: bool) -> None:
+        """With no live source the charts follow the timeline's cursor, not a live edge."""
+        self.follow_button.setText("Follow live" if on else "Follow cursor")
+        self.follow_button.setToolTip(
+            "Keep the live edge in view (the cursor while replaying);\n"
+            "zooming or panning the charts stops following"
+            if on
+            else "Keep the timeline's cursor in view;\nzooming or panning stops following"
+        )
+
     def set_catalogue(self, sensors: Sequence[Sensor]) -> None:
         """The project's sensors, so that dropped sensor ids can be charted; clears the rows."""
         self._catalogue = {s.id: (i, s) for i, s in enumerate(sensors)}

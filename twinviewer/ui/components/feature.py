@@ -58,6 +58,12 @@ class ComponentsFeature(Feature):
                        "View", "visibility", "H"),
             ActionSpec("components.isolate", "&Isolate selected", self.tree.isolate_selected,
                        "View", "visibility", "I"),
+            ActionSpec("components.hide_own", "Hide own geometry only",
+                       lambda: self.tree.hide_selected(own_only=True), "View", "visibility",
+                       "Alt+H", "Hide the selected node's own mesh, keep its children"),
+            ActionSpec("components.isolate_own", "Isolate own geometry only",
+                       lambda: self.tree.isolate_selected(own_only=True), "View", "visibility",
+                       "Alt+I", "Show only the selected node's own mesh, not its children"),
             ActionSpec("components.show_all", "Show &all", self.tree.show_all,
                        "View", "visibility", "Shift+H"),
             ActionSpec(

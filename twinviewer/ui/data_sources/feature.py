@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog
 
 from twinviewer.core.colour import Status
 from twinviewer.session import TwinSession, is_project_file
 from twinviewer.ui.data_sources.panel import QtSourcePanel
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
-from twinviewer.ui.layout import shrinkable
+from twinviewer.ui.widgets.elided_label import QtElidedLabel
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
@@ -25,11 +25,11 @@ class DataSourcesFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.panel = QtSourcePanel()
-        self.source_label = QLabel("No source")
-        self.rate_label = QLabel("")
-        self.clock_label = QLabel("")
+        self.source_label = QtElidedLabel("No source", minimum=60)
+        self.rate_label = QtElidedLabel("")
+        self.clock_label = QtElidedLabel("", minimum=80)
         for label in (self.source_label, self.rate_label, self.clock_label):
-            host.status.add(shrinkable(label))
+            host.status.add(label)
 
     def docks(self) -> list[DockSpec]:
         return [
@@ -72,7 +72,6 @@ class DataSourcesFeature(Feature):
                 text += f" ({st.message})"
             states.append(text)
         self.source_label.setText("  ·  ".join(states) if states else "No live source")
-        self.source_label.setToolTip("\n".join(states))
         self.rate_label.setText(f"{s.samples_per_second():,.0f} samples/s")
         n_alarm = int((s.sensor_state == Status.ALARM).sum())
         n_warn = int((s.sensor_state == Status.WARNING).sum())
