@@ -35,6 +35,8 @@ STATUS_LABELS = {
 
 # RGBA uint8 for the states that are not a value on a colour map.
 NEUTRAL = np.array([176, 182, 190, 255], np.uint8)  # a part with no sensor: light steel
+#: What a component with nothing to compare is drawn in under residual or difference colours.
+BACKDROP = np.array([128, 132, 140, 255], np.uint8)
 NO_DATA_COLOUR = np.array([120, 120, 120, 255], np.uint8)  # bound, nothing received yet
 STALE_COLOUR = np.array([92, 78, 110, 255], np.uint8)  # had data, too old: muted violet-grey
 WARNING_COLOUR = np.array([255, 170, 0, 255], np.uint8)

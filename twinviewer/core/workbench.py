@@ -123,10 +123,10 @@ class Workbench(EventedModel):
         self.overlays = {**self.overlays, name: new}
         return new
 
-    def hidden_mask(self, n: int) -> np.ndarray:
-        """The user's hidden components and those covered by an overlay, as a mask of ``n``."""
+    def hidden_mask(self, n: int, covered: bool = True) -> np.ndarray:
+        """The user's hidden components (and those covered by an overlay), as a mask of ``n``."""
         mask = np.zeros(n, bool)
-        for ids in (self.hidden, self.covered):
+        for ids in (self.hidden, self.covered) if covered else (self.hidden,):
             idx = np.asarray(ids, np.int64)
             mask[idx[(idx >= 0) & (idx < n)]] = True
         return mask

@@ -23,7 +23,7 @@ data shape is the same, so moving to app-model later is a mechanical change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
@@ -86,7 +86,8 @@ class DockSpec:
 
     ``tab_with`` names a dock (by title) to share a tab stack with; ``split_from`` one to split
     (vertically) from; ``size`` is the preferred (width, height) in the default layout;
-    ``minimum`` the smallest (width, height) the dock may be squeezed to.
+    ``minimum`` the smallest (width, height) the dock may be squeezed to; ``scroll`` puts a
+    tall panel in a scroll area; ``raised`` brings it to the front of its tab stack.
     """
 
     title: str
@@ -98,7 +99,8 @@ class DockSpec:
     minimum: tuple[int, int] = (160, 80)
     shown_with_twin: bool = True
     view_menu: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    scroll: bool = False
+    raised: bool = False
 
 
 class Feature:

@@ -39,7 +39,7 @@ class DockLayout:
         dock = QDockWidget(spec.title, w)
         dock.setObjectName(spec.title)
         # a tall panel scrolls rather than growing the window
-        dock.setWidget(scrolled(spec.widget) if spec.extra.get("scroll") else spec.widget)
+        dock.setWidget(scrolled(spec.widget) if spec.scroll else spec.widget)
         dock.setMinimumSize(*spec.minimum)
         w.addDockWidget(spec.area, dock)
         self.docks[spec.title] = dock
@@ -69,7 +69,7 @@ class DockLayout:
         self._applied = True
         self.set_twin_shown(shown)
         for title, spec in self.specs.items():
-            if spec.extra.get("raise"):
+            if spec.raised:
                 self.docks[title].raise_()
         self._size(list(self.specs.values()))
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
+from twinviewer.core.colour import BACKDROP
 from twinviewer.core.compare import difference_colours, relative_difference
 from twinviewer.core.workbench import CompareMode, Comparison
 from twinviewer.ui.feature import ActionSpec, Feature
@@ -16,8 +17,6 @@ from twinviewer.ui.view3d import QtView3D
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
-
-NEUTRAL_GREY = np.array([128, 132, 140, 255], np.uint8)
 
 
 class ScenariosFeature(Feature):
@@ -173,7 +172,7 @@ class ScenariosFeature(Feature):
         elif comparison.mode == "difference":
             span = np.array([x.range[1] - x.range[0] for x in s.project.sensors])
             diff = relative_difference(s.shown_value, value, span)
-            base = np.tile(NEUTRAL_GREY, (s.model.n_components, 1))
+            base = np.tile(BACKDROP, (s.model.n_components, 1))
             self.host.view.scene.set_component_colours(
                 difference_colours(s.binding.colouring, diff, base)
             )

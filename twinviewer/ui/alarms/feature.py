@@ -40,7 +40,7 @@ class AlarmsFeature(Feature):
                 tab_with="Data sources",
                 size=(600, 110),
                 minimum=(240, 90),
-                extra={"raise": True},
+                raised=True,
             )
         ]
 

@@ -121,8 +121,7 @@ class ComponentsFeature(Feature):
         if s is None:
             return
         n = s.model.n_components
-        user = np.zeros(n, bool)
-        user[[i for i in self.workbench.hidden if 0 <= i < n]] = True
+        user = self.workbench.hidden_mask(n, covered=False)
         if not np.array_equal(user, self.tree.hidden):
             self.tree.set_hidden(user)
         scene = self.host.view.scene

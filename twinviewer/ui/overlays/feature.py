@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from twinviewer.core.colour import COLORMAPS
+from twinviewer.core.colour import BACKDROP, COLORMAPS
 from twinviewer.core.fidelity import residual_colours, summarise
 from twinviewer.core.workbench import OverlayView
 from twinviewer.session import TwinSession
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
 
 log = logging.getLogger(__name__)
-NEUTRAL_GREY = np.array([128, 132, 140, 255], np.uint8)
 
 
 class OverlaysFeature(Feature):
@@ -54,7 +53,7 @@ class OverlaysFeature(Feature):
                 tab_with="Charts",
                 size=(470, 560),
                 minimum=(220, 140),
-                extra={"scroll": True},
+                scroll=True,
             )
         ]
 
@@ -219,7 +218,7 @@ class OverlaysFeature(Feature):
         rows = sim.fidelity(
             t, s.shown_value, p.sensors, p.fidelity.tolerance, p.fidelity.relative_to
         )
-        base = np.tile(NEUTRAL_GREY, (s.model.n_components, 1))
+        base = np.tile(BACKDROP, (s.model.n_components, 1))
         return residual_colours(
             s.binding.colouring, rows, len(p.sensors), p.fidelity.tolerance, base
         )
