@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
 
 Sink = Callable[[SampleBatch], None]
+GapSink = Callable[[Gap], None]
 LOG_EVERY_S = 5.0
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,9 @@ class SourceStatus:
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> samples or messages
     flags: dict[str, int] = field(default_factory=dict)  # accepted but noted: out_of_order...
     last_time: float | None = None  # wall-clock time of the last message
+    gaps: int = 0  # data-quality gaps reported (see twinviewer.core.gaps)
+    missing: int = 0  # samples those gaps say are missing (some estimated)
+    gap_causes: dict[str, int] = field(default_factory=dict)  # cause -> samples missing
 
     @property
     def rejected_total(self) -> int:
@@ -55,12 +60,15 @@ class Source(ABC):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sink: Sink | None = None
+        self._gap_sink: GapSink | None = None
         self._last_log: dict[str, float] = {}
 
-    def start(self, sink: Sink) -> None:
+    def start(self, sink: Sink, gap_sink: GapSink | None = None) -> None:
+        """Run the source's thread: batches go to ``sink``, detected losses to ``gap_sink``."""
         if self._thread is not None:
             raise RuntimeError(f"source {self.id!r} already started")
         self._sink = sink
+        self._gap_sink = gap_sink
         self._stop.clear()
         self.status.state = SourceState.CONNECTING
         self._thread = threading.Thread(target=self._run, name=f"source-{self.id}", daemon=True)
@@ -83,6 +91,16 @@ class Source(ABC):
             self._sink(batch)
             self.status.accepted += len(batch)
             self.status.last_time = time.time()
+
+    def report_gap(self, gap: Gap) -> None:
+        """Count a detected loss, log it, and hand it to the gap sink (source thread)."""
+        st = self.status
+        st.gaps += 1
+        st.missing += gap.missing
+        st.gap_causes[gap.cause] = st.gap_causes.get(gap.cause, 0) + gap.missing
+        log.warning("source %s: %s", self.id, gap.describe())
+        if self._gap_sink is not None:
+            self._gap_sink(gap)
 
     def reject(self, reason: str, count: int = 1, detail: str = "") -> None:
         """Count ``count`` rejected samples or messages under ``reason`` and log it, at most
