@@ -34,6 +34,7 @@ from twinviewer.core.colour import (
     sensor_rank,
     sensor_status,
 )
+from twinviewer.core.gaps import Gap, GapLog
 from twinviewer.core.model import ModelData
 from twinviewer.core.project import PROJECT_SUFFIXES, ModelRef, Project, load_project
 from twinviewer.core.samples import BatchQueue, LatestState
@@ -222,6 +223,8 @@ class TwinSession:
         self.rules = SensorRules.from_sensors(self.sensors)
         self.state = LatestState(len(self.sensors))
         self.queue = BatchQueue()
+        self.gap_log = GapLog()  # losses the sources detected, until drain() records them
+        self.live_gaps: list[Gap] = []  # every gap reported since the twin was opened
         self.sources: list[Source] = []
         self.history: HistoryStore | PostgresHistoryStore | None = None
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
@@ -276,7 +279,7 @@ class TwinSession:
 
     def start_sources(self) -> None:
         for s in self.sources:
-            s.start(self.queue.put)
+            s.start(self.queue.put, self.gap_log.add)
 
     def stop_sources(self) -> None:
         for s in self.sources:
@@ -330,6 +333,11 @@ class TwinSession:
 
     def drain(self) -> int:
         """Take in what the sources delivered since the last call; returns samples taken."""
+        gaps = self.gap_log.drain()
+        if gaps:
+            self.live_gaps.extend(gaps)
+            if self.history is not None:
+                self.history.add_gaps(gaps)
         batch = self.queue.drain()
         if batch is None:
             return 0
@@ -339,6 +347,20 @@ class TwinSession:
         now = time.monotonic()
         self._rate_window.append((now, len(batch)))
         return len(batch)
+
+    def gaps(
+        self, t0: float | None = None, t1: float | None = None, sensor: str | None = None
+    ) -> list[Gap]:
+        """The data-quality gaps overlapping ``t0..t1`` (of ``sensor``, if given), oldest
+        first: from the history when there is one (it holds this session's too), else the
+        ones reported since the twin was opened."""
+        if self.history is not None:
+            return self.history.gaps(t0, t1, sensor)
+        return [
+            g
+            for g in self.live_gaps
+            if g.overlaps(t0, t1) and (sensor is None or not g.sensors or sensor in g.sensors)
+        ]
 
     def samples_per_second(self) -> float:
         now = time.monotonic()
