@@ -1,12 +1,12 @@
 """The read side of the PostgreSQL history backend: the state at t, stepping, chart series,
-reading a window.
+reading a window, the recorded gaps.
 
 :class:`PostgresQueries` is the base of
 :class:`~twinviewer.history.postgres.PostgresHistoryStore`; its queries have the contract of the
 embedded store's and are answered by the server (keyframe + replay + latest late row for
 ``at``, raw rows or time-aligned blocks for ``series``), each result column crossing as one
-``bytea``. The writer, which keeps what these queries read, is in
-:mod:`twinviewer.history.postgres` (whose docstring describes the design).
+``bytea``; gaps are few and come back as rows. The writer, which keeps what these queries
+read, is in :mod:`twinviewer.history.postgres` (whose docstring describes the design).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from twinviewer.core.gaps import Gap
 from twinviewer.history.pg_copy import F64, SERIES_FIELDS, STATE_FIELDS
 from twinviewer.history.pg_tables import PostgresTables
 from twinviewer.history.rows import raw_buckets
@@ -288,3 +289,52 @@ class PostgresQueries(PostgresTables):
     def time_range(self) -> tuple[float, float] | None:
         with self._query() as conn:
             return self._time_range(conn)
+
+    # -- gaps ----------------------------------------------------------------------------------
+
+    def gaps(
+        self, t0: float | None = None, t1: float | None = None, sensor: str | None = None
+    ) -> list[Gap]:
+        """The recorded gaps overlapping ``t0..t1`` (None: unbounded) of ``sensor`` if given (a
+        gap listing no sensors concerns all of them), sorted by start: the embedded store's
+        contract, answered by the server."""
+        with self._query() as conn:
+            if not self._gaps_table_exists(conn):
+                return []
+            rows = conn.execute(
+                self._sql(
+                    "SELECT source, sensors, t_start, t_end, missing, cause, exact, detail "
+                    "FROM {ga} WHERE t_end >= %s AND t_start <= %s "
+                    "AND (%s::text IS NULL OR cardinality(sensors) = 0 OR %s = ANY(sensors)) "
+                    "ORDER BY t_start, t_end, id",
+                    ga="gaps",
+                ),
+                (
+                    -np.inf if t0 is None else float(t0),
+                    np.inf if t1 is None else float(t1),
+                    sensor,
+                    sensor,
+                ),
+            ).fetchall()
+        return [
+            Gap(
+                source=r[0],
+                sensors=tuple(r[1]),
+                start=float(r[2]),
+                end=float(r[3]),
+                missing=int(r[4]),
+                cause=r[5],
+                exact=bool(r[6]),
+                detail=r[7],
+            )
+            for r in rows
+        ]
+
+    def _gap_totals(self, conn: psycopg.Connection) -> tuple[int, int]:
+        """``(gaps, samples missing over all of them)``."""
+        if not self._gaps_table_exists(conn):
+            return 0, 0
+        row = conn.execute(
+            self._sql("SELECT count(*), coalesce(sum(missing), 0) FROM {ga}", ga="gaps")
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)

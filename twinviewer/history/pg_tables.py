@@ -3,8 +3,9 @@
 :class:`PostgresTables` is the base of :class:`~twinviewer.history.postgres.PostgresHistoryStore`:
 the URL (the ``schema`` option is ours, the password never shown), the connections (the shared
 query connection, reconnecting when lost; the writer's advisory lock), the schema (the tables
-and indexes, the format version, TimescaleDB where available) and the sensor table (ids to
-store indices). The table layout and the reasons for it are described in the docstring of
+and indexes, the format version, TimescaleDB where available; the gaps table, added to
+databases made before it existed) and the sensor table (ids to store indices). The table
+layout and the reasons for it are described in the docstring of
 :mod:`twinviewer.history.postgres`; reading and writing rows are in
 :mod:`twinviewer.history.pg_queries` and that module.
 """
@@ -33,6 +34,16 @@ log = logging.getLogger(__name__)
 VERSION = 1
 BLOCK_LEVELS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0)  # block widths in seconds
 HYPERTABLE_CHUNK_ROWS = 50_000_000
+# Data-quality gaps (core.gaps.Gap), one row each. ``id`` keeps the order they were recorded in
+# for gaps of equal times. Created with IF NOT EXISTS by every writer that opens the schema, so
+# a database recorded before gaps existed gets the table without a format change (VERSION).
+GAPS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {ga} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "source text NOT NULL, sensors text[] NOT NULL, t_start double precision NOT NULL, "
+    "t_end double precision NOT NULL, missing bigint NOT NULL, cause text NOT NULL, "
+    "exact boolean NOT NULL, detail text NOT NULL DEFAULT '')"
+)
+GAPS_INDEX = "CREATE INDEX IF NOT EXISTS twinviewer_gaps_t_start ON {ga} (t_start)"
 INSTALL_HINT = "pip install 'twinviewer[postgres]'  (or: pip install 'psycopg[binary]>=3.1')"
 
 
@@ -106,6 +117,7 @@ class PostgresTables:
     _ids: list[str]
     _proj_to_store: NDArray[np.int64]
     _sensors_checked: float
+    _has_gaps: bool  # the gaps table exists (a read-only store on an older database: maybe not)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -211,6 +223,7 @@ class PostgresTables:
                         f"format {row[0] if row else '?'}, this TwinViewer reads {VERSION}"
                     )
                 self.timescale = self._is_hypertable(conn)
+                self._create_gaps_table(conn)
                 return
             widths = [float(w) for w in (levels or BLOCK_LEVELS)]
             cols = (
@@ -263,6 +276,7 @@ class PostgresTables:
                 ),
                 (VERSION, 1 << 62, json.dumps(widths)),
             )
+            self._create_gaps_table(conn)
             self.timescale = self._try_hypertable(conn)
         log.info(
             "history: created the tables in %s (schema %s%s)",
@@ -270,6 +284,24 @@ class PostgresTables:
             self.schema,
             ", TimescaleDB hypertable" if self.timescale else "",
         )
+
+    def _create_gaps_table(self, conn: psycopg.Connection) -> None:
+        """The gaps table and its index, if missing (a new schema, or one recorded before gaps
+        were kept); called by a writer inside the schema transaction."""
+        for stmt in (GAPS_TABLE, GAPS_INDEX):
+            conn.execute(self._sql(stmt, ga="gaps"))
+        self._has_gaps = True
+
+    def _gaps_table_exists(self, conn: psycopg.Connection) -> bool:
+        """Whether the gaps table is there; a read-only store on a database recorded before gaps
+        were kept has none (until a writer opens it), and then simply holds no gaps."""
+        if self._has_gaps:
+            return True
+        row = conn.execute(
+            "SELECT to_regclass(%s)", (f'"{self.schema}".twinviewer_gaps',)
+        ).fetchone()
+        self._has_gaps = bool(row and row[0] is not None)
+        return self._has_gaps
 
     def _try_hypertable(self, conn: psycopg.Connection) -> bool:
         row = conn.execute(

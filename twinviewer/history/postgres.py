@@ -2,9 +2,9 @@
 
 :class:`PostgresHistoryStore` has the public API and the semantics of the embedded
 :class:`~twinviewer.history.store.HistoryStore` (``append / at / at_store / series / read /
-time_range / stats / flush / close``); it is selected by a ``postgresql://`` URL in the project
-(``history.url``) or on the command line (``--history URL``). psycopg 3 is an optional
-dependency (``pip install 'twinviewer[postgres]'``).
+time_range / add_gaps / gaps / stats / flush / close``); it is selected by a
+``postgresql://`` URL in the project (``history.url``) or on the command line (``--history
+URL``). psycopg 3 is an optional dependency (``pip install 'twinviewer[postgres]'``).
 
 Tables (in the schema named by ``?schema=NAME`` in the URL, default ``public``; the option is
 taken out of the URL before connecting)::
@@ -17,6 +17,9 @@ taken out of the URL before connecting)::
     twinviewer_late       rows older than the main data already written (same columns, indexes)
     twinviewer_keyframes  the full state (value and time of every sensor, two float64 arrays)
     twinviewer_blocks     per sensor min / max / last over time-aligned blocks, several widths
+    twinviewer_gaps       data-quality gaps (core.gaps.Gap): source, sensors text[], t_start,
+                          t_end, missing, cause, exact, detail; added to older databases when a
+                          writer opens them
 
 Why this shape
 --------------
@@ -47,6 +50,11 @@ Why this shape
   spikes are never hidden.
 * **Retention** deletes, at flush time, rows older than ``now - retention``, their keyframes and
   the blocks that end before the cutoff.
+* **Gaps** are committed when :meth:`PostgresHistoryStore.add_gaps` returns (one small
+  transaction on the query connection), not with the next flush: they are rare, and the
+  record of a loss must outlive a recorder killed right after it. If the database is away they
+  wait for the writer's next flush, which retries every second like the samples. Retention
+  deletes the gaps that ended before the cutoff.
 * **TimescaleDB**: where the extension is available (and may be created) ``samples`` becomes a
   hypertable chunked by append rank (``seq``), which keeps chunks time-ordered for main rows.
   Without it, plain tables and the indexes above.
@@ -69,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
 
 # ``NAME as NAME``: defined here before the connections, schema, queries and packing moved out
@@ -135,6 +144,9 @@ class PostgresHistoryStore(PostgresQueries):
         self.raw_rows_limit = RAW_ROWS_LIMIT
         self.rejected = 0
         self.dropped = 0  # appended to a store that fell back to reading (another recorder)
+        self.dropped_gaps = 0  # likewise, gaps
+        self._pending_gaps: list[Gap] = []  # gaps the database refused for now (under _buf_lock)
+        self._has_gaps = False
         self.read_only_reason = "" if writer else "opened read-only"
         self.timescale = False
         self._lock = threading.RLock()  # the query connection
@@ -201,7 +213,7 @@ class PostgresHistoryStore(PostgresQueries):
             samples = int(row[0]) if row else 0
             names = [
                 f'"{self.schema}".twinviewer_{n}'
-                for n in ("state", "sensors", "samples", "late", "keyframes", "blocks")
+                for n in ("state", "sensors", "samples", "late", "keyframes", "blocks", "gaps")
             ]
             size = conn.execute(
                 "SELECT sum(pg_total_relation_size(to_regclass(x))) FROM unnest(%s::text[]) x",
@@ -219,6 +231,7 @@ class PostgresHistoryStore(PostgresQueries):
                     pass
             late = conn.execute(self._sql("SELECT count(*) FROM {la}", la="late")).fetchone()
             held = self._time_range(conn)
+            gap_count, gap_samples = self._gap_totals(conn)
         return {
             "url": self.where,
             "schema": self.schema,
@@ -234,7 +247,66 @@ class PostgresHistoryStore(PostgresQueries):
             "writer": self.writable,
             "read_only_reason": self.read_only_reason,
             "dropped": self.dropped,
+            "gaps": gap_count,
+            "gap_samples": gap_samples,
+            "gaps_pending": len(self._pending_gaps),
         }
+
+    # -- gaps ----------------------------------------------------------------------------------
+
+    def add_gaps(self, gaps: Sequence[Gap]) -> None:
+        """Record data-quality gaps, committed before this returns (module docstring: why at
+        once); while the database is away they wait for the writer's next flush. Thread-safe."""
+        if not gaps:
+            return
+        if self._closed:
+            raise RuntimeError("history store is closed")
+        if not self.writable:
+            if self.read_only_reason == "opened read-only":
+                raise RuntimeError(f"history store {self.where} is open read-only")
+            self.dropped_gaps += len(gaps)  # the recorder that holds the store records these
+            return
+        with self._buf_lock:
+            if self._pending_gaps:  # behind earlier ones that wait: keep the order
+                self._pending_gaps.extend(gaps)
+                self._wake.set()
+                return
+        try:
+            with self._query() as conn, conn.transaction():
+                self._insert_gaps(conn, gaps)
+        except (self._psycopg.Error, HistoryDatabaseError) as exc:
+            log.warning(
+                "history: %d gap(s) not recorded in %s yet (%s); retrying with the next flush",
+                len(gaps),
+                self.where,
+                self._clean(exc),
+            )
+            with self._buf_lock:
+                self._pending_gaps.extend(gaps)
+            self._wake.set()
+
+    def _insert_gaps(self, conn: psycopg.Connection, gaps: Sequence[Gap]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO {ga} (source, sensors, t_start, t_end, missing, cause, exact, "
+                    "detail) VALUES (%s, %s::text[], %s, %s, %s, %s, %s, %s)",
+                    ga="gaps",
+                ),
+                [
+                    (
+                        g.source,
+                        list(g.sensors),
+                        g.start,
+                        g.end,
+                        g.missing,
+                        g.cause,
+                        g.exact,
+                        g.detail,
+                    )
+                    for g in gaps
+                ],
+            )
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -308,12 +380,14 @@ class PostgresHistoryStore(PostgresQueries):
         self._run_value, self._run_time = self._state_at(conn, np.inf, main_only=True)
 
     def flush(self, now: float | None = None) -> None:
-        """Write everything buffered in one transaction; apply retention."""
+        """Write everything buffered (and gaps waiting for the database) in one transaction;
+        apply retention."""
         if not self.writable:
             return
         with self._flush_lock:
             with self._buf_lock:
                 buf, self._buf, self._buf_rows = self._buf, [], 0
+                pending, self._pending_gaps = self._pending_gaps, []
             saved = (self._max_main, self._rows_since_kf, self._run_value, self._run_time)
             try:
                 conn = self._wconn
@@ -326,6 +400,8 @@ class PostgresHistoryStore(PostgresQueries):
                             f"history database {self.where}: another recorder took over"
                         )
                 with conn.transaction():
+                    if pending:
+                        self._insert_gaps(conn, pending)
                     if buf:
                         self._write(conn, buf)
                     if self.retention is not None:
@@ -336,6 +412,7 @@ class PostgresHistoryStore(PostgresQueries):
                 with self._buf_lock:  # put it back in front, in order
                     self._buf[:0] = buf
                     self._buf_rows += sum(len(b[1]) for b in buf)
+                    self._pending_gaps[:0] = pending
                 raise
 
     def _write(
@@ -481,6 +558,11 @@ class PostgresHistoryStore(PostgresQueries):
         for table in ("samples", "late"):
             cur = conn.execute(self._sql("DELETE FROM {x} WHERE time < %s", x=table), (cutoff,))
             gone += max(cur.rowcount, 0)
+        cur = conn.execute(self._sql("DELETE FROM {ga} WHERE t_end < %s", ga="gaps"), (cutoff,))
+        if cur.rowcount > 0:
+            log.info(
+                "history: retention deleted %d gap(s) that ended before %.0f", cur.rowcount, cutoff
+            )
         if not gone:
             return
         conn.execute(self._sql("DELETE FROM {kf} WHERE kt < %s", kf="keyframes"), (cutoff,))

@@ -7,6 +7,8 @@ Layout of the folder (``<project folder>/<project stem>.history/`` by default)::
     000000000007-m.blocks.npy    its per-sensor summary blocks (for charts)
     000000000007-m.keys.npy      its keyframes (full state at the start of some row groups)
     000000000008-l.parquet       a *late* segment: samples older than the main data already held
+    gaps.jsonl                   data-quality gaps the sources reported (one JSON object a line,
+                                 appended and fsynced at once; :mod:`twinviewer.history.gap_file`)
 
 Why this shape
 --------------
@@ -51,7 +53,11 @@ Why this shape
   edges therefore snap to block edges (the returned times are the bucket starts, and every
   bucket's min/max is exact for the samples in it, so spikes are never hidden).
 * **Retention** deletes, at flush time, segments whose newest sample is older than
-  ``now - retention``.
+  ``now - retention``, and the gaps that ended before that cutoff.
+* **Gaps** (where a source lost samples: :class:`~twinviewer.core.gaps.Gap`) are not samples
+  and are not buffered: :meth:`HistoryStore.add_gaps` appends them to ``gaps.jsonl`` and
+  fsyncs before it returns, so a recorder killed right after a reconnect still leaves the record
+  of the hole it saw. A torn last line (a crash mid-write) is skipped with a warning at open.
 * **Compaction.** A live recorder flushes one small segment per second (per-file overhead
   makes that ~25 bytes/sample). :meth:`HistoryStore.compact` (run by the writer thread once
   more than ``COMPACT_SEGMENTS`` small segments exist) merges runs of consecutive small
@@ -70,7 +76,8 @@ This module is :class:`HistoryStore` itself: opening the folder, the sensor ids,
 thread (buffer, flush, keyframes of new segments), compaction and retention, with the writer's
 tuning. Its read side (the in-memory index and every query) is the base class in
 :mod:`twinviewer.history.store_queries`; one segment's files (names, Parquet layout, sidecars,
-atomic writes) are in :mod:`twinviewer.history.segments`.
+atomic writes) are in :mod:`twinviewer.history.segments`; the gap file is
+:mod:`twinviewer.history.gap_file`.
 """
 
 from __future__ import annotations
@@ -89,7 +96,9 @@ import numpy as np
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
+from twinviewer.history.gap_file import GapFile
 from twinviewer.history.rows import batch_rows, last_per_sensor
 
 # ``NAME as NAME``: defined here before the read side and the segment files moved out
@@ -176,6 +185,7 @@ class HistoryStore(StoreQueries):
         self._next_seq = 1
         self._scan()
         self._rebuild_index()
+        self._gaps = GapFile(self.folder)
         self._thread: threading.Thread | None = None
         if writer_thread:
             self._thread = threading.Thread(target=self._writer, name="history-writer", daemon=True)
@@ -261,6 +271,7 @@ class HistoryStore(StoreQueries):
     # -- statistics ----------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
+        gap_count, gap_samples = self._gaps.totals()
         with self._lock:
             samples = sum(s.rows for s in self._segments)
             nbytes = sum(s.nbytes for s in self._segments) + (
@@ -281,7 +292,29 @@ class HistoryStore(StoreQueries):
                 "buffered": self._buf_rows,
                 "rejected": self.rejected,
                 "skipped_files": dict(self.skipped),
+                "gaps": gap_count,
+                "gap_samples": gap_samples,
+                "gap_lines_skipped": self._gaps.skipped_lines,
             }
+
+    # -- gaps ----------------------------------------------------------------------------------
+
+    def add_gaps(self, gaps: Sequence[Gap]) -> None:
+        """Record data-quality gaps; durable (fsynced) when this returns, unlike samples, which
+        wait for the next flush: gaps are rare, and the record of a loss must outlive a crash
+        that follows it. Thread-safe."""
+        if not gaps:
+            return
+        if self._closed:
+            raise RuntimeError("history store is closed")
+        self._gaps.add(gaps)
+
+    def gaps(
+        self, t0: float | None = None, t1: float | None = None, sensor: str | None = None
+    ) -> list[Gap]:
+        """The recorded gaps overlapping ``t0..t1`` (None: unbounded) of ``sensor`` if given (a
+        gap listing no sensors concerns all of them), sorted by start."""
+        return self._gaps.select(t0, t1, sensor)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -324,7 +357,7 @@ class HistoryStore(StoreQueries):
                 self.compact()
 
     def flush(self, now: float | None = None) -> None:
-        """Write everything buffered as durable segments; apply retention."""
+        """Write everything buffered as durable segments; apply retention (segments and gaps)."""
         with self._flush_lock:
             with self._buf_lock:
                 buf, self._buf, self._buf_rows = self._buf, [], 0
@@ -337,7 +370,9 @@ class HistoryStore(StoreQueries):
                         self._buf_rows += sum(len(b[1]) for b in buf)
                     raise
             if self.retention is not None:
-                self._apply_retention((_time.time() if now is None else now) - self.retention)
+                cutoff = (_time.time() if now is None else now) - self.retention
+                self._apply_retention(cutoff)
+                self._gaps.retire(cutoff)
 
     def _write(self, buf: list[tuple[np.ndarray, F64, F64, F64, NDArray[np.uint8]]]) -> None:
         s = np.concatenate([b[0] for b in buf])

@@ -13,6 +13,17 @@ One *long* table, one row per sample, ordered by time (then append order), three
 * ``sensor``: the sensor id (a string; dictionary-encoded in Parquet).
 * ``value``: float64 (CSV: the shortest text that reads back to the same double).
 
+Gaps: where the store recorded that a source lost samples
+(:class:`~twinviewer.core.gaps.Gap`), the gaps overlapping the exported window go to a CSV
+*sidecar* beside the file, ``out.csv`` or ``out.parquet`` -> ``out.gaps.csv``: columns
+``source``, ``sensors`` (ids joined with ``;``, empty: every sensor of the source), ``start``,
+``end`` (ISO 8601 UTC with microseconds and ``Z``), ``missing``, ``cause``, ``exact``,
+``detail``. With ``sensors`` given, only gaps touching one of them, listing only those
+(:func:`~twinviewer.history.transfer_gaps.restrict_gaps`). Written atomically and only when
+there are gaps (a stale sidecar of the same name is removed), and only from stores that record
+gaps (a ``gaps`` method). Import reads the sidecar back
+(:mod:`twinviewer.history.transfer_gaps`).
+
 Export streams: the store is read in time windows of about ``EXPORT_ROWS`` samples and each is
 written by pyarrow's CSV or Parquet writer, so memory does not grow with the window exported.
 The file is written under a temporary name and renamed when complete.
@@ -45,6 +56,8 @@ from numpy.typing import NDArray
 from twinviewer.history.transfer_files import CSV_BLOCK as CSV_BLOCK
 from twinviewer.history.transfer_files import FORMATS as FORMATS
 from twinviewer.history.transfer_files import format_of
+from twinviewer.history.transfer_gaps import gap_sidecar as gap_sidecar
+from twinviewer.history.transfer_gaps import restrict_gaps, write_gap_sidecar
 from twinviewer.history.transfer_import import BAD_TIME as BAD_TIME
 from twinviewer.history.transfer_import import FIELD_COUNT as FIELD_COUNT
 from twinviewer.history.transfer_import import MAX_PROBLEMS as MAX_PROBLEMS
@@ -119,7 +132,8 @@ def export_history(
     fmt: str | None = None,
 ) -> int:
     """Write the samples with ``t0 <= time <= t1`` (of ``sensors`` only, if given) to ``path``
-    in the long format (module docstring). Returns the number of samples written.
+    in the long format (module docstring), and the gaps overlapping the window to its sidecar
+    ``<stem>.gaps.csv`` when the store records gaps. Returns the number of samples written.
 
     ``store`` needs ``read(t0, t1) -> (index, time, value)``; ``sensor_ids[index]`` is the id of
     ``index`` (None: ``store.sensor_ids``, the store's own order that ``read`` returns)."""
@@ -203,4 +217,6 @@ def export_history(
         tmp.unlink(missing_ok=True)
         raise
     log.info("history: exported %d samples to %s", written, path)
+    if hasattr(store, "gaps"):
+        write_gap_sidecar(path, restrict_gaps(store.gaps(t0, t1), sensors))
     return written

@@ -36,6 +36,13 @@ imported: an unparseable or missing time, a value that is missing, not a number 
 (NaN, inf), a line with the wrong number of fields, an unknown sensor. The report keeps the
 first ``max_problems`` problems in file order and counts all of them by kind.
 
+Gaps: when the file has a gap sidecar beside it (``out.gaps.csv`` for ``out.csv`` or
+``out.parquet``, as export writes it: :mod:`twinviewer.history.transfer_gaps`), its gaps are
+added to the store after the samples, their sensor ids mapped as the samples' are (``rename``;
+a single-series import's gaps are that sensor's). Sensors that are not project sensors are
+dropped from a gap's list; a gap left with none is skipped and reported, and so is a gap the
+store already holds (to the microsecond: importing the same file twice does not double a loss).
+
 Nothing already stored is touched: import only appends, in chunks (the store keeps every
 sample; data older than what it holds goes to its late segments), and flushes at the end.
 
@@ -50,7 +57,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -62,6 +69,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history.transfer_files import (
     CsvChunks,
@@ -71,6 +79,7 @@ from twinviewer.history.transfer_files import (
     physical_lines,
     scan_lines,
 )
+from twinviewer.history.transfer_gaps import gap_sidecar, map_gaps, read_gap_sidecar
 from twinviewer.history.transfer_parse import (
     F64,
     TimeState,
@@ -154,6 +163,10 @@ class ImportReport:
     time_range: tuple[float, float] | None = None
     sensors: dict[str, int] = field(default_factory=dict)  # sensor id -> samples imported
     hint: str | None = None
+    gap_file: str | None = None  # the gap sidecar read, if there was one
+    gaps: int = 0  # gaps added to the store
+    gaps_skipped: int = 0  # sidecar rows not added (bad, no project sensor, already held)
+    gap_problems: list[str] = field(default_factory=list)  # why, the first few
 
     @property
     def problem_count(self) -> int:
@@ -175,6 +188,10 @@ class ImportReport:
             "time_range_iso": [_iso(t) for t in self.time_range] if self.time_range else None,
             "sensors": dict(self.sensors),
             "hint": self.hint,
+            "gap_file": self.gap_file,
+            "gaps": self.gaps,
+            "gaps_skipped": self.gaps_skipped,
+            "gap_problems": list(self.gap_problems),
         }
 
     def lines(self) -> list[str]:
@@ -199,6 +216,12 @@ class ImportReport:
             out.append(f"... and {more:,} more problems ({self.problem_count:,} in all: {kinds})")
         if self.hint:
             out.append(self.hint)
+        if self.gap_file:
+            out.append(
+                f"gaps: {self.gaps:,} imported from {self.gap_file}"
+                + (f" ({self.gaps_skipped:,} skipped)" if self.gaps_skipped else "")
+            )
+            out.extend(self.gap_problems)
         return out
 
 
@@ -403,6 +426,7 @@ def import_history(
     report.sensors = {project_sensor_ids[i]: int(c) for i, c in enumerate(per_sensor) if c}
     if report.counts.get(UNKNOWN_SENSOR):
         report.hint = f"the project's sensors: {list_names(list(project))}"
+    _import_gaps(store, path, layout, mapping, project, report, max_problems)
     log.info(
         "history: imported %d samples from %s (%d rows, %d with problems)",
         report.imported,
@@ -411,6 +435,69 @@ def import_history(
         report.skipped_rows,
     )
     return report
+
+
+def _import_gaps(
+    store: Any,
+    path: Path,
+    layout: _Layout,
+    mapping: ImportMapping,
+    project: dict[str, int],
+    report: ImportReport,
+    max_problems: int,
+) -> None:
+    """Add the gaps of ``path``'s sidecar, if there is one (module docstring), to ``report``."""
+    side = gap_sidecar(path)
+    if side == path or not side.is_file():
+        return
+    report.gap_file = str(side)
+    read = read_gap_sidecar(side)
+    notes = [f"{side}:{line}: {reason}; gap skipped" for line, reason in read.problems]
+    gaps = read.gaps
+    if layout.kind == "single":  # one series: whatever the sidecar names, the loss is its
+        index = next(iter(layout.column_sensor.values()))
+        only = next(sid for sid, i in project.items() if i == index)
+        gaps = [replace(g, sensors=(only,)) for g in gaps]
+
+    def sensor_of(name: str) -> str | None:
+        sid = mapping.rename.get(name, name)
+        return sid if sid in project else None
+
+    kept, unknown = map_gaps(gaps, sensor_of)
+    for g in unknown:
+        notes.append(
+            f"{side}: gap of {', '.join(g.sensors)} from {g.start:.6f} skipped: "
+            "none of its sensors is a project sensor"
+        )
+    fresh: list[Gap] = []
+    if kept and hasattr(store, "add_gaps") and hasattr(store, "gaps"):
+        held = {
+            _gap_key(g) for g in store.gaps(min(g.start for g in kept), max(g.end for g in kept))
+        }
+        for g in kept:
+            if _gap_key(g) in held:
+                notes.append(f"{side}: {g.describe()}: already recorded; skipped")
+            else:
+                held.add(_gap_key(g))
+                fresh.append(g)
+        if fresh:
+            store.add_gaps(fresh)
+    elif kept:
+        notes.append(f"{side}: {len(kept)} gap(s) skipped: this store does not record gaps")
+    report.gaps = len(fresh)
+    report.gaps_skipped = len(read.problems) + len(read.gaps) - len(fresh)
+    report.gap_problems = notes[:max_problems]
+    if len(notes) > max_problems:
+        report.gap_problems.append(f"... and {len(notes) - max_problems:,} more gap problems")
+    log.info(
+        "history: imported %d gap(s) from %s (%d skipped)", report.gaps, side, report.gaps_skipped
+    )
+
+
+def _gap_key(g: Gap) -> tuple[object, ...]:
+    """A gap's identity to the microsecond (the sidecar's resolution): the same loss recorded
+    in the store and read back from an export of it compares equal."""
+    return (g.source, g.sensors, round(g.start * 1e6), round(g.end * 1e6), g.missing, g.cause)
 
 
 def _time_reason(col: pa.Array, i: int, state: TimeState) -> str:
