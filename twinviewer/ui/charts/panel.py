@@ -41,8 +41,10 @@ from PySide6.QtWidgets import (
 from twinviewer.core.project import Sensor
 from twinviewer.core.timeline import Timeline
 from twinviewer.ui.charts.axis import TimeAxis
+from twinviewer.ui.charts.gaps import RowGaps
 from twinviewer.ui.charts.ranges import ALL_DATA, CUSTOM, WINDOW_TIPS, WINDOWS, RangeDialog
 from twinviewer.ui.timeline.bar import format_time
+from twinviewer.ui.widgets.gaps import GapFetch, GapQuery, merge_spans, of_sensor
 from twinviewer.ui.widgets.sensor_drag import sensors_from
 
 log = logging.getLogger(__name__)
@@ -218,7 +220,9 @@ class ChartRow:
         self.message.set_visible(False)
         vb.sigResized.connect(self._place_message)
         self.title = sensor.id if not sensor.name else f"{sensor.id} · {sensor.name}"
+        self.gaps = RowGaps(p)  # hatched data-quality gaps, behind the curves
         self.last_value = math.nan
+        self._cursor_t = math.nan
         self._t: F64 = np.zeros(0)
         self._vlast: F64 = np.zeros(0)
         self.set_header()
@@ -244,10 +248,12 @@ class ChartRow:
         state = self.state_of(self.last_value)
         vc = {"alarm": ALARM_TEXT, "warning": WARNING_TEXT}.get(state, TEXT_COLOUR).name()
         kind = "" if self.sensor.name else html.escape(self.sensor.quantity)
+        shown = f'<b style="color:{vc}">{html.escape(value)}</b>'
+        if self.gaps.at(self._cursor_t) is not None:  # the value held from before a gap
+            shown = f'<span style="color:{dim}">{html.escape(value)} (held)</span>'
         self.header.set_html(
             f'<span style="color:{c}">&#9632;</span>&nbsp;<b>{html.escape(self.title)}</b>'
-            f'&nbsp;&nbsp;<span style="color:{dim}">{kind}</span>'
-            f'&nbsp;&nbsp;<b style="color:{vc}">{html.escape(value)}</b>'
+            f'&nbsp;&nbsp;<span style="color:{dim}">{kind}</span>&nbsp;&nbsp;{shown}'
         )
 
     def state_of(self, value: float) -> str:
@@ -287,9 +293,10 @@ class ChartRow:
         self.set_header()
 
     def draw(self, t: F64, vmin: F64, vmax: F64, vlast: F64) -> None:
-        self.min_curve.setData(t, vmin)
-        self.max_curve.setData(t, vmax)
-        self.last_curve.setData(t, vlast)
+        bt, bmin, bmax, blast = self.gaps.broken(t, vmin, vmax, vlast)  # no line across a gap
+        self.min_curve.setData(bt, bmin)
+        self.max_curve.setData(bt, bmax)
+        self.last_curve.setData(bt, blast)
         self._t, self._vlast = t, vlast
         self.show_value_at(float(self.cursor.value()))
         self.fit_y(vmin, vmax)
@@ -298,6 +305,7 @@ class ChartRow:
         """The header shows the value at the cursor: the latest drawn at or before it."""
         i = int(np.searchsorted(self._t, when, side="right")) - 1
         self.last_value = float(self._vlast[i]) if i >= 0 else math.nan
+        self._cursor_t = when
         self.set_header()
 
     def fit_y(self, vmin: F64, vmax: F64) -> None:
@@ -360,6 +368,7 @@ class QtChartPanel(QWidget):
         super().__init__(parent)
         self._tz: tzinfo | None = ZoneInfo(tz) if isinstance(tz, str) else tz
         self._fetch: Fetch | None = None
+        self._gap_query: GapQuery | None = None
         self._timeline: Timeline | None = None
         self._window = float(window)
         self._follow = True
@@ -556,6 +565,13 @@ class QtChartPanel(QWidget):
         self._fetch = fetch
         self.refresh()
 
+    def set_gap_source(self, fetch: GapFetch | None, version: Callable[[], int] = int) -> None:
+        """Where data-quality gaps come from: ``fetch(t0, t1, sensor) -> [Gap]``
+        (``TwinSession.gaps``); ``version()`` changes when a gap is reported, and only then (or
+        when the view leaves what was fetched) is ``fetch`` asked again."""
+        self._gap_query = None if fetch is None else GapQuery(fetch, version)
+        self.refresh()
+
     def bind(self, timeline: Timeline) -> None:
         """Follow ``timeline``: the cursor shows its current time, dragging the cursor scrubs."""
         if self._timeline is not None:
@@ -723,6 +739,7 @@ class QtChartPanel(QWidget):
         if not self.rows:
             return
         t0, t1 = self.x_range()
+        self._refresh_gaps(t0, t1)  # first: the curves break at the gaps
         for row in self.rows:
             if self._fetch is None:
                 row.clear_data()
@@ -748,6 +765,18 @@ class QtChartPanel(QWidget):
             row.error = None
             row.draw(t, vmin, vmax, vlast)
             row.show_message(None if len(t) else "No data in this time range")
+
+    def _refresh_gaps(self, t0: float, t1: float) -> None:
+        """Hatch every gap of each row's sensor in view (gaps within a pixel share a span)."""
+        gaps = self._gap_query.get(t0, t1) if self._gap_query is not None else []
+        for row in self.rows:
+            pixels = max(1.0, row.plot.getViewBox().width())
+            if row.gaps.set_spans(merge_spans(of_sensor(gaps, row.sensor.id), (t1 - t0) / pixels)):
+                row.set_header()
+
+    def gap_spans(self) -> dict[str, list[tuple[float, float]]]:
+        """The hatched spans drawn, per charted sensor id (start, end)."""
+        return {row.sensor.id: [(s.start, s.end) for s in row.gaps.spans] for row in self.rows}
 
     # -- cursor --------------------------------------------------------------------------------
     def _cursor_moved(self, line: pg.InfiniteLine) -> None:

@@ -1,4 +1,5 @@
-"""The connection panel: each data source's state, rate, rejections and last message."""
+"""The connection panel: each data source's state, rate, rejections, data-quality gaps (and the
+samples they miss) and last message."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.sources.base import Source, SourceState
+from twinviewer.core.gaps import describe_cause
+from twinviewer.sources.base import Source, SourceState, SourceStatus
 
 STATE_COLOURS = {
     SourceState.LIVE: QColor(40, 170, 90),
@@ -25,7 +27,32 @@ STATE_COLOURS = {
     SourceState.ERROR: QColor(230, 25, 40),
     SourceState.STOPPED: QColor(110, 110, 110),
 }
-COLUMNS = ["Source", "State", "Samples/s", "Accepted", "Rejected", "Last message"]
+COLUMNS = [
+    "Source",
+    "State",
+    "Samples/s",
+    "Accepted",
+    "Rejected",
+    "Gaps",
+    "Missing",
+    "Last message",
+]
+NUMBER_COLUMNS = (2, 3, 4, 5, 6)
+GAPS_COLUMN, MISSING_COLUMN = 5, 6
+GAP_TEXT = QColor(226, 196, 140)  # the gaps' amber-grey (see ui/widgets/gaps.py)
+
+
+def gap_tip(st: SourceStatus) -> str:
+    """The samples missing by cause, largest first."""
+    if not st.gaps:
+        return "No data-quality gap reported: no sample known to be missing"
+    lines = [
+        f"{st.gaps:,} gap{'s' if st.gaps != 1 else ''}, {st.missing:,} samples missing "
+        "(some may be estimates):"
+    ]
+    for cause, n in sorted(st.gap_causes.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {describe_cause(cause)}: {n:,}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -74,6 +101,8 @@ class QtSourcePanel(QWidget):
                 f"{rate.per_second:,.0f}",
                 f"{st.accepted:,}",
                 f"{st.rejected_total:,}",
+                f"{st.gaps:,}",
+                f"{st.missing:,}",
                 last,
             ]
             for c, text in enumerate(cells):
@@ -82,10 +111,13 @@ class QtSourcePanel(QWidget):
                     item = QTableWidgetItem()
                     self.table.setItem(r, c, item)
                 item.setText(text)
-                if c in (2, 3, 4):
+                if c in NUMBER_COLUMNS:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
+                if c in (GAPS_COLUMN, MISSING_COLUMN):
+                    item.setToolTip(gap_tip(st))
+                    item.setForeground(QBrush(GAP_TEXT) if st.gaps else self.table.palette().text())
             state_item = self.table.item(r, 1)
             if state_item is not None:
                 state_item.setForeground(QBrush(STATE_COLOURS[st.state]))

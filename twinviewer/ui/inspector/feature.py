@@ -1,4 +1,8 @@
-"""Inspector: the selected component's path, kind and state, and its sensors' values."""
+"""Inspector: the selected component's path, kind and state, and its sensors' values.
+
+At a scrubbed time inside a data-quality gap of a sensor, its row says "data missing" (cause,
+samples) instead of presenting the value held from before the gap as the value at that time.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from twinviewer.core.colour import STATUS_LABELS, Status
+from twinviewer.core.gaps import Gap
 from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
+from twinviewer.ui.widgets.gaps import GapQuery, missing_text
 
 if TYPE_CHECKING:
     from twinviewer.core.project import Sensor
@@ -50,6 +56,8 @@ class InspectorFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.inspector = QtInspector()
+        self._gap_query: GapQuery | None = None
+        self._gap_twin: object = None
         self.workbench.events.selection.connect(lambda _sel: self.refresh())
 
     def docks(self) -> list[DockSpec]:
@@ -79,24 +87,45 @@ class InspectorFeature(Feature):
             {"Path": c.path, "Kind": c.kind, "Triangles": f"{tri:,}", "State": STATUS_LABELS[st]},
         )
         tz = self.host.time_zone
+        gaps = self._gaps_now()
         rows = []
         for k in s.binding.sensors_of(i):
             sensor = s.sensors[k]
             t = s.shown_time[k]
-            rows.append(
-                SensorRow(
-                    sensor=sensor.id,
-                    quantity=sensor.quantity.replace("_", " "),
-                    value=fmt_value(float(s.shown_value[k])),
-                    unit=sensor.unit,
-                    time="–"
-                    if math.isnan(t)
-                    else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S"),
-                    status=Status(int(s.sensor_state[k])),
-                    limits=fmt_limits(sensor),
-                )
+            value = fmt_value(float(s.shown_value[k]))
+            when = "–" if math.isnan(t) else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+            row = SensorRow(
+                sensor=sensor.id,
+                quantity=sensor.quantity.replace("_", " "),
+                value=value,
+                unit=sensor.unit,
+                time=when,
+                status=Status(int(s.sensor_state[k])),
+                limits=fmt_limits(sensor),
             )
+            here = [g for g in gaps if g.covers(s.shown_now, sensor.id)]
+            if here:
+                held = f"{value} {sensor.unit}".strip() if value != "–" else "none"
+                row.missing = missing_text(here)
+                row.missing_tip = "\n".join(
+                    [f"Last value before the gap: {held}" + (f" at {when}" if value != "–" else "")]
+                    + [g.describe() for g in here]
+                )
+            rows.append(row)
         self.inspector.set_sensors(rows)
 
+    def _gaps_now(self) -> list[Gap]:
+        """The gaps holding the shown time, while scrubbing or replaying (live, the time shown
+        is now: the latest sample is current, a gap is only reported once it has ended)."""
+        s = self.session
+        if s is None or self.workbench.timeline.live:
+            return []
+        if self._gap_query is None or self._gap_twin is not s:
+            self._gap_query = GapQuery(s.gaps, lambda: len(s.live_gaps), margin=0.0)
+            self._gap_twin = s
+        t = s.shown_now
+        return [g for g in self._gap_query.get(t, t) if g.covers(t)]
+
     def closed(self) -> None:
+        self._gap_query, self._gap_twin = None, None
         self.inspector.clear()

@@ -31,10 +31,14 @@ class SensorRow:
     time: str
     status: Status
     limits: str
+    missing: str = ""  # "data missing (cause, samples)": the shown time lies in a gap
+    missing_tip: str = ""  # the value held from before the gap, and the gaps
 
 
 COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
-VALUE_COLUMN, STATUS_COLUMN = 1, 2
+VALUE_COLUMN, STATUS_COLUMN, TIME_COLUMN = 1, 2, 3
+MISSING_TEXT = QColor(226, 196, 140)  # the gaps' amber-grey (see ui/widgets/gaps.py)
+MISSING_STATUS = STATUS_LABELS[Status.NO_DATA]  # at that instant there is none
 
 
 class _SensorTable(QTableWidget):
@@ -98,7 +102,12 @@ class QtInspector(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             value = f"{row.value} {row.unit}" if row.value != "–" else "–"
-            cells = [row.sensor, value, STATUS_LABELS[row.status], row.time, row.limits]
+            status = STATUS_LABELS[row.status]
+            when = row.time
+            if row.missing:  # not the held value as if it were current
+                value, status = row.missing, MISSING_STATUS
+                when = f"{row.time} (held)" if row.time != "–" else "–"
+            cells = [row.sensor, value, status, when, row.limits]
             for c, text in enumerate(cells):
                 item = self.table.item(r, c)
                 if item is None:
@@ -108,12 +117,19 @@ class QtInspector(QWidget):
                     item.setText(text)
                 if c == 0:
                     item.setToolTip(f"{row.sensor}: {row.quantity}")
+                if c in (VALUE_COLUMN, TIME_COLUMN) and (row.missing_tip or item.toolTip()):
+                    # the held value and the gaps; cleared (not ""), so the table's tip shows
+                    item.setData(Qt.ItemDataRole.ToolTipRole, row.missing_tip or None)
                 if c == VALUE_COLUMN:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
+                    item.setForeground(
+                        QBrush(MISSING_TEXT) if row.missing else self.palette().text()
+                    )
                 if c == STATUS_COLUMN:
-                    rgb = [int(v) for v in STATUS_COLOURS[row.status][:3]]
+                    shown = Status.NO_DATA if row.missing else row.status
+                    rgb = [int(v) for v in STATUS_COLOURS[shown][:3]]
                     item.setBackground(QBrush(QColor(*rgb)))
                     dark = sum(rgb) < 380
                     item.setForeground(QBrush(QColor("white" if dark else "black")))

@@ -41,9 +41,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.timeline import Timeline
 from twinviewer.ui.timeline.player import SPEEDS, QtPlayer
 from twinviewer.ui.timeline.slider import ALARM_RED, SLIDER_STEPS, QtTimeSlider, media_icon
+from twinviewer.ui.widgets.gaps import GapSpan, merge_spans, span_at
 
 JUMP_FRACTION = 0.10
 FALLBACK_STEP_FRACTION = 0.001  # Left/Right when no window answers stepRequested
@@ -120,6 +122,8 @@ class QtTimelineBar(QWidget):
         self.tz: tzinfo | None = ZoneInfo(tz) if isinstance(tz, str) else tz
         self._marker_times: NDArray[np.float64] = np.empty(0)
         self._marker_colours: list[QColor] = []
+        self._gaps: list[Gap] = []
+        self._gap_spans: list[GapSpan] = []  # the gaps in the visible window, as painted
         self._resume_after_drag = False
         self._live_available = True
         self._view: tuple[float, float] | None = None  # None: the whole range held
@@ -357,6 +361,18 @@ class QtTimelineBar(QWidget):
         """The marker times and colours as set (copies)."""
         return self._marker_times.copy(), list(self._marker_colours)
 
+    def set_gaps(self, gaps: Sequence[Gap]) -> None:
+        """Data-quality gaps (of any sensor) to hatch along the track: those in the visible
+        window are drawn, gaps within a pixel of each other as one span."""
+        gaps = list(gaps)
+        if gaps != self._gaps:
+            self._gaps = gaps
+            self._update_gaps()
+
+    def gap_spans(self) -> list[GapSpan]:
+        """The hatched spans, as painted: the gaps in the visible window, merged per pixel."""
+        return list(self._gap_spans)
+
     def step(self, direction: int) -> None:
         """Previous/next sample: asks the window; alone, a small fixed step of the window."""
         if self.isSignalConnected(self.metaObject().method(self._step_signal_index())):
@@ -406,6 +422,7 @@ class QtTimelineBar(QWidget):
         self.slider.set_axis(v0, v1, self.tz)
         self.fit_button.setEnabled(self._view is not None)
         self._update_markers()
+        self._update_gaps()
         self._on_loop(self.timeline.loop)
         self._sync_slider()
         if (v0, v1) != self._shown_view:
@@ -529,6 +546,17 @@ class QtTimelineBar(QWidget):
         fr = (t[idx] - v0) / (v1 - v0) if v1 > v0 else np.ones(len(idx))
         self.slider.set_markers(fr, [self._marker_colours[i] for i in idx])
 
+    def _update_gaps(self) -> None:
+        v0, v1 = self.view_range()
+        if not v1 > v0:
+            spans: list[GapSpan] = []
+        else:
+            pixels = max(self.slider.x_of(1.0) - self.slider.x_of(0.0), 1.0)
+            visible = [g for g in self._gaps if g.overlaps(v0, v1)]
+            spans = merge_spans(visible, (v1 - v0) / pixels)
+        self._gap_spans = spans
+        self.slider.set_gaps([(self._fraction(s.start), self._fraction(s.end)) for s in spans])
+
     # -- view -> model -------------------------------------------------------------------------
     def _on_slider(self, value: int) -> None:
         self.timeline.current = self._time_at(value / SLIDER_STEPS)
@@ -550,7 +578,13 @@ class QtTimelineBar(QWidget):
         t = self._time_at(fraction)
         pos = self.slider.mapToGlobal(self.slider.rect().topLeft())
         pos.setX(pos.x() + round(self.slider.x_of(fraction)))
-        QToolTip.showText(pos, f"{format_time(t, self.tz)}\n{ZOOM_HELP}", self.slider)
+        QToolTip.showText(pos, self.hover_text(t), self.slider)
+
+    def hover_text(self, t: float) -> str:
+        """The slider's tooltip at ``t``: the time, what a gap there misses, and the help."""
+        gap = span_at(self._gap_spans, t)
+        missing = f"\n{gap.tooltip()}" if gap is not None else ""
+        return f"{format_time(t, self.tz)}{missing}\n{ZOOM_HELP}"
 
     def _on_live_clicked(self) -> None:
         if not self._live_available:

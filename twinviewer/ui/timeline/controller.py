@@ -1,5 +1,6 @@
 """How the timeline is driven, without Qt: where it starts when a twin opens, stepping to the
-previous/next sample or alarm, jumping to an instant, and the alarm markers along the bar.
+previous/next sample or alarm, jumping to an instant, the alarm markers along the bar and the
+data-quality gaps hatched over it.
 
 The bar and the player are passed in (``QtTimelineBar``/``QtPlayer`` in the window, mocks in
 the controller tests); the time itself is the workbench's :class:`~twinviewer.core.timeline.
@@ -17,12 +18,15 @@ import numpy as np
 
 from twinviewer.core.colour import STATUS_COLOURS, Status
 from twinviewer.core.workbench import Workbench
+from twinviewer.ui.widgets.gaps import GapQuery
 
 
 class TimelineView(Protocol):
     def set_time_zone(self, tz: tzinfo | None) -> None: ...
     def set_markers(self, times: Any, colours: Any = ...) -> None: ...
     def set_live_available(self, on: bool) -> None: ...
+    def set_gaps(self, gaps: Any) -> None: ...
+    def view_range(self) -> tuple[float, float]: ...
     def setEnabled(self, on: bool) -> None: ...  # noqa: N802 (Qt's name)
     def setToolTip(self, text: str) -> None: ...  # noqa: N802
 
@@ -45,6 +49,8 @@ class TimelineController:
         self.bar = bar
         self.player = player
         self.message = message
+        self._gap_query: GapQuery | None = None
+        self._gap_twin: object = None  # the twin the query asks
         workbench.events.alarms.connect(self._on_alarms)
 
     @property
@@ -78,6 +84,23 @@ class TimelineController:
     def closed(self) -> None:
         self.player.pause()
         self.bar.set_markers([])
+        self.bar.set_gaps([])
+        self._gap_query = None
+
+    def update_gaps(self) -> None:
+        """Hand the bar the gaps (of any sensor) in its visible window. Cheap to call often
+        (each frame, each view change): the store is asked again only when the window leaves
+        what was fetched or a source reported a gap."""
+        s = self.workbench.twin
+        if s is None:
+            self._gap_query = None
+            self.bar.set_gaps([])
+            return
+        if self._gap_query is None or self._gap_twin is not s:
+            self._gap_query = GapQuery(s.gaps, lambda: len(s.live_gaps))
+            self._gap_twin = s
+        v0, v1 = self.bar.view_range()
+        self.bar.set_gaps(self._gap_query.get(v0, v1))
 
     def _on_alarms(self, intervals: Any) -> None:
         if intervals is None or len(intervals) == 0:

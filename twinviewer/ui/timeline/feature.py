@@ -33,6 +33,7 @@ class TimelineFeature(Feature):
         )
         self.bar.stepRequested.connect(self.controller.step_sample)
         self.bar.alarmStepRequested.connect(self.controller.step_alarm)
+        self.bar.viewChanged.connect(lambda _t0, _t1: self.controller.update_gaps())
         self.toolbar = QToolBar("Timeline", host)
         self.toolbar.setObjectName("timeline-toolbar")
         self.toolbar.setMovable(False)
@@ -44,6 +45,10 @@ class TimelineFeature(Feature):
         self.toolbar.show()
         self.toolbar.setEnabled(session.history is not None)
         self.controller.opened(self.host.time_zone)
+        self.controller.update_gaps()
+
+    def refresh(self) -> None:
+        self.controller.update_gaps()  # a source may have reported a gap
 
     def closed(self) -> None:
         self.controller.closed()

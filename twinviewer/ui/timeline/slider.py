@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QFontMetricsF,
@@ -40,10 +41,13 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.ui.timeline.ticks import Tick, time_ticks
+from twinviewer.ui.widgets.gaps import HATCH_FILL_RGBA, HATCH_RGBA
 
 SLIDER_STEPS = 10_000
 ALARM_RED = QColor(230, 40, 50)
 LOOP_BLUE = QColor(42, 130, 218, 70)
+GAP_HATCH = QColor(*HATCH_RGBA)
+GAP_FILL = QColor(*HATCH_FILL_RGBA[:3], 60)
 TRACK_BAND = 26  # px: the slider's upper band (track, handle, markers); the axis is below it
 ZOOM_STEP = 0.8  # the visible window shrinks to this per wheel notch (grows by its inverse)
 
@@ -173,6 +177,7 @@ class QtTimeSlider(QSlider):
         self._marker_fractions = np.empty(0)
         self._marker_colours: list[QColor] = []
         self._loop: tuple[float, float] | None = None
+        self._gaps: list[tuple[float, float]] = []  # data-quality gaps: (from, to) fractions
         self._outside = 0  # the current time is before (-1) or after (+1) the window, or in it
         self._axis: tuple[float, float, tzinfo | None] | None = None
         self._ticks_key: tuple[Any, ...] | None = None
@@ -184,6 +189,28 @@ class QtTimeSlider(QSlider):
         self._marker_fractions = fractions
         self._marker_colours = colours
         self.update()
+
+    def set_gaps(self, spans: list[tuple[float, float]]) -> None:
+        """Hatch these spans (fractions of the visible window) over the track: data missing."""
+        if spans != self._gaps:
+            self._gaps = list(spans)
+            self.update()
+
+    def gaps(self) -> list[tuple[float, float]]:
+        """The hatched spans, as fractions of the visible window."""
+        return list(self._gaps)
+
+    def gap_rects(self) -> list[QRectF]:
+        """Where the gaps are painted (at least 2 px wide, so a short one is still seen)."""
+        x_lo, x_hi = self.x_of(0.0), self.x_of(1.0)
+        out = []
+        for a, b in self._gaps:
+            xa = x_lo + min(max(a, 0.0), 1.0) * (x_hi - x_lo)
+            xb = x_lo + min(max(b, 0.0), 1.0) * (x_hi - x_lo)
+            if xb - xa < 2.0:
+                xa, xb = (xa + xb) / 2 - 1.0, (xa + xb) / 2 + 1.0
+            out.append(QRectF(xa, 3, xb - xa, TRACK_BAND - 6))
+        return out
 
     def set_loop(self, loop: tuple[float, float] | None) -> None:
         self._loop = loop
@@ -272,6 +299,20 @@ class QtTimeSlider(QSlider):
         played.setAlpha(150 if self.isEnabled() else 60)
         p.setBrush(played)
         p.drawRoundedRect(QRectF(x_lo, track.top(), max(x_now - x_lo, 0.0), track.height()), 3, 3)
+        # data-quality gaps: hatched over the track (the played part too), under the markers
+        if self._gaps:
+            hatch = QBrush(GAP_HATCH, Qt.BrushStyle.BDiagPattern)
+            edge = QPen(GAP_HATCH, 1)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            for rect in self.gap_rects():
+                p.setPen(Qt.PenStyle.NoPen)
+                p.fillRect(rect, GAP_FILL)
+                p.fillRect(rect, hatch)
+                p.setPen(edge)
+                p.drawLine(QLineF(rect.left(), rect.top(), rect.left(), rect.bottom()))
+                p.drawLine(QLineF(rect.right(), rect.top(), rect.right(), rect.bottom()))
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(Qt.PenStyle.NoPen)
         self._paint_axis(p, pal, x_lo, x_hi)
         # alarm markers: one tick per pixel column (the last colour given wins there)
         if len(self._marker_fractions):
