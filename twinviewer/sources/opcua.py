@@ -18,14 +18,40 @@ Connection handling:
   no endpoint with the configured security, unreadable certificate files;
 * bound node ids the server does not know are named in the status message; the rest still work.
 
+Sequence accounting (what was lost; :mod:`twinviewer.sources.opcua_gaps` keeps the books):
+
+* every notification message of the subscription has a ``SequenceNumber``: a message with
+  notifications takes the next one (wrapping from 2^32 - 1 to 1), a keep-alive carries the next
+  one without taking it. A data message or keep-alive numbered past the next shows messages lost
+  on the way. Each is asked for again with Republish while the server still holds it (it keeps
+  the messages it sent until they are acknowledged); what comes back goes through the same path
+  as live notifications (``republished`` counts them) and is acknowledged in the next Publish
+  request (asyncua acknowledges only what its publish loop received). Numbers the server no
+  longer has (``BadMessageNotAvailable``, or asyncua's server's empty answer) are reported as a
+  :data:`~twinviewer.core.gaps.SEQUENCE` gap: the subscribed sensors, from the last sample
+  before the lost messages to the first after, samples missing estimated from the data-change
+  notifications per message so far (``exact`` False);
+* a lost connection kills the session and its subscription: what the server sampled between the
+  last notification before the drop and the first of the new subscription is gone. Once data is
+  back it is reported as one :data:`~twinviewer.core.gaps.DISCONNECTION` gap: the sensors that
+  had data before, from the newest last sample before the drop to the earliest first sample
+  after, samples missing estimated per sensor from its observed sampling period (else the
+  requested sampling interval) times its own outage. Nothing is reported when there was no data
+  before the drop, nor when the feed stops before data comes back (the end is unknown).
+  TransferSubscriptions (resuming the old subscription in the new session) is not used: after a
+  server restart there is nothing to transfer, and asyncua's server (2.1) binds a transferred
+  subscription's publishing to the old, closed connection, so it would deliver nothing.
+
 Server certificate trust (``server_certificate``): before any session the endpoints are fetched
 and the certificate of the endpoint to use must be byte-for-byte the trusted one, else ERROR. With
 security on, the channel is then opened with the trusted certificate itself (asyncua encrypts to
 it and checks the server's signature with it) and a ``certificate_validator`` compares the
 certificate in the CreateSession response again before credentials are sent. Without
 ``server_certificate``, the certificate the server offers is accepted (trust on first use, logged).
+Connecting lives in :mod:`twinviewer.sources.opcua_connect`.
 
-:func:`browse` walks a server's address space for the binding dialog.
+:func:`browse` (:mod:`twinviewer.sources.opcua_browse`, re-exported here) walks a server's
+address space for the binding dialog.
 
 asyncua is optional (``pip install 'twinviewer[opcua]'``) and imported when used.
 """
@@ -34,22 +60,41 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import math
 import numbers
-import os
-import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from twinviewer.core.gaps import SEQUENCE, Gap
 from twinviewer.core.project import OpcUaSource, Sensor
 from twinviewer.core.samples import SampleBatch
 from twinviewer.sources.base import Source, SourceState
+from twinviewer.sources.opcua_browse import BrowseNode, browse, browse_source
+from twinviewer.sources.opcua_connect import (
+    _FILTER_CODES,
+    INSTALL_HINT,
+    OpcUaError,
+    _asyncua,
+    _close_client,
+    _Credentials,
+    _describe,
+    _load_credentials,
+    _Lost,
+    _open_client,
+    _Stopped,
+    thumbprint,
+)
+from twinviewer.sources.opcua_gaps import (
+    MAX_REPUBLISH,
+    Hole,
+    OutageTracker,
+    SequenceTracker,
+    messages,
+)
 
 if TYPE_CHECKING:
     from asyncua import Client, ua
@@ -66,277 +111,7 @@ __all__ = [
     "thumbprint",
 ]
 
-INSTALL_HINT = "pip install 'twinviewer[opcua]'"
 T = TypeVar("T")
-
-# Status codes that retrying cannot fix: the user, or the server's administrator, must act.
-_AUTH_CODES = {
-    "BadUserAccessDenied": "the server rejected the user name or password",
-    "BadIdentityTokenInvalid": "the server rejected the user identity (user name or password)",
-    "BadIdentityTokenRejected": "the server does not accept this kind of user identity",
-    "BadUserSignatureInvalid": "the server rejected the user signature",
-}
-_TRUST_CODES = {
-    "BadCertificateUntrusted": "the server does not trust the client certificate",
-    "BadCertificateInvalid": "the server rejected the client certificate as invalid",
-    "BadCertificateUriInvalid": "the client certificate's application URI was rejected",
-    "BadCertificateTimeInvalid": "the client certificate has expired or is not yet valid",
-    "BadSecurityChecksFailed": "the server's security checks failed (is the client certificate "
-    "trusted on the server?)",
-    "BadSecurityPolicyRejected": "the server rejected the security policy",
-    "BadSecurityModeRejected": "the server rejected the security mode",
-}
-_FILTER_CODES = {
-    "BadFilterNotAllowed",
-    "BadMonitoredItemFilterUnsupported",
-    "BadMonitoredItemFilterInvalid",
-}
-
-
-class OpcUaError(Exception):
-    """A problem that retrying will not fix: configuration, credentials or trust."""
-
-
-class _Lost(Exception):
-    """The connection dropped; the message says why."""
-
-
-class _Stopped(Exception):
-    """The source was asked to stop."""
-
-
-def _asyncua() -> Any:
-    try:
-        import asyncua
-    except ImportError:
-        raise OpcUaError(f"OPC UA needs the asyncua package: {INSTALL_HINT}") from None
-    return asyncua
-
-
-# -- credentials and connecting -------------------------------------------------------------
-
-
-@dataclass
-class _Credentials:
-    """Everything read from files and the environment, once, before connecting."""
-
-    cert: bytes | None = None  # client certificate, DER
-    key: bytes | None = None  # client private key, as in the file
-    key_format: str = "pem"
-    trusted: bytes | None = None  # the trusted server certificate, DER
-    password: str | None = None
-    application_uri: str = ""
-
-
-def _read_cert(path: Path) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    data = path.read_bytes()
-    if data.lstrip().startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
-    x509.load_der_x509_certificate(data)  # validate
-    return data
-
-
-def _cert_uri(der: bytes) -> str | None:
-    from cryptography import x509
-
-    try:
-        cert = x509.load_der_x509_certificate(der)
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (ValueError, x509.ExtensionNotFound):
-        return None
-    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    return uris[0] if uris else None
-
-
-def thumbprint(der: bytes) -> str:
-    """SHA-1 thumbprint of a DER certificate, as OPC UA tools show it."""
-    return hashlib.sha1(der).hexdigest().upper()  # noqa: S324 (an identifier, not security)
-
-
-def _load_credentials(cfg: OpcUaSource, folder: Path) -> _Credentials:
-    def resolve(p: str) -> Path:
-        path = Path(p).expanduser()
-        return path if path.is_absolute() else folder / path
-
-    creds = _Credentials(application_uri=f"urn:{socket.gethostname()}:twinviewer:client")
-    try:
-        if cfg.certificate:
-            creds.cert = _read_cert(resolve(cfg.certificate))
-            creds.application_uri = _cert_uri(creds.cert) or creds.application_uri
-        if cfg.private_key:
-            path = resolve(cfg.private_key)
-            creds.key = path.read_bytes()
-            creds.key_format = "pem" if creds.key.lstrip().startswith(b"-----") else "der"
-        if cfg.server_certificate:
-            creds.trusted = _read_cert(resolve(cfg.server_certificate))
-    except OSError as exc:
-        raise OpcUaError(f"cannot read {exc.filename}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise OpcUaError(f"not a certificate (DER or PEM): {exc}") from None
-    creds.password = cfg.password
-    if cfg.password_env:
-        creds.password = os.environ.get(cfg.password_env)
-        if creds.password is None:
-            raise OpcUaError(f"environment variable {cfg.password_env} (password_env) is not set")
-    return creds
-
-
-def _describe(exc: BaseException) -> str:
-    """A short, human reason for a failed or lost connection."""
-    ua = _asyncua().ua
-    if isinstance(exc, (_Lost, OpcUaError)):
-        return str(exc)
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return "no answer (timed out)"
-    if isinstance(exc, ua.UaStatusCodeError):
-        return ua.StatusCode(exc.code).name
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return str(exc) or type(exc).__name__
-
-
-def _status_name(exc: BaseException) -> str | None:
-    code = getattr(exc, "code", None)
-    if isinstance(code, int):
-        return str(_asyncua().ua.StatusCode(code).name)
-    return None
-
-
-def _first_cert(der: bytes | None) -> bytes | None:
-    """The leading certificate of a DER blob that may hold a whole chain."""
-    if not der:
-        return None
-    if len(der) > 4 and der[1] == 0x82:
-        return der[: int.from_bytes(der[2:4], "big") + 4]
-    return der
-
-
-async def _open_client(cfg: OpcUaSource, creds: _Credentials, timeout: float) -> Client:
-    """A connected, activated client, or an exception (:class:`OpcUaError`: do not retry)."""
-    asyncua = _asyncua()
-    # The watchdog reads the server state every 2 s (and gives it 2 s to answer): a connection
-    # that dies without closing is noticed within seconds; a closed socket at once.
-    client = asyncua.Client(cfg.endpoint, timeout=timeout, watchdog_intervall=2.0)
-    try:
-        await _connect(client, cfg, creds)
-    except BaseException:  # failed or cancelled (stopping) half-way: drop the socket
-        client.disconnect_socket()
-        raise
-    return client
-
-
-async def _connect(client: Client, cfg: OpcUaSource, creds: _Credentials) -> None:
-    ua = _asyncua().ua
-    from asyncua.common.utils import ServiceError
-    from asyncua.crypto import security_policies
-    from asyncua.crypto.uacrypto import CertProperties
-
-    client.name = "TwinViewer"
-    client.description = f"TwinViewer ({cfg.id})"
-    client.application_uri = creds.application_uri
-    client.product_uri = "urn:twinviewer"
-    client.session_timeout = 60_000  # ms: a session orphaned by a drop is freed within a minute
-    if cfg.username:
-        client.set_user(cfg.username)
-        if creds.password is not None:
-            client.set_password(creds.password)
-
-    # The endpoints tell what the server offers and which certificate it presents.
-    mode = getattr(
-        ua.MessageSecurityMode, "None_" if cfg.security_mode == "None" else cfg.security_mode
-    )
-    policy_uri = getattr(security_policies, f"SecurityPolicy{cfg.security_policy}").URI
-    endpoints = await client.connect_and_get_server_endpoints()
-    chosen = next(
-        (e for e in endpoints if e.SecurityMode == mode and e.SecurityPolicyUri == policy_uri), None
-    )
-    if chosen is None:
-        offered = sorted(
-            {
-                f"{e.SecurityPolicyUri.rsplit('#', 1)[-1]}/{e.SecurityMode.name.rstrip('_')}"
-                for e in endpoints
-            }
-        )
-        raise OpcUaError(
-            f"the server offers no endpoint with security {cfg.security_policy}/"
-            f"{cfg.security_mode} (it offers: {', '.join(offered) or 'nothing'})"
-        )
-    presented = _first_cert(chosen.ServerCertificate)
-    if creds.trusted is not None:
-        if presented != creds.trusted:
-            got = thumbprint(presented) if presented else "no certificate"
-            raise OpcUaError(
-                f"the server presents certificate {got}, not the trusted {cfg.server_certificate} "
-                f"({thumbprint(creds.trusted)}): refusing to connect"
-            )
-
-        async def pinned(cert: Any, _app: Any) -> None:
-            from cryptography.hazmat.primitives.serialization import Encoding
-
-            if cert.public_bytes(Encoding.DER) != creds.trusted:
-                raise ServiceError(ua.StatusCodes.BadCertificateUntrusted)
-
-        client.certificate_validator = pinned
-    elif cfg.security_policy != "None" and presented:
-        log.info(
-            "OPC UA %s: accepting server certificate %s (set server_certificate to pin it)",
-            cfg.id,
-            thumbprint(presented),
-        )
-    kinds = {t.TokenType for t in chosen.UserIdentityTokens}
-    if cfg.username and ua.UserTokenType.UserName not in kinds:
-        raise OpcUaError("the server does not accept a user name and password on this endpoint")
-    if not cfg.username and ua.UserTokenType.Anonymous not in kinds:
-        raise OpcUaError("the server requires a user name and password (username, password)")
-
-    if cfg.security_policy != "None":
-        assert creds.cert is not None and creds.key is not None  # the config validator insists
-        await client.set_security(
-            getattr(security_policies, f"SecurityPolicy{cfg.security_policy}"),
-            CertProperties(creds.cert, extension="der"),
-            CertProperties(creds.key, extension=creds.key_format),
-            server_certificate=CertProperties(presented, extension="der") if presented else None,
-            mode=mode,
-        )
-    try:
-        await client.connect()
-    except BaseException as exc:
-        name = _status_name(exc)
-        if name in _AUTH_CODES:
-            who = f" for user {cfg.username!r}" if cfg.username else ""
-            raise OpcUaError(f"authentication failed: {_AUTH_CODES[name]}{who} ({name})") from None
-        if name in _TRUST_CODES:
-            raise OpcUaError(f"{_TRUST_CODES[name]} ({name})") from None
-        if isinstance(exc, ua.UaError) and "certificate mismatch" in str(exc).lower():
-            raise OpcUaError("the server's certificate changed during the handshake") from None
-        raise
-
-
-async def _close_client(client: Client) -> None:
-    """Close a session and its socket, quickly, whatever state they are in."""
-    from asyncua.client.ua_client import UaClientState
-
-    try:
-        if client.uaclient.state is UaClientState.CONNECTED:
-            await asyncio.wait_for(client.disconnect(), 1.0)
-            return
-    except Exception as exc:  # a dying connection: only the socket is left to drop
-        log.debug("OPC UA disconnect: %s", _describe(exc))
-    client.uaclient.request_disconnect()
-    tasks = [
-        getattr(client, a, None)
-        for a in ("_supervisor_task", "_stale_watchdog_task", "_renew_channel_task")
-    ]
-    tasks.append(getattr(client.uaclient.session, "_publish_task", None))
-    for task in tasks:
-        if isinstance(task, asyncio.Task) and not task.done():
-            task.cancel()
-    client.disconnect_socket()
 
 
 # -- the feed --------------------------------------------------------------------------------
@@ -367,6 +142,15 @@ class OpcUaFeed(Source):
         self._recent: dict[int, deque[tuple[float, float]]] = {}
         self._lost: asyncio.Event | None = None
         self._lost_reason = ""
+        # loss accounting (see the module docstring)
+        self.republished = 0  # notification messages recovered with Republish
+        self._client: Client | None = None  # of the live session
+        self._seq: SequenceTracker | None = None  # of its subscription
+        self._acks: list[Any] = []  # acknowledgements of republished messages, not yet sent
+        self._recovering: set[asyncio.Future[None]] = set()  # Republish tasks
+        every = config.sampling_interval
+        every = every if every > 0 else config.publishing_interval  # 0: as fast as it can
+        self._outages = OutageTracker(config.id, self._names, max(every, 1.0) / 1000.0)
 
     # -- thread body ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -429,11 +213,13 @@ class OpcUaFeed(Source):
                 else:  # not a network problem: a bug worth a traceback (and still a retry)
                     log.exception("OPC UA %s: unexpected error", self.id)
             finally:
+                await self._end_recovery()  # what it could not get back is reported as lost
                 if client is not None:
                     await _close_client(client)
                 self._flush()  # after closing: no notification can come in behind it
             if self.stopping:
                 break
+            self._report(self._outages.lost(reason))  # data after this is a new subscription's
             self.status.state = SourceState.RECONNECTING
             self.status.message = f"{reason}; retrying in {delay:g} s"
             log.warning("OPC UA %s: %s", self.id, self.status.message)
@@ -482,6 +268,7 @@ class OpcUaFeed(Source):
                     task.cancel()
 
         client.connection_lost_callback = on_lost
+        self._client = client
         listen = getattr(client.uaclient, "_add_state_listener", None)  # asyncua 2.x
         if listen is not None:
             listen(on_state)
@@ -506,6 +293,7 @@ class OpcUaFeed(Source):
         while not self.stopping:
             await asyncio.sleep(self.flush_interval)
             self._flush()
+            self._report(self._outages.take(time.monotonic()))
             if lost.is_set() or client.uaclient.state is not UaClientState.CONNECTED:
                 raise _Lost(self._lost_reason or "the server closed the connection")
 
@@ -544,7 +332,10 @@ class OpcUaFeed(Source):
             PublishingEnabled=True,
             Priority=0,
         )
+        self._acks = []
+        self._acknowledge_republished(client)
         result = await client.uaclient.create_subscription(params, self._on_publish)
+        self._seq = SequenceTracker(result.SubscriptionId)  # before its first publish response
         sampling = float(cfg.sampling_interval)
         # Room on the server for the samples of a few publishing intervals, so that a late
         # publish request (a busy client or network) loses nothing.
@@ -590,8 +381,20 @@ class OpcUaFeed(Source):
     # -- notifications --------------------------------------------------------------------------
     def _on_publish(self, result: ua.PublishResult) -> None:
         """One publish response: called by asyncua's publish loop, on the loop thread."""
+        msg = result.NotificationMessage
+        seq = self._seq
+        if seq is not None and result.SubscriptionId == seq.subscription_id:
+            changes, times = _contents(msg)
+            data = bool(msg.NotificationData)
+            hole = seq.observe(msg.SequenceNumber, data, changes, times, _epoch(msg.PublishTime))
+            if hole is not None:
+                self._recover(seq, hole)
+        self._notifications(msg)
+
+    def _notifications(self, msg: ua.NotificationMessage) -> None:
+        """The notifications of a message, live or republished."""
         ua = _asyncua().ua
-        for note in result.NotificationMessage.NotificationData or ():
+        for note in msg.NotificationData or ():
             if isinstance(note, ua.DataChangeNotification):
                 for item in note.MonitoredItems:
                     self._take(item.ClientHandle, item.Value)
@@ -632,6 +435,7 @@ class OpcUaFeed(Source):
             self.reject("duplicate", 1, f"{self._names[i]} at {t:.3f}")
             return
         seen.append((t, x))
+        self._outages.sample(i, t, time.monotonic())
         self._sensor.append(i)
         self._time.append(t)
         self._value.append(x)
@@ -643,8 +447,154 @@ class OpcUaFeed(Source):
         self._sensor, self._time, self._value = [], [], []
         self.emit(batch)
 
+    def _report(self, gap: Gap | None) -> None:
+        if gap is not None:
+            self.report_gap(gap)
+
+    # -- lost notification messages: Republish -------------------------------------------------
+    def _acknowledge_republished(self, client: Client) -> None:
+        """asyncua acknowledges the messages its publish loop received; the ones recovered with
+        Republish are added to its next Publish request, so that the server can drop them."""
+        session: Any = getattr(client.uaclient, "session", client.uaclient)
+        publish = session.publish
+
+        async def publish_with_acks(acks: list[Any] | None) -> Any:
+            if self._acks:
+                acks, self._acks = [*(acks or []), *self._acks], []
+            return await publish(acks)
+
+        session.publish = publish_with_acks
+
+    def _recover(self, seq: SequenceTracker, hole: Hole) -> None:
+        """Ask for the messages of ``hole`` again, on a task of their own (the publish loop
+        goes on meanwhile)."""
+        log.info(
+            "OPC UA %s: notification %s of subscription %d did not arrive; asking again",
+            self.id,
+            messages(hole.first, hole.count),
+            hole.subscription_id,
+        )
+        client = self._client
+        if client is None or hole.count > MAX_REPUBLISH:
+            sid, why = hole.subscription_id, "too many to ask for again"
+            self._lost_messages(seq, sid, hole.first, hole.count, hole.before, hole.after, why)
+            return
+        task = asyncio.ensure_future(self._republish_hole(client, seq, hole))
+        self._recovering.add(task)
+        task.add_done_callback(self._recovering.discard)
+
+    async def _republish_hole(self, client: Client, seq: SequenceTracker, hole: Hole) -> None:
+        ua = _asyncua().ua
+        numbers = hole.numbers()
+        before = hole.before  # newest sample time before the current run of lost numbers
+        run: list[int] = []  # numbers in a row the server no longer has
+        done = 0
+        why = ""
+        try:
+            for n in numbers:
+                msg = await self._republish(client, hole.subscription_id, n)
+                done += 1
+                if msg is None:
+                    run.append(n)
+                    continue
+                self.republished += 1
+                self._acks.append(
+                    ua.SubscriptionAcknowledgement(
+                        SubscriptionId=hole.subscription_id, SequenceNumber=n
+                    )
+                )
+                changes, times = _contents(msg)
+                seq.count(changes, times)
+                if run:
+                    after = times[0] if times is not None else hole.after
+                    self._lost_messages(seq, hole.subscription_id, run[0], len(run), before, after)
+                    run = []
+                self._notifications(msg)
+                if times is not None:
+                    before = times[1] if before is None else max(before, times[1])
+        except Exception as exc:  # the connection is going, or a server without Republish
+            why = f"Republish failed: {_describe(exc)}"
+            log.debug("OPC UA %s: Republish failed", self.id, exc_info=True)
+        finally:  # also when cancelled (the session ended): the rest is lost
+            run += numbers[done:]
+            if run and not self.stopping:
+                sid = hole.subscription_id
+                self._lost_messages(seq, sid, run[0], len(run), before, hole.after, why)
+
+    async def _republish(self, client: Client, subscription_id: int, number: int) -> Any | None:
+        """The notification message ``number`` again, or None if the server no longer has it."""
+        ua = _asyncua().ua
+        session: Any = getattr(client.uaclient, "session", client.uaclient)
+        try:
+            msg = await session.republish(subscription_id, number)
+        except ua.UaStatusCodeError as exc:
+            if exc.code == ua.StatusCodes.BadMessageNotAvailable:
+                return None
+            raise
+        # asyncua's server answers a number it no longer holds with an empty message
+        if msg is None or msg.SequenceNumber != number or not msg.NotificationData:
+            return None
+        return msg
+
+    def _lost_messages(
+        self,
+        seq: SequenceTracker,
+        subscription_id: int,
+        first: int,
+        count: int,
+        before: float | None,
+        after: float | None,
+        why: str = "",
+    ) -> None:
+        """Report ``count`` messages from number ``first`` on as lost for good."""
+        why = why or f"Republish: the server no longer had {'it' if count == 1 else 'them'}"
+        detail = (
+            f"OPC UA subscription {subscription_id}: notification {messages(first, count)} "
+            f"lost; {why}"
+        )
+        if before is None or after is None:  # no data before them: nothing to place it by
+            log.warning("OPC UA %s: %s", self.id, detail)
+            return
+        self.report_gap(
+            Gap(
+                source=self.id,
+                sensors=tuple(self.subscribed),
+                start=before,
+                end=max(before, after),
+                missing=seq.estimate(count),
+                cause=SEQUENCE,
+                exact=False,
+                detail=detail,
+            )
+        )
+
+    async def _end_recovery(self) -> None:
+        """The session is ending: stop asking for messages again (the rest is reported lost)."""
+        tasks = list(self._recovering)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._client = None
+        self._seq = None
+
 
 _EPOCH_MIN = dt.datetime(1970, 1, 2, tzinfo=dt.timezone.utc)
+
+
+def _contents(msg: ua.NotificationMessage) -> tuple[int, tuple[float, float] | None]:
+    """Data-change notifications in a message and the (oldest, newest) source time of them."""
+    ua = _asyncua().ua
+    count, lo, hi = 0, math.inf, -math.inf
+    for note in msg.NotificationData or ():
+        if isinstance(note, ua.DataChangeNotification):
+            for item in note.MonitoredItems:
+                count += 1
+                dv = item.Value
+                t = (_epoch(dv.SourceTimestamp) or _epoch(dv.ServerTimestamp)) if dv else None
+                if t is not None:
+                    lo, hi = min(lo, t), max(hi, t)
+    return count, ((lo, hi) if lo <= hi else None)
 
 
 def _epoch(when: dt.datetime | None) -> float | None:
@@ -656,231 +606,3 @@ def _epoch(when: dt.datetime | None) -> float | None:
     if when < _EPOCH_MIN:
         return None
     return when.timestamp()
-
-
-# -- browsing --------------------------------------------------------------------------------
-
-
-@dataclass
-class BrowseNode:
-    """One node of a server's address space, as the binding dialog shows it."""
-
-    node_id: str  # e.g. "ns=2;s=tm1_current"
-    browse_name: str  # e.g. "2:tm1_current"
-    display_name: str
-    node_class: str  # "Object", "Variable", "Method", ...
-    data_type: str | None = None  # variables: e.g. "Double"
-    description: str = ""
-    children: list[BrowseNode] = field(default_factory=list)
-
-    @property
-    def is_variable(self) -> bool:
-        return self.node_class == "Variable"
-
-    def walk(self) -> list[BrowseNode]:
-        """This node and all below it, depth first."""
-        out = [self]
-        for c in self.children:
-            out += c.walk()
-        return out
-
-
-def browse(
-    endpoint: str,
-    *,
-    security_policy: Literal["None", "Basic256Sha256"] = "None",
-    security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None",
-    certificate: str | None = None,
-    private_key: str | None = None,
-    server_certificate: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    password_env: str | None = None,
-    folder: Path | None = None,
-    root: str = "i=85",
-    max_depth: int = 8,
-    max_nodes: int = 5000,
-    include_standard: bool = False,
-    timeout: float = 10.0,
-) -> list[BrowseNode]:
-    """The address space below ``root`` (default: the Objects folder) as a tree, ``max_depth``
-    levels deep and at most ``max_nodes`` nodes. Connection options are those of an ``opcua``
-    source (files relative to ``folder``). Namespace 0 (the server's own objects) is left out
-    unless ``include_standard``; properties (HasProperty) are left out. Runs its own short-lived
-    asyncio loop: call it from a worker thread. Raises :class:`OpcUaError` with a clear message.
-    """
-    from pydantic import ValidationError
-
-    try:
-        cfg = OpcUaSource(
-            type="opcua",
-            endpoint=endpoint,
-            security_policy=security_policy,
-            security_mode=security_mode,
-            certificate=certificate,
-            private_key=private_key,
-            server_certificate=server_certificate,
-            username=username,
-            password=password,
-            password_env=password_env,
-        )
-    except ValidationError as exc:
-        raise OpcUaError(
-            "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        ) from None
-    return browse_source(
-        cfg,
-        folder or Path.cwd(),
-        root=root,
-        max_depth=max_depth,
-        max_nodes=max_nodes,
-        include_standard=include_standard,
-        timeout=timeout,
-    )
-
-
-def browse_source(
-    config: OpcUaSource,
-    folder: Path,
-    *,
-    root: str = "i=85",
-    max_depth: int = 8,
-    max_nodes: int = 5000,
-    include_standard: bool = False,
-    timeout: float = 10.0,
-) -> list[BrowseNode]:
-    """:func:`browse` with the connection settings of a project's ``opcua`` source."""
-    _asyncua()
-    creds = _load_credentials(config, Path(folder))
-
-    async def run() -> list[BrowseNode]:
-        client = await _open_client(config, creds, min(timeout, 5.0))
-        try:
-            return await _walk(client, root, max_depth, max_nodes, include_standard)
-        finally:
-            await _close_client(client)
-
-    try:
-        return asyncio.run(asyncio.wait_for(run(), timeout))
-    except OpcUaError:
-        raise
-    except (asyncio.TimeoutError, TimeoutError):
-        raise OpcUaError(f"browsing {config.endpoint} took longer than {timeout:g} s") from None
-    except Exception as exc:
-        raise OpcUaError(f"cannot browse {config.endpoint}: {_describe(exc)}") from None
-
-
-async def _walk(
-    client: Client, root: str, max_depth: int, max_nodes: int, include_standard: bool
-) -> list[BrowseNode]:
-    """Breadth first, one Browse request per level (in chunks), then the variables' types."""
-    ua = _asyncua().ua
-    root_id = ua.NodeId.from_string(root)
-    has_property = ua.NodeId(ua.ObjectIds.HasProperty)
-    seen = {root_id}
-    level: list[tuple[Any, BrowseNode | None]] = [(root_id, None)]
-    top: list[BrowseNode] = []
-    variables: list[tuple[Any, BrowseNode]] = []
-    count = 0
-    for _depth in range(max_depth):
-        if not level or count >= max_nodes:
-            break
-        found: list[tuple[Any, BrowseNode | None]] = []
-        for start in range(0, len(level), 200):
-            chunk = level[start : start + 200]
-            refs = await _browse_refs(client, [n for n, _ in chunk])
-            for (_, parent), children in zip(chunk, refs, strict=True):
-                for ref in children:
-                    if ref.ReferenceTypeId == has_property or getattr(ref.NodeId, "ServerIndex", 0):
-                        continue
-                    nid = ua.NodeId(
-                        ref.NodeId.Identifier, ref.NodeId.NamespaceIndex, ref.NodeId.NodeIdType
-                    )
-                    if nid in seen or (nid.NamespaceIndex == 0 and not include_standard):
-                        continue
-                    seen.add(nid)
-                    node = BrowseNode(
-                        node_id=nid.to_string(),
-                        browse_name=ref.BrowseName.to_string(),
-                        display_name=ref.DisplayName.Text or ref.BrowseName.Name or "",
-                        node_class=ref.NodeClass.name,
-                    )
-                    (parent.children if parent is not None else top).append(node)
-                    if ref.NodeClass == ua.NodeClass.Variable:
-                        variables.append((nid, node))
-                    found.append((nid, node))
-                    count += 1
-                    if count >= max_nodes:
-                        break
-        level = found
-    if variables:
-        await _fill_types(client, variables)
-    return top
-
-
-async def _browse_refs(client: Client, nodes: list[Any]) -> list[list[Any]]:
-    ua = _asyncua().ua
-    params = ua.BrowseParameters(
-        View=ua.ViewDescription(),
-        RequestedMaxReferencesPerNode=0,
-        NodesToBrowse=[
-            ua.BrowseDescription(
-                NodeId=n,
-                BrowseDirection=ua.BrowseDirection.Forward,
-                ReferenceTypeId=ua.NodeId(ua.ObjectIds.HierarchicalReferences),
-                IncludeSubtypes=True,
-                NodeClassMask=0,
-                ResultMask=ua.BrowseResultMask.All,
-            )
-            for n in nodes
-        ],
-    )
-    results = await client.uaclient.browse(params)
-    out = []
-    for res in results:
-        refs = list(res.References or [])
-        cp = res.ContinuationPoint
-        while cp:
-            more = await client.uaclient.browse_next(
-                ua.BrowseNextParameters(ReleaseContinuationPoints=False, ContinuationPoints=[cp])
-            )
-            refs += list(more[0].References or [])
-            cp = more[0].ContinuationPoint
-        out.append(refs)
-    return out
-
-
-async def _fill_types(client: Client, variables: list[tuple[Any, BrowseNode]]) -> None:
-    """Data type names and descriptions of the variables, read in a few batched requests."""
-    ua = _asyncua().ua
-    ids = [nid for nid, _ in variables]
-    types = await _read(client, ids, ua.AttributeIds.DataType)
-    descriptions = await _read(client, ids, ua.AttributeIds.Description)
-    names: dict[Any, str] = {}
-    unknown = []
-    for dv in types:
-        t = dv.Value.Value if dv.Value is not None else None
-        if isinstance(t, ua.NodeId) and t not in names:
-            if t.NamespaceIndex == 0 and isinstance(t.Identifier, int):
-                names[t] = ua.ObjectIdNames.get(t.Identifier, t.to_string())
-            else:
-                names[t] = t.to_string()
-                unknown.append(t)
-    if unknown:
-        for t, dv in zip(
-            unknown, await _read(client, unknown, ua.AttributeIds.DisplayName), strict=True
-        ):
-            text = dv.Value.Value.Text if dv.Value is not None and dv.Value.Value else None
-            names[t] = text or names[t]
-    for (_, node), tv, dv in zip(variables, types, descriptions, strict=True):
-        t = tv.Value.Value if tv.Value is not None else None
-        node.data_type = names.get(t) if t is not None else None
-        d = dv.Value.Value if dv.Value is not None else None
-        node.description = (d.Text or "") if d is not None and hasattr(d, "Text") else ""
-
-
-async def _read(client: Client, ids: list[Any], attr: Any) -> list[Any]:
-    out: list[Any] = []
-    for start in range(0, len(ids), 500):
-        out += await client.uaclient.read_attributes(ids[start : start + 500], attr)
-    return out
