@@ -6,6 +6,7 @@ pytest-xvfb); the gaps enter where a source hands them over (``session.gap_log``
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from unittest.mock import MagicMock
@@ -23,6 +24,24 @@ from twinviewer.core.workbench import Workbench  # noqa: E402
 from twinviewer.ui.charts.gaps import GAP_Z, GapRegion  # noqa: E402
 from twinviewer.ui.timeline.controller import TimelineController  # noqa: E402
 from twinviewer.ui.widgets.gaps import GapQuery, merge_spans, missing_text  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _delete_closed_windows():
+    """Delete the windows of earlier tests now, on the GUI thread, before this test opens one.
+
+    pytest-qt closes a test's window and calls ``deleteLater``, which only runs in the next
+    event loop (the next test's, while its window opens); the Python side, a reference cycle,
+    waits for the cyclic garbage collector, which may run on a worker thread (the model loader,
+    the history writer). Either way a timer or a deferred event can reach a deleted object: a
+    rare segfault while the next window opens. The module ends with tests without a window,
+    so its own last window is deleted here too."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def open_and_wait(qtbot, window, path: Path) -> None:
@@ -239,6 +258,21 @@ def test_sources_panel_counts_gaps_and_missing_samples(qtbot, window, building: 
         window.close_session()
 
 
+def test_timeline_controller_hands_the_bar_the_gaps_in_view(twin_with_gap) -> None:
+    window, gap, now = twin_with_gap
+    wb = Workbench(twin=window.session)
+    bar = MagicMock(name="bar")
+    bar.view_range.return_value = (now - 120.0, now)
+    ctl = TimelineController(wb, bar, MagicMock(name="player"))
+    ctl.update_gaps()
+    bar.set_gaps.assert_called_with([gap])
+    bar.view_range.return_value = (now - 10.0, now)
+    ctl.update_gaps()
+    bar.set_gaps.assert_called_with([])
+    ctl.closed()
+    bar.set_gaps.assert_called_with([])
+
+
 # -- the pieces, without the window ----------------------------------------------------------
 
 
@@ -280,18 +314,3 @@ def test_spans_merge_within_a_pixel_and_describe_the_loss() -> None:
     assert missing_text([shared]) == "data missing (disconnection, ~40 samples)"
     every = Gap("a", (), 0.0, 90.0, 9000)  # all the source's sensors: how long, not how many
     assert missing_text([every]) == "data missing (sequence gap, 1.5 min)"
-
-
-def test_timeline_controller_hands_the_bar_the_gaps_in_view(twin_with_gap) -> None:
-    window, gap, now = twin_with_gap
-    wb = Workbench(twin=window.session)
-    bar = MagicMock(name="bar")
-    bar.view_range.return_value = (now - 120.0, now)
-    ctl = TimelineController(wb, bar, MagicMock(name="player"))
-    ctl.update_gaps()
-    bar.set_gaps.assert_called_with([gap])
-    bar.view_range.return_value = (now - 10.0, now)
-    ctl.update_gaps()
-    bar.set_gaps.assert_called_with([])
-    ctl.closed()
-    bar.set_gaps.assert_called_with([])
