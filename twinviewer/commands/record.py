@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinviewer.core.gaps import GapLog
 from twinviewer.core.samples import BatchQueue, LatestState
 from twinviewer.session import create_sources, history_location, load_twin_project, open_history
 from twinviewer.sources.base import Source
@@ -42,6 +43,9 @@ class SourceSummary:
     rejected: dict[str, int]
     flagged: dict[str, int]
     samples_per_second: float
+    gaps: int = 0  # losses detected (sequence gaps, disconnections)
+    missing: int = 0  # samples those gaps say are missing
+    gap_causes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,10 +77,15 @@ class RecordSummary:
                 rejected += "; accepted but flagged: " + ", ".join(
                     f"{k} {v}" for k, v in sorted(s.flagged.items())
                 )
+            lost = "nothing detected missing"
+            if s.gaps:
+                causes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in s.gap_causes.items())
+                lost = f"{s.gaps} gap{'s' if s.gaps != 1 else ''}, {s.missing:,} samples missing"
+                lost += f" ({causes})"
             out.append(
                 f"  {s.id} ({s.type}): {s.state}{f' ({s.message})' if s.message else ''}; "
                 f"{s.messages:,} messages, {s.accepted:,} samples accepted "
-                f"({s.samples_per_second:,.0f}/s), rejected: {rejected}"
+                f"({s.samples_per_second:,.0f}/s), rejected: {rejected}; {lost}"
             )
         return out
 
@@ -105,17 +114,21 @@ def record(
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     queue = BatchQueue()
+    gap_log = GapLog()
     state = LatestState(len(project.sensors))
     store = open_history(project, folder, Path(path), history)
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
         for s in sources:
-            s.start(queue.put)
+            s.start(queue.put, gap_log.add)
         while not stop.is_set():
             if duration is not None and time.monotonic() - t0 >= duration:
                 break
             stop.wait(DRAIN_S)
+            gaps = gap_log.drain()
+            if gaps and store is not None:
+                store.add_gaps(gaps)
             batch = queue.drain()
             if batch is not None:
                 state.apply(batch)
@@ -133,6 +146,9 @@ def record(
         state.apply(batch)
         if store is not None:
             store.append(batch)
+    gaps = gap_log.drain()
+    if gaps and store is not None:
+        store.add_gaps(gaps)
     held: dict = {}
     if store is not None:
         store.close()  # flushes: everything accepted is on disk
@@ -159,6 +175,9 @@ def record(
                 rejected=dict(st.rejected),
                 flagged=dict(st.flags),
                 samples_per_second=st.accepted / elapsed if elapsed > 0 else 0.0,
+                gaps=st.gaps,
+                missing=st.missing,
+                gap_causes=dict(st.gap_causes),
             )
         )
     return summary

@@ -41,9 +41,9 @@ def describe_cause(cause: str) -> str:
 
 
 def _iso(t: float) -> str:
-    return (
-        datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
-    ).replace("+00:00", "Z")
+    return (datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")).replace(
+        "+00:00", "Z"
+    )
 
 
 @dataclass(frozen=True)

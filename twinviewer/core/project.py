@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -153,6 +154,26 @@ class Tls(_Strict):
     verify_hostname: bool = Field(True, description="Check the server certificate's hostname")
 
 
+TIME_UNITS = ("auto", "s", "ms", "us", "ns", "iso")
+
+
+def check_time_unit(unit: str) -> str:
+    """``unit`` if it is one of :data:`TIME_UNITS` or a usable strftime pattern, else
+    ValueError saying what is expected."""
+    if unit in TIME_UNITS:
+        return unit
+    if "%" in unit:
+        try:
+            datetime(2026, 12, 2, 16, 0, 0, tzinfo=timezone.utc).strftime(unit)
+        except ValueError as exc:
+            raise ValueError(f"{unit!r} is not a usable strftime pattern: {exc}") from None
+        return unit
+    raise ValueError(
+        f"{unit!r}: expected one of {', '.join(TIME_UNITS)} or a strftime pattern such as "
+        "'%d/%m/%Y %H:%M:%S'"
+    )
+
+
 class MqttSource(_Strict):
     """An MQTT broker. Every message is decoded by ``format`` into columnar samples.
 
@@ -168,10 +189,33 @@ class MqttSource(_Strict):
     topic: str = Field(description="Topic template, e.g. 'site/{component}/{sensor}'")
     format: Literal["json", "json_batch", "sparkplug_b"] = "json"
     value_field: str = Field("value", description="JSON key of the value")
-    time_field: str | None = Field("ts", description="JSON key of the source timestamp, if any")
+    time_field: str | None = Field(
+        "auto",
+        description="JSON key of the source timestamp; 'auto' takes ts, timestamp, time or t; "
+        "null: the arrival time",
+    )
     sensor_field: str = Field("sensor", description="JSON key of the sensor id, if not in topic")
-    time_unit: Literal["auto", "s", "ms", "iso"] = Field(
-        "auto", description="Timestamp unit; auto tells seconds, milliseconds and ISO 8601 apart"
+    time_unit: str = Field(
+        "auto",
+        description="Timestamp format: auto (seconds, ms, us, ns by magnitude; ISO 8601 "
+        "strings), s, ms, us, ns, iso, or a strftime pattern such as '%d/%m/%Y %H:%M:%S' (UTC "
+        "unless it has %z)",
+    )
+    seq_field: str | None = Field(
+        "seq", description="JSON key of the message sequence number (gaps are counted); null: none"
+    )
+    seq_scope: Literal["topic", "publisher"] = Field(
+        "topic", description="What one sequence counter numbers: each topic, or each publisher"
+    )
+    publisher_field: str = Field(
+        "publisher", description="JSON key naming the publisher (with seq_scope: publisher)"
+    )
+    seq_grace: float = Field(
+        2.0, gt=0, description="Seconds a missing number may still arrive late before it is a gap"
+    )
+    request_rebirth: bool = Field(
+        True,
+        description="Sparkplug: ask an edge node for a new birth when its sequence breaks",
     )
     qos: Literal[0, 1] = 1
     client_id: str | None = Field(None, description="Fixed client id (needed for a session)")
@@ -183,6 +227,11 @@ class MqttSource(_Strict):
     tls: Tls | None = None
     max_payload: int = Field(1_048_576, gt=0, description="Larger messages are rejected (bytes)")
     max_future: float = Field(300.0, gt=0, description="Seconds a timestamp may lie ahead")
+
+    @field_validator("time_unit")
+    @classmethod
+    def _time_unit_known(cls, v: str) -> str:
+        return check_time_unit(v)
 
 
 class OpcUaSource(_Strict):

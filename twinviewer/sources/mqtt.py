@@ -37,8 +37,10 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from twinviewer.core.gaps import BROKER_RESTART, DISCONNECTION, Gap
 from twinviewer.core.project import MqttSource, Sensor
 from twinviewer.core.samples import SampleBatch
+from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.base import Source, SourceState
 from twinviewer.sources.payloads import Decoded, PayloadDecoder
 
@@ -156,6 +158,8 @@ class MqttFeed(Source):
     flush_samples = 100_000
     #: packets read after one select while they keep producing messages
     reads_per_select = 1000
+    #: seconds between two rebirth requests to the same Sparkplug edge node
+    rebirth_interval = 5.0
 
     def __init__(self, config: MqttSource, sensors: Sequence[Sensor], folder: Path) -> None:
         super().__init__(config.id)
@@ -165,6 +169,7 @@ class MqttFeed(Source):
         self.flags = self.status.flags  # out_of_order, duplicate (accepted, not rejections)
         self.connects = 0  # connection attempts (TCP/TLS + CONNECT)
         self.sessions_resumed = 0  # CONNACKs that said the broker kept our session
+        self.rebirths_requested = 0  # Sparkplug NCMD Node Control/Rebirth sent
         #: called with every :class:`Decoded` (arrival times too), e.g. by a recorder
         self.on_decoded: Callable[[Decoded], None] | None = None
         self._decoder: PayloadDecoder | None = None
@@ -176,6 +181,13 @@ class MqttFeed(Source):
         self._refused: tuple[SourceState, str, float | None] | None = None
         self._pending_subs: dict[int, str] = {}
         self._connected_at: float | None = None
+        # delivery accounting across reconnects
+        self._had_link = False  # a connection has been up before (so a new one is a return)
+        self._refused_while_down = False  # a reconnect attempt found no broker listening
+        self._last_source_time: float | None = None  # newest sample time received
+        self._link_samples = 0  # samples received on the current connection
+        self._estimate: tuple[float, float, str] | None = None  # (since, samples/s, cause)
+        self._rebirth_sent: dict[tuple[str, str], float] = {}
         # a socket pair that stop() writes to, so that the network loop wakes at once
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -234,6 +246,7 @@ class MqttFeed(Source):
                 problem = self._connect(client, target)
                 if problem is None:
                     problem = self._serve(client, target)
+                    self._link_down()
                 if self.stopping:
                     break
                 state, reason, wait = problem
@@ -294,6 +307,8 @@ class MqttFeed(Source):
         except ssl.SSLError as exc:
             return SourceState.ERROR, f"TLS: {exc.reason or exc}", MAX_DELAY
         except (OSError, ValueError) as exc:
+            if isinstance(exc, ConnectionRefusedError):
+                self._refused_while_down = True  # the host is up, the broker is not
             why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             return SourceState.RECONNECTING, f"cannot reach {target.address}: {why}", None
         return None
@@ -376,6 +391,9 @@ class MqttFeed(Source):
         except Exception:  # closing must never fail the stop
             log.debug("source %s: error while disconnecting", self.id, exc_info=True)
         self._flush()
+        if self._decoder is not None:
+            for gap in self._decoder.take_gaps(final=True):
+                self.report_gap(gap)
 
     # -- paho callbacks (on this thread) -------------------------------------------------------
 
@@ -403,6 +421,7 @@ class MqttFeed(Source):
         self._connected_at = time.monotonic()
         resumed = bool(getattr(flags, "session_present", False))
         self.sessions_resumed += int(resumed)
+        self._link_up(resumed)
         assert self._decoder is not None
         self._pending_subs = {}
         for topic in self._decoder.subscriptions:
@@ -462,9 +481,107 @@ class MqttFeed(Source):
         for flag, count in d.flags.items():
             self.flags[flag] = self.flags.get(flag, 0) + count
         if len(d):
+            if self._estimate is not None:
+                self._estimated_gap(float(d.time.min()))
+            self._link_samples += len(d)
+            newest = float(d.time.max())
+            if self._last_source_time is None or newest > self._last_source_time:
+                self._last_source_time = newest
             self.emit(SampleBatch(d.sensor, d.time, d.value))
             if self.on_decoded is not None:
                 self.on_decoded(d)
+        for gap in decoder.take_gaps():
+            self.report_gap(gap)
+        if decoder.rebirths:
+            self._request_rebirths(decoder.rebirths)
+            decoder.rebirths.clear()
+
+    # -- delivery accounting -------------------------------------------------------------------
+
+    def _link_down(self) -> None:
+        """The connection ended: the next message of every numbered stream is the first after
+        an outage; for unnumbered payloads, remember where the data stopped and how fast it
+        came, to estimate what a lost session costs."""
+        if self._decoder is not None:
+            self._decoder.tracker.link_down()
+        if self._connected_at is not None and self._last_source_time is not None:
+            held = max(time.monotonic() - self._connected_at, 1e-3)
+            self._estimate = (self._last_source_time, self._link_samples / held, "")
+        self._link_samples = 0
+
+    def _link_up(self, resumed: bool) -> None:
+        """A connection is up again. Gaps found now are a broker restart if no broker answered
+        meanwhile or it forgot the session we asked it to keep, else a disconnection."""
+        persistent = not (self.config.clean_start or not self.config.client_id)
+        lost_session = persistent and not resumed
+        cause = (
+            BROKER_RESTART
+            if self._had_link and (self._refused_while_down or lost_session)
+            else DISCONNECTION
+        )
+        self._refused_while_down = False
+        self._had_link = True
+        decoder = self._decoder
+        assert decoder is not None
+        decoder.tracker.link_up(cause)
+        kept = resumed and self.config.qos > 0  # the broker queued for us meanwhile
+        if self._estimate is not None and (decoder.tracker.streams or kept):
+            self._estimate = None  # numbered streams count exactly; a kept session lost nothing
+        elif self._estimate is not None:
+            since, rate, _ = self._estimate
+            self._estimate = (since, rate, cause)
+
+    def _estimated_gap(self, first: float) -> None:
+        """The first samples after a reconnect that lost what was sent meanwhile (no session
+        kept, no sequence numbers): a gap estimated from the rate before the outage."""
+        assert self._estimate is not None
+        since, rate, cause = self._estimate
+        self._estimate = None
+        if not cause or first <= since or rate <= 0:
+            return
+        missing = int(round(rate * (first - since)))
+        if missing <= 0:
+            return
+        ids = sorted({self.sensors[i].id for i in range(len(self.sensors))})
+        self.report_gap(
+            Gap(
+                source=self.id,
+                sensors=tuple(ids),
+                start=since,
+                end=first,
+                missing=missing,
+                cause=cause,
+                exact=False,
+                detail=f"no session kept and no sequence numbers: {rate:,.1f} samples/s before",
+            )
+        )
+
+    def _request_rebirths(self, nodes: set[tuple[str, str]]) -> None:
+        """Ask Sparkplug edge nodes to send their birth certificate again (at most one request
+        per node every :attr:`rebirth_interval` seconds)."""
+        client = self._client
+        if client is None:
+            return
+        now = time.monotonic()
+        for group, edge in sorted(nodes):
+            if now - self._rebirth_sent.get((group, edge), -1e9) < self.rebirth_interval:
+                continue
+            self._rebirth_sent[(group, edge)] = now
+            payload = spb.encode_payload(
+                spb.Payload(
+                    timestamp=int(time.time() * 1000),
+                    metrics=[
+                        spb.Metric(
+                            name="Node Control/Rebirth",
+                            datatype=spb.DataType.BOOLEAN,
+                            value=True,
+                        )
+                    ],
+                )
+            )
+            client.publish(f"{spb.NAMESPACE}/{group}/NCMD/{edge}", payload, qos=0)
+            self.rebirths_requested += 1
+            log.info("source %s: asked Sparkplug node %s/%s for a rebirth", self.id, group, edge)
 
     def _set(self, state: SourceState, message: str) -> None:
         if state != self.status.state or message != self.status.message:

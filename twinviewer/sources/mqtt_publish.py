@@ -21,6 +21,7 @@ after a newer one) and duplicates (a sample sent twice).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -51,6 +52,7 @@ __all__ = ["FaultPlan", "PublishStats", "publish_mqtt"]
 
 BIRTH_EVERY = 10.0  # seconds between unsolicited NBIRTHs (Sparkplug)
 MAX_STEPS_PER_TICK = 2000
+MAX_QUEUED = 200_000  # messages paho holds while the broker is away (about 20 min of the mine)
 
 
 @dataclass
@@ -83,6 +85,12 @@ class PublishStats:
     dropouts: int = 0  # sensor drop-outs started
     dropped: int = 0  # samples not sent because of a drop-out
     failed: int = 0  # publish calls the client refused (not connected, queue full)
+    # delivery: every message handed to the client ends acknowledged, pending or lost
+    acknowledged: int = 0  # messages the broker acknowledged (PUBACK; QoS 0: written)
+    samples_acknowledged: int = 0  # good samples in those messages
+    pending: int = 0  # handed to the client, not acknowledged when publishing stopped
+    lost: int = 0  # never handed over: refused by the client (its queue full, QoS 0 offline)
+    reconnects: int = 0  # connections made again after one was lost
     elapsed: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -107,17 +115,25 @@ def _first_of(project: Project, kind: type) -> Any:
 class _Publisher:
     """The paho side: connect, wait for CONNACK, publish, count acknowledgements."""
 
-    def __init__(self, cfg: MqttSource, folder: Path, on_command: Callable[[str, bytes], None]):
+    def __init__(
+        self,
+        cfg: MqttSource,
+        folder: Path,
+        on_command: Callable[[str, bytes], None],
+        client_id: str | None = None,
+    ):
         target = target_of(cfg)
+        # A session of its own that the broker keeps (and paho keeps the unacknowledged QoS 1
+        # messages and sends them again after a reconnect)
         self.client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"twinviewer-publish-{uuid.uuid4().hex[:10]}",
-            clean_session=True,
+            client_id=client_id or f"twinviewer-publish-{uuid.uuid4().hex[:10]}",
+            clean_session=client_id is None,
             protocol=paho.MQTTv311,
         )
         self.qos = cfg.qos
         self.client.max_inflight_messages_set(1000)
-        self.client.max_queued_messages_set(200_000)
+        self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.reconnect_delay_set(1, 30)
         if target.username is not None:
             self.client.username_pw_set(target.username, target.password)
@@ -128,6 +144,10 @@ class _Publisher:
         self._connected = threading.Event()
         self._refused: str | None = None
         self.acked = 0
+        self.samples_acked = 0
+        self.connects = 0
+        self._samples: dict[int, int] = {}  # mid -> good samples, until acknowledged
+        self._early: set[int] = set()  # acknowledged before publish() returned its mid
         self._lock = threading.Lock()
         self._commands: list[str] = []
         self._on_command = on_command
@@ -140,6 +160,7 @@ class _Publisher:
         if reason.is_failure:
             self._refused = str(reason).lower()
         else:
+            self.connects += 1
             for topic in self._commands:
                 client.subscribe(topic, 0)
         self._connected.set()
@@ -147,6 +168,11 @@ class _Publisher:
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
         with self._lock:
             self.acked += 1
+            n = self._samples.pop(mid, None)
+            if n is None:
+                self._early.add(mid)
+            else:
+                self.samples_acked += n
 
     def connect(self, subscribe: list[str], timeout: float = 10.0) -> None:
         self._commands = subscribe
@@ -168,12 +194,22 @@ class _Publisher:
                 raise PermissionError(f"not authorised: check username/password ({self._refused})")
             raise ConnectionError(f"the broker refused the connection: {self._refused}")
 
-    def publish(self, topic: str, payload: bytes) -> bool:
-        """True if sent, or (QoS 1) queued by paho until the connection is back."""
-        rc = self.client.publish(topic, payload, self.qos).rc
-        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-            return True
-        return rc == MQTTErrorCode.MQTT_ERR_NO_CONN and self.qos > 0
+    def publish(self, topic: str, payload: bytes, samples: int = 0) -> bool:
+        """True if sent, or (QoS 1) queued by paho until the connection is back. ``samples``:
+        good samples in the message, counted as acknowledged with it."""
+        info = self.client.publish(topic, payload, self.qos)
+        rc = info.rc
+        ok = rc == MQTTErrorCode.MQTT_ERR_SUCCESS or (
+            rc == MQTTErrorCode.MQTT_ERR_NO_CONN and self.qos > 0
+        )
+        if ok:
+            with self._lock:
+                if info.mid in self._early:
+                    self._early.discard(info.mid)
+                    self.samples_acked += samples
+                else:
+                    self._samples[info.mid] = samples
+        return ok
 
     def wait_acked(self, sent: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -220,6 +256,8 @@ def publish_mqtt(
     progress: Callable[[PublishStats], None] | None = None,
     folder: Path | None = None,
     seed: int | None = None,
+    client_id: str | None = None,
+    drain: float = 10.0,
 ) -> PublishStats:
     """Publish the project's simulated signals to an MQTT broker until ``duration`` wall
     seconds pass or ``stop`` is set; returns what was sent.
@@ -231,6 +269,13 @@ def publish_mqtt(
     ``progress`` is called about once a second with the running stats. TLS files are relative
     to ``folder``. Raises ``ConnectionError``/``PermissionError`` if the broker cannot be used,
     ``ValueError`` for a bad configuration.
+
+    Delivery: at QoS 1 the publisher keeps a session on the broker (``client_id``, by default
+    one derived from the project, topic and broker; ``""`` for a clean, random one) and paho
+    keeps every unacknowledged message across reconnects. When publishing stops it waits up
+    to ``drain`` seconds for the last acknowledgements; the stats then say how many messages
+    were ``acknowledged``, are still ``pending`` (unacknowledged: lost when the process ends)
+    and were ``lost`` (refused by the client). JSON messages carry a per-topic ``seq``.
     """
     cfg = config or _first_of(project, MqttSource)
     if cfg is None:
@@ -253,17 +298,33 @@ def publish_mqtt(
     )
     plan = faults if isinstance(faults, FaultPlan) else (FaultPlan() if faults else None)
     run = _Run(project, cfg, sim, plan)
-    pub = _Publisher(cfg, folder or Path.cwd(), run.on_command)
+    if client_id is None and cfg.qos > 0:
+        key = f"{project.name}|{cfg.topic}|{cfg.url}".encode()
+        client_id = f"twinviewer-publish-{hashlib.sha1(key).hexdigest()[:10]}"
+    pub = _Publisher(cfg, folder or Path.cwd(), run.on_command, client_id or None)
     run.pub = pub
     pub.connect(run.command_topics())
     stop = stop or threading.Event()
+    stats = run.stats
     try:
         run.loop(duration, stop, progress)
     finally:
-        if pub.qos > 0 and not pub.wait_acked(run.qos_sent, 10.0):
-            log.warning("publish: %d messages not acknowledged", run.qos_sent - pub.acked)
+        sent = run.qos_sent if pub.qos > 0 else stats.messages
+        if not pub.wait_acked(sent, drain):
+            log.warning(
+                "publish: %d of %d messages not acknowledged after waiting %.0f s",
+                sent - pub.acked,
+                sent,
+                drain,
+            )
         pub.close()
-    return run.stats
+        with pub._lock:
+            stats.acknowledged = pub.acked
+            stats.samples_acknowledged = pub.samples_acked
+        stats.pending = max(0, stats.messages - stats.acknowledged)
+        stats.lost = stats.failed
+        stats.reconnects = max(0, pub.connects - 1)
+    return stats
 
 
 class _Run:
@@ -287,6 +348,9 @@ class _Run:
         self.stats = PublishStats(format=cfg.format, topic=cfg.topic)
         self.pub: _Publisher | None = None
         self.qos_sent = 0
+        self.time_key = "ts" if cfg.time_field == "auto" else cfg.time_field
+        self.seq_key = cfg.seq_field or "seq"
+        self.topic_seq: dict[str, int] = {}
         self.silent_until = np.zeros(self.n)  # wall time until which a sensor is silent
         self.last_t = np.full(self.n, np.nan)  # last good sample sent per sensor
         self.last_v = np.zeros(self.n)
@@ -314,9 +378,16 @@ class _Run:
             self.rebirth.set()
 
     # -- sending -------------------------------------------------------------------------------
-    def _send(self, topic: str, payload: bytes) -> None:
+    def _numbered(self, topic: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` with the topic's next sequence number (so that a viewer counts losses)."""
+        n = self.topic_seq.get(topic, 0)
+        self.topic_seq[topic] = n + 1
+        obj[self.seq_key] = n
+        return obj
+
+    def _send(self, topic: str, payload: bytes, samples: int = 0) -> None:
         assert self.pub is not None
-        if self.pub.publish(topic, payload):
+        if self.pub.publish(topic, payload, samples):
             self.stats.messages += 1
             self.stats.bytes += len(payload)
             if self.pub.qos > 0:
@@ -426,8 +497,8 @@ class _Run:
         if with_sensor:
             rec[cfg.sensor_field] = self.ids[j]
         rec[cfg.value_field] = v
-        if cfg.time_field:
-            rec[cfg.time_field] = self.enc_time(t)
+        if self.time_key:
+            rec[self.time_key] = self.enc_time(t)
         return rec
 
     def _json(
@@ -436,9 +507,13 @@ class _Run:
         with_sensor = not self.per_sensor
         for j in np.flatnonzero(send).tolist():
             v = float(vals[j])
-            self._send(self.topics[j], _dumps(self._record(j, t, v, with_sensor), v != v))
+            topic = self.topics[j]
+            rec = self._numbered(topic, self._record(j, t, v, with_sensor))
+            self._send(topic, _dumps(rec, v != v), int(v == v))
         for j, te, ve in extra:
-            self._send(self.topics[j], _dumps(self._record(j, te, float(ve), with_sensor)))
+            topic = self.topics[j]
+            rec = self._numbered(topic, self._record(j, te, float(ve), with_sensor))
+            self._send(topic, _dumps(rec), 1)
 
     def _json_batch(
         self, t: float, vals: np.ndarray, send: np.ndarray, extra: list[tuple[int, float, float]]
@@ -452,17 +527,21 @@ class _Run:
                 by.setdefault(r[0], []).append(r)
             for j, rs in by.items():
                 obj: dict[str, Any] = {cfg.value_field: [r[2] for r in rs]}
-                if cfg.time_field:
-                    obj[cfg.time_field] = [self.enc_time(r[1]) for r in rs]
-                self._send(self.topics[j], _dumps(obj, any(r[2] != r[2] for r in rs)))
+                if self.time_key:
+                    obj[self.time_key] = [self.enc_time(r[1]) for r in rs]
+                self._numbered(self.topics[j], obj)
+                good = sum(r[2] == r[2] for r in rs)
+                self._send(self.topics[j], _dumps(obj, good < len(rs)), good)
             return
         if not rows:
             return
         obj = {cfg.sensor_field: [self.ids[r[0]] for r in rows]}
-        if cfg.time_field:
-            obj[cfg.time_field] = [self.enc_time(r[1]) for r in rows]
+        if self.time_key:
+            obj[self.time_key] = [self.enc_time(r[1]) for r in rows]
         obj[cfg.value_field] = [r[2] for r in rows]
-        self._send(self.topics[0], _dumps(obj, any(r[2] != r[2] for r in rows)))
+        self._numbered(self.topics[0], obj)
+        good = sum(r[2] == r[2] for r in rows)
+        self._send(self.topics[0], _dumps(obj, good < len(rows)), good)
 
     def _spb_topic(self, kind: str) -> str:
         return f"{spb.NAMESPACE}/{self.group}/{kind}/{self.edge}"
@@ -490,7 +569,7 @@ class _Run:
         self.seq = 0
         payload = spb.encode_payload(spb.Payload(timestamp=ms, metrics=metrics, seq=0))
         self._next_seq()
-        self._send(self._spb_topic("NBIRTH"), payload)
+        self._send(self._spb_topic("NBIRTH"), payload, int((send & np.isfinite(vals)).sum()))
         self.stats.births += 1
         self.last_birth = time.monotonic()
 
@@ -515,7 +594,7 @@ class _Run:
             payload = spb.encode_payload(
                 spb.Payload(timestamp=ms, metrics=metrics, seq=self._next_seq())
             )
-            self._send(self._spb_topic("NDATA"), payload)
+            self._send(self._spb_topic("NDATA"), payload, len(metrics))
 
     def _malformed(self, t: float, vals: np.ndarray) -> None:
         """One broken message on a topic the viewer listens to."""

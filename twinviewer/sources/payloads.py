@@ -22,12 +22,22 @@ Formats (``config.format``):
     Sparkplug B protobuf (see :mod:`twinviewer.sources.sparkplug`). NBIRTH/DBIRTH establish
     alias -> metric maps per edge node / device; NDATA/DDATA may then use aliases. A metric maps
     to the sensor with its exact name, else with its last ``/``-separated part. Times are the
-    metric's timestamp, else the payload's (ms). The viewer never sends a rebirth request (that
-    is a command to the plant): data by alias before a birth is rejected as ``unknown_sensor``.
+    metric's timestamp, else the payload's (ms). Data by alias before a birth is rejected as
+    ``unknown_sensor``.
 
-Values: numbers; booleans as 1/0; numeric strings. Times (the source time, else the arrival
-time): seconds, milliseconds (``time_unit: auto`` tells them apart by magnitude, also micro- and
-nanoseconds) or ISO 8601 strings (without a zone: UTC); a null time means "none given".
+Delivery accounting (:mod:`twinviewer.sources.sequence`): a JSON message may carry a sequence
+number (``seq_field``, default ``seq``; per topic, or per publisher named by
+``publisher_field`` with ``seq_scope: publisher``); Sparkplug payloads carry the edge node's
+0-255 ``seq``. Numbers that never arrive become gaps (:meth:`PayloadDecoder.take_gaps`); an NDEATH
+followed by an NBIRTH is a gap estimated from the node's message period. A broken Sparkplug
+sequence, and data by alias before a birth, put the node in :attr:`PayloadDecoder.rebirths`:
+the feed asks it to send its birth certificate again (``Node Control/Rebirth``, as the
+specification expects of a host application; ``request_rebirth: false`` turns that off).
+
+Values: numbers; booleans as 1/0; numeric strings. Times: see
+:mod:`twinviewer.sources.timestamps` (the keys ``ts``, ``timestamp``, ``time``, ``t`` by
+default; seconds, ms, us, ns by magnitude, ISO 8601 or a strftime pattern). A null or absent
+time means the arrival time; a time that is given but unreadable is a rejection.
 
 Rejection reasons (per sample, or per message where the whole message is unusable):
 ``oversized`` (checked before parsing), ``malformed`` (bad JSON/protobuf, wrong shape, no sensor
@@ -36,7 +46,9 @@ given), ``unknown_sensor`` (also: topic not matching the template), ``not_numeri
 arrival).
 
 Flags, not rejections: ``out_of_order`` (a sample older than the previous accepted sample of
-the same sensor, in arrival order) and ``duplicate`` (the same time as that previous sample).
+the same sensor, in arrival order) and ``duplicate`` (the same time as that previous sample);
+per message, ``seq_duplicate``, ``seq_late``, ``seq_restart`` and ``bad_seq`` (sequence
+numbers repeated, filling a gap late, starting over, or not a non-negative integer).
 Each sample is compared with the one sensor's previous sample only (not a running maximum), in
 one vectorised pass per :meth:`take`.
 """
@@ -45,11 +57,9 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from itertools import repeat
 from typing import Any
 
@@ -57,9 +67,16 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
+from twinviewer.core.gaps import Gap
 from twinviewer.core.project import MqttSource, Sensor
 from twinviewer.core.samples import SampleBatch
 from twinviewer.sources import sparkplug
+from twinviewer.sources.sequence import SequenceTracker
+
+# ``NAME as NAME``: defined here before topics and timestamps moved out
+from twinviewer.sources.timestamps import TIME_KEYS, scale_times
+from twinviewer.sources.timestamps import parse_time as parse_time
+from twinviewer.sources.topics import TopicTemplate as TopicTemplate
 
 __all__ = ["REASONS", "Decoded", "PayloadDecoder", "TopicTemplate", "parse_time"]
 
@@ -82,8 +99,6 @@ REASONS = (
 OUT_OF_ORDER = "out_of_order"
 DUPLICATE = "duplicate"
 
-PLACEHOLDERS = ("sensor", "component", "any")
-_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _TOPIC_CACHE_MAX = 100_000
 # Sparkplug metrics that are about the edge node itself, never sensors: ignored silently.
 _SPB_CONTROL_PREFIXES = ("Node Control/", "Device Control/", "Properties/", "Node Info/")
@@ -92,91 +107,6 @@ _SPB_DATA = {"NBIRTH", "NDATA", "DBIRTH", "DDATA"}
 
 _I32 = np.int32
 _F64 = np.float64
-
-
-class TopicTemplate:
-    """A topic template such as ``site/{component}/{sensor}``: its subscription filter, and the
-    sensor id and component of a concrete topic.
-
-    ``{sensor}``, ``{component}`` and ``{any}`` each stand for exactly one level; the MQTT
-    wildcards ``+`` (one level) and ``#`` (the rest, last level only) may be used as they are.
-    """
-
-    def __init__(self, template: str) -> None:
-        if not template or template.strip() != template:
-            raise ValueError(f"topic template {template!r} is empty or has surrounding spaces")
-        self.template = template
-        self.levels = template.split("/")
-        self.kinds: list[str] = []  # per level: "literal", "+", "#", or a placeholder name
-        for i, level in enumerate(self.levels):
-            m = _PLACEHOLDER.fullmatch(level)
-            if level == "#":
-                if i != len(self.levels) - 1:
-                    raise ValueError(f"topic template {template!r}: '#' must be the last level")
-                self.kinds.append("#")
-            elif level == "+":
-                self.kinds.append("+")
-            elif m:
-                name = m.group(1)
-                if name not in PLACEHOLDERS:
-                    raise ValueError(
-                        f"topic template {template!r}: unknown placeholder {{{name}}}; use "
-                        + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-                        + " or the MQTT wildcards + and #"
-                    )
-                if name != "any" and name in self.kinds:
-                    raise ValueError(f"topic template {template!r}: {{{name}}} appears twice")
-                self.kinds.append(name)
-            elif any(c in level for c in "{}+#"):
-                raise ValueError(
-                    f"topic template {template!r}: level {level!r} mixes a placeholder or "
-                    "wildcard with text; a placeholder must fill a whole level"
-                )
-            else:
-                self.kinds.append("literal")
-        self.sensor_level = self.kinds.index("sensor") if "sensor" in self.kinds else None
-        self.component_level = self.kinds.index("component") if "component" in self.kinds else None
-        self.multi = self.kinds[-1] == "#"
-        self.filter = "/".join(
-            level if kind in ("literal", "#") else "+"
-            for level, kind in zip(self.levels, self.kinds, strict=True)
-        )
-
-    @property
-    def subscriptions(self) -> list[str]:
-        return [self.filter]
-
-    def match(self, topic: str) -> tuple[bool, str | None, str | None]:
-        """(matches, sensor id or None, component or None) of a concrete topic."""
-        parts = topic.split("/")
-        n = len(self.levels)
-        if self.multi:
-            if len(parts) < n - 1:
-                return False, None, None
-        elif len(parts) != n:
-            return False, None, None
-        for part, level, kind in zip(parts, self.levels, self.kinds, strict=False):
-            if kind == "literal" and part != level:
-                return False, None, None
-            if kind == "#":
-                break
-        sensor = parts[self.sensor_level] if self.sensor_level is not None else None
-        component = parts[self.component_level] if self.component_level is not None else None
-        return True, sensor, component
-
-    def fill(self, sensor: str = "", component: str = "", any_level: str = "twinviewer") -> str:
-        """A concrete topic for publishing (wildcards become ``any_level``; ``#`` one level)."""
-        out = []
-        for level, kind in zip(self.levels, self.kinds, strict=True):
-            if kind == "literal":
-                out.append(level)
-            elif kind == "sensor":
-                out.append(sensor)
-            elif kind == "component":
-                out.append(component)
-            else:
-                out.append(any_level)
-        return "/".join(out)
 
 
 @dataclass
@@ -198,65 +128,6 @@ class Decoded:
     @property
     def batch(self) -> SampleBatch:
         return SampleBatch(self.sensor, self.time, self.value)
-
-
-def _parse_iso(text: str) -> float | None:
-    try:
-        dt = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-def _auto_scale(x: float) -> float:
-    """Seconds from a number that is seconds, ms, us or ns since the epoch, by magnitude."""
-    if x < 1e11:  # up to the year 5138 in seconds; 1e11 ms is March 1973
-        return x
-    if x < 1e14:
-        return x / 1e3
-    if x < 1e17:
-        return x / 1e6
-    return x / 1e9
-
-
-def parse_time(x: Any, unit: str = "auto") -> float | None:
-    """A source timestamp in seconds since the epoch, or None if it cannot be one.
-
-    Numbers are scaled by ``unit`` (``s``, ``ms``, or ``auto``/``iso``: by magnitude); strings
-    are ISO 8601 (numeric strings are numbers). Zero, negative and non-finite times are invalid.
-    """
-    t = type(x)
-    if t is float or t is int:
-        f = float(x)
-    elif t is str:
-        iso = _parse_iso(x)
-        if iso is not None:
-            return iso if math.isfinite(iso) and iso > 0 else None
-        try:
-            f = float(x)
-        except ValueError:
-            return None
-    else:
-        return None
-    if not math.isfinite(f) or f <= 0:
-        return None
-    if unit == "s":
-        return f
-    if unit == "ms":
-        return f / 1e3
-    return _auto_scale(f)
-
-
-def _scale_times(t: NDArray[np.float64], unit: str) -> NDArray[np.float64]:
-    if unit == "s":
-        return t
-    if unit == "ms":
-        return t / 1e3
-    return np.select([t < 1e11, t < 1e14, t < 1e17], [t, t / 1e3, t / 1e6], t / 1e9).astype(
-        _F64, copy=False
-    )
 
 
 def _number(v: Any) -> float | str:
@@ -300,6 +171,12 @@ class PayloadDecoder:
         self.n_sensors = len(sensors)
         self.value_field = config.value_field
         self.time_field = config.time_field
+        #: the keys a payload's time may have, in order (``auto``: the common names)
+        self.time_keys: tuple[str, ...] = (
+            (TIME_KEYS if config.time_field == "auto" else (config.time_field,))
+            if config.time_field
+            else ()
+        )
         self.sensor_field = config.sensor_field
         self.time_unit = config.time_unit
         self.max_payload = config.max_payload
@@ -312,6 +189,18 @@ class PayloadDecoder:
         self._types: dict[tuple[str, str, str | None], dict[str, int]] = {}
         self._metric_index: dict[str, int] = {}
         self.flags_total = {OUT_OF_ORDER: 0, DUPLICATE: 0}
+        # sequence accounting (JSON ``seq``; Sparkplug's 0-255 seq per edge node)
+        spb = config.format == "sparkplug_b"
+        self.seq_field = None if spb else config.seq_field
+        self.seq_scope = config.seq_scope
+        self.publisher_field = config.publisher_field
+        self.tracker = SequenceTracker(
+            config.id, [s.id for s in sensors], modulus=256 if spb else None, grace=config.seq_grace
+        )
+        #: Sparkplug edge nodes (group, edge) whose sequence broke or whose birth is missing:
+        #: the feed sends them a rebirth request (``Node Control/Rebirth``)
+        self.rebirths: set[tuple[str, str]] = set()
+        self._obj: Any = None  # the JSON object of the message being decoded
         self._reset()
 
     # codes for _topics
@@ -337,6 +226,7 @@ class PayloadDecoder:
         self._messages = 0
         self._rejected: dict[str, int] = {}
         self._details: dict[str, str] = {}
+        self._seq_flags: dict[str, int] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -387,12 +277,55 @@ class PayloadDecoder:
             )
             return
         fmt = self.format
-        if fmt == "json":
-            self._json(topic, payload, arrival)
-        elif fmt == "json_batch":
-            self._json_batch(topic, payload, arrival)
-        else:
+        if fmt == "sparkplug_b":
             self._sparkplug(topic, payload, arrival)
+            return
+        decode = self._json if fmt == "json" else self._json_batch
+        if self.seq_field is None:
+            decode(topic, payload, arrival)
+            return
+        self._obj = None
+        mark = (len(self._s), len(self._chunks))
+        decode(topic, payload, arrival)
+        obj = self._obj
+        if type(obj) is dict:
+            seq = obj.get(self.seq_field)
+            if seq is not None:
+                key = obj.get(self.publisher_field) if self.seq_scope == "publisher" else None
+                self._sequence(topic if type(key) is not str else key, seq, mark, arrival)
+
+    def _sequence(self, key: str, seq: Any, mark: tuple[int, int], arrival: float) -> None:
+        """Account for one numbered message (the samples it added since ``mark``)."""
+        if type(seq) is not int or seq < 0:
+            self._seq_flag("bad_seq")
+            return
+        s0, c0 = mark
+        if len(self._chunks) > c0:  # a columnar message: its samples are the newest chunk
+            s, t = self._chunks[-1][0], self._chunks[-1][1]
+            n = len(t)
+            t0, t1 = float(t.min()), float(t.max())
+            sensors: Any = np.unique(s).tolist()
+        else:
+            n = len(self._s) - s0
+            if n:
+                ts = self._t[s0:]
+                t0, t1 = min(ts), max(ts)
+                sensors = self._s[s0:]
+            else:
+                t0 = t1 = arrival
+                sensors = ()
+        self._seq_result(self.tracker.observe(key, seq, t0, t1, sensors, n, arrival))
+
+    def _seq_result(self, result: str) -> None:
+        if result in ("duplicate", "late", "restart"):
+            self._seq_flag(f"seq_{result}")
+
+    def _seq_flag(self, name: str) -> None:
+        self._seq_flags[name] = self._seq_flags.get(name, 0) + 1
+
+    def take_gaps(self, now: float | None = None, final: bool = False) -> list[Gap]:
+        """Losses confirmed since the last call (see :mod:`twinviewer.sources.sequence`)."""
+        return self.tracker.take(time.time() if now is None else now, final)
 
     def take(self) -> Decoded:
         """Everything decoded since the last call; flags out-of-order and duplicate samples."""
@@ -409,6 +342,8 @@ class PayloadDecoder:
             v = np.concatenate([c[2] for c in chunks])
             a = np.concatenate([c[3] for c in chunks])
         flags = self._flag(s, t)
+        for name, count in self._seq_flags.items():
+            flags[name] = flags.get(name, 0) + count
         out = Decoded(s, t, v, a, self._messages, self._rejected, self._details, flags)
         self._reset()
         return out
@@ -494,6 +429,14 @@ class PayloadDecoder:
             return None
         return t
 
+    def _time_in(self, obj: dict[str, Any]) -> Any:
+        """The raw time of a JSON object: the first of the time keys it has, else None."""
+        for key in self.time_keys:
+            raw = obj.get(key)
+            if raw is not None:
+                return raw
+        return None
+
     def _one(self, i: int, raw_value: Any, raw_time: Any, arrival: float, topic: str) -> None:
         """Validate one sample of a known sensor and append it."""
         v = _number(raw_value)
@@ -528,11 +471,12 @@ class PayloadDecoder:
             obj = self._parse(topic, payload)
             if obj is _MISSING:
                 return
+        self._obj = obj
         if type(obj) is dict:
             raw_value = obj.get(self.value_field, _MISSING)
             if code >= 0 and type(raw_value) is float and self._plain_seconds:
                 # the common case, inline: a finite float at a float time in seconds
-                raw_time = obj.get(self.time_field) if self.time_field else arrival
+                raw_time = self._time_in(obj) if self.time_keys else arrival
                 if (
                     type(raw_time) is float
                     and raw_value - raw_value == 0.0
@@ -547,7 +491,7 @@ class PayloadDecoder:
             if raw_value is _MISSING:
                 self._reject(MALFORMED, 1, f"no {self.value_field!r} key on {topic}")
                 return
-            raw_time = obj.get(self.time_field) if self.time_field else None
+            raw_time = self._time_in(obj) if self.time_keys else None
             if code == self._FROM_PAYLOAD:
                 name = obj.get(self.sensor_field, _MISSING)
                 if name is _MISSING:
@@ -575,6 +519,7 @@ class PayloadDecoder:
         obj = self._parse(topic, payload)
         if obj is _MISSING:
             return
+        self._obj = obj
         if type(obj) is dict:
             self._columnar(obj, code, topic, arrival)
         elif type(obj) is list:
@@ -583,7 +528,7 @@ class PayloadDecoder:
             self._reject(MALFORMED, 1, f"expected a list of records or columns on {topic}")
 
     def _records(self, records: list[Any], code: int, topic: str, arrival: float) -> None:
-        vf, tf, sf = self.value_field, self.time_field, self.sensor_field
+        vf, sf = self.value_field, self.sensor_field
         for rec in records:
             if type(rec) is not dict or vf not in rec:
                 self._reject(MALFORMED, 1, f"record {rec!r:.80} on {topic} has no {vf!r}")
@@ -596,10 +541,10 @@ class PayloadDecoder:
                 self._reject(MALFORMED, 1, f"record on {topic} has no {sf!r}")
                 continue
             if i >= 0:
-                self._one(i, rec[vf], rec.get(tf) if tf else None, arrival, topic)
+                self._one(i, rec[vf], self._time_in(rec), arrival, topic)
 
     def _columnar(self, obj: dict[str, Any], code: int, topic: str, arrival: float) -> None:
-        vf, tf, sf = self.value_field, self.time_field, self.sensor_field
+        vf, sf = self.value_field, self.sensor_field
         values = obj.get(vf)
         if type(values) is not list:
             self._reject(MALFORMED, 1, f"columns on {topic}: {vf!r} is not a list")
@@ -608,7 +553,7 @@ class PayloadDecoder:
         if n == 0:
             return
         sensors = obj.get(sf, _MISSING)
-        times = obj.get(tf, None) if tf else None
+        times = self._time_in(obj)
         if (type(sensors) is list and len(sensors) != n) or (
             type(times) is list and len(times) != n
         ):
@@ -708,7 +653,7 @@ class PayloadDecoder:
             t = None
         if t is not None:
             nonfinite = ~np.isfinite(t)
-            t = _scale_times(t, self.time_unit)
+            t = scale_times(t, self.time_unit)
             if nonfinite.any():  # null -> arrival; NaN, inf -> invalid
                 for k in np.flatnonzero(nonfinite):
                     t[k] = arrival if times[k] is None else np.nan
@@ -740,13 +685,54 @@ class PayloadDecoder:
             return
         group, kind, edge = parts[1], parts[2], parts[3]
         device = parts[4] if len(parts) == 5 else None
-        if kind not in _SPB_DATA:
-            return  # NDEATH, DDEATH, NCMD, DCMD: nothing to show
+        node = (group, edge)
+        if kind == "NDEATH":  # the node went offline (its will, published by the broker)
+            self.tracker.died(node)
+            return
+        if kind not in _SPB_DATA and kind != "DDEATH":
+            return  # NCMD, DCMD: commands, not data
         try:
             p = sparkplug.decode_payload(payload)
         except sparkplug.SparkplugError as exc:
             self._reject(MALFORMED, 1, f"bad Sparkplug payload on {topic}: {exc}")
             return
+        s0 = len(self._s)
+        try:
+            self._spb_metrics(p, kind, group, edge, device, topic, arrival)
+        finally:
+            self._spb_sequence(p, kind, node, s0, arrival)
+
+    def _spb_sequence(
+        self, p: sparkplug.Payload, kind: str, node: tuple[str, str], s0: int, arrival: float
+    ) -> None:
+        """Account for the node's sequence number; ask for a rebirth when it breaks."""
+        n = len(self._s) - s0
+        if n:
+            ts = self._t[s0:]
+            t0, t1 = min(ts), max(ts)
+        else:
+            t0 = t1 = p.timestamp / 1e3 if p.timestamp else arrival
+        if kind == "NBIRTH":  # a new session of the edge node: its numbers start over
+            self.tracker.born(node, t0, arrival)
+        if p.seq is None:
+            return
+        result = self.tracker.observe(node, p.seq, t0, t1, self._s[s0:], n, arrival)
+        self._seq_result(result)
+        if result in ("gap", "restart") and self.config.request_rebirth:
+            self.rebirths.add(node)
+
+    def _spb_metrics(
+        self,
+        p: sparkplug.Payload,
+        kind: str,
+        group: str,
+        edge: str,
+        device: str | None,
+        topic: str,
+        arrival: float,
+    ) -> None:
+        if kind == "DDEATH":
+            return  # numbered, but no values
         key = (group, edge, device)
         if kind == "NBIRTH":  # a new session of the edge node: its devices will be reborn
             for k in [k for k in self._aliases if k[0] == group and k[1] == edge]:
@@ -778,6 +764,8 @@ class PayloadDecoder:
                         1,
                         f"alias {m.alias} from {group}/{where} before its birth certificate",
                     )
+                    if self.config.request_rebirth:
+                        self.rebirths.add((group, edge))
                     continue
                 i, name, declared = entry
             else:
