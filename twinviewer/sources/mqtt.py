@@ -365,6 +365,9 @@ class MqttFeed(Source):
                 break
             if self._dirty and time.monotonic() - self._last_flush >= self.flush_interval:
                 self._flush()
+            elif self._decoder is not None and self._decoder.tracker.pending:
+                for gap in self._decoder.take_gaps():  # confirmed while no message came
+                    self.report_gap(gap)
         else:
             return SourceState.STOPPED, "stopped", None
         self._flush()

@@ -136,6 +136,11 @@ class SequenceTracker:
                 self._report(st, p, numbered=False)
         self.forget(key)
 
+    @property
+    def pending(self) -> bool:
+        """Some stream has missing numbers not yet reported."""
+        return any(st.pending for st in self.streams.values())
+
     # -- messages ------------------------------------------------------------------------------
     def observe(
         self,
