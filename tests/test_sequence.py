@@ -71,7 +71,7 @@ def test_link_cause_marks_the_first_gap_after_a_reconnect() -> None:
     tr = SequenceTracker("src", IDS, grace=0.0)
     feed(tr, "x", [0, 1])
     tr.link_down()
-    tr.link_up(BROKER_RESTART)
+    tr.link_up(BROKER_RESTART, now=104.0)  # the link came back as message 4 was sent
     feed(tr, "x", [4, 6])
     gaps = sorted(tr.take(now=1.0), key=lambda g: g.start)
     assert [g.cause for g in gaps] == [BROKER_RESTART, SEQUENCE]

@@ -6,7 +6,9 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
 * ``load``, ``recolour``: :mod:`twinviewer.bench.render`, a 10,000-component model;
 * ``mqtt``: :mod:`twinviewer.bench.mqtt`, the MQTT source through a real mosquitto;
 * ``history``: :mod:`twinviewer.bench.history`, the history stores against plain SQL;
-* ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin.
+* ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin;
+* ``reliability``: :mod:`twinviewer.bench.reliability`, the mine demo through mosquitto across
+  a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported.
 
 :class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
 :mod:`twinviewer.bench.figures`; the submodules import them from there.
@@ -43,6 +45,12 @@ def _sim(quick: bool) -> list[Figure]:
     return bench_sim(quick)
 
 
+def _reliability(quick: bool) -> list[Figure]:
+    from twinviewer.bench.reliability import bench_reliability
+
+    return bench_reliability(quick)
+
+
 # in the order they run by default; mqtt, history and sim import their module when they run
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
@@ -50,6 +58,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "mqtt": _mqtt,
     "history": _history,
     "sim": _sim,
+    "reliability": _reliability,
 }
 
 

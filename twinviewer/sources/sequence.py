@@ -29,6 +29,7 @@ gets the cause the link gives (a disconnection, or a broker restart).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -100,6 +101,7 @@ class SequenceTracker:
         self.streams: dict[Hashable, _Stream] = {}
         self.stats = StreamStats()
         self._link_cause = DISCONNECTION
+        self._link_up_at: float | None = None
         self._ready: list[Gap] = []
 
     # -- the link ------------------------------------------------------------------------------
@@ -108,9 +110,12 @@ class SequenceTracker:
         for st in self.streams.values():
             st.since_link_up = True
 
-    def link_up(self, cause: str = DISCONNECTION) -> None:
-        """The connection is back; gaps found on each stream's first message get ``cause``."""
+    def link_up(self, cause: str = DISCONNECTION, now: float | None = None) -> None:
+        """The connection is back at wall time ``now``: a gap found on a stream's first message
+        after it, or one whose missing messages were sent before ``now`` (the broker queued the
+        rest for us and dropped these), gets ``cause``."""
         self._link_cause = cause
+        self._link_up_at = time.time() if now is None else now
 
     def forget(self, key: Hashable) -> None:
         """A new session of the stream's publisher: report what it still had pending and start
@@ -182,7 +187,8 @@ class SequenceTracker:
             return "duplicate"
         result = "ok"
         if step > 1:
-            cause = self._link_cause if first_after_link else SEQUENCE
+            during_outage = self._link_up_at is not None and st.last_time < self._link_up_at
+            cause = self._link_cause if first_after_link or during_outage else SEQUENCE
             st.pending.append(
                 _Pending(st.last + 1, st.last + step - 1, st.last_time, t_first, now, cause)
             )
