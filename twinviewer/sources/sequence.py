@@ -102,6 +102,7 @@ class SequenceTracker:
         self.stats = StreamStats()
         self._link_cause = DISCONNECTION
         self._link_up_at: float | None = None
+        self._was_down = False
         self._ready: list[Gap] = []
 
     # -- the link ------------------------------------------------------------------------------
@@ -109,11 +110,15 @@ class SequenceTracker:
         """The connection was lost: the next message of every stream is the first after it."""
         for st in self.streams.values():
             st.since_link_up = True
+        self._was_down = True
 
     def link_up(self, cause: str = DISCONNECTION, now: float | None = None) -> None:
         """The connection is back at wall time ``now``: a gap found on a stream's first message
         after it, or one whose missing messages were sent before ``now`` (the broker queued the
         rest for us and dropped these), gets ``cause``."""
+        if not self._was_down:
+            return  # the first connection: nothing was missed on a link that never was up
+        self._was_down = False
         self._link_cause = cause
         self._link_up_at = time.time() if now is None else now
 
