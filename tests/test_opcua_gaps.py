@@ -36,7 +36,7 @@ from twinviewer.sources.opcua import OpcUaFeed, _epoch  # noqa: E402
 from twinviewer.sources.opcua_gaps import (  # noqa: E402
     MAX_SEQUENCE,
     OutageTracker,
-    SequenceTracker,
+    PublishSequence,
 )
 
 NODES = {"P1_T": "ns=2;s=P1_T", "P1_I": "ns=2;s=P1_I"}
@@ -266,7 +266,7 @@ def test_a_message_the_server_no_longer_holds_is_a_sequence_gap(
 
 
 def test_sequence_numbers_wrap_and_keep_alives_reveal_losses() -> None:
-    seq = SequenceTracker(7)
+    seq = PublishSequence(7)
     assert seq.observe(MAX_SEQUENCE - 1, True, 2, (1.0, 1.1)) is None
     assert seq.observe(MAX_SEQUENCE, True, 2, (1.2, 1.3)) is None
     assert seq.observe(1, False) is None  # a keep-alive: the next number is 1 (0 is skipped)

@@ -252,6 +252,18 @@ class PostgresHistoryStore(PostgresQueries):
             "gaps_pending": len(self._pending_gaps),
         }
 
+    def _accepts_writes(self) -> bool:
+        """True if this store writes; False if another recorder holds the schema (what is
+        handed to it is dropped, and counted by the caller). Raises when closed or opened
+        read-only."""
+        if self._closed:
+            raise RuntimeError("history store is closed")
+        if not self.writable:
+            if self.read_only_reason == "opened read-only":
+                raise RuntimeError(f"history store {self.where} is open read-only")
+            return False
+        return True
+
     # -- gaps ----------------------------------------------------------------------------------
 
     def add_gaps(self, gaps: Sequence[Gap]) -> None:
@@ -259,11 +271,7 @@ class PostgresHistoryStore(PostgresQueries):
         once); while the database is away they wait for the writer's next flush. Thread-safe."""
         if not gaps:
             return
-        if self._closed:
-            raise RuntimeError("history store is closed")
-        if not self.writable:
-            if self.read_only_reason == "opened read-only":
-                raise RuntimeError(f"history store {self.where} is open read-only")
+        if not self._accepts_writes():
             self.dropped_gaps += len(gaps)  # the recorder that holds the store records these
             return
         with self._buf_lock:
@@ -320,11 +328,7 @@ class PostgresHistoryStore(PostgresQueries):
         n = len(batch)
         if n == 0:
             return
-        if self._closed:
-            raise RuntimeError("history store is closed")
-        if not self.writable:
-            if self.read_only_reason == "opened read-only":
-                raise RuntimeError(f"history store {self.where} is open read-only")
+        if not self._accepts_writes():
             self.dropped += n  # the recorder that holds the store records these
             return
         rows, bad = batch_rows(batch, self._proj_to_store, arrival, quality)

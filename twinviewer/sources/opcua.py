@@ -92,7 +92,7 @@ from twinviewer.sources.opcua_gaps import (
     MAX_REPUBLISH,
     Hole,
     OutageTracker,
-    SequenceTracker,
+    PublishSequence,
     messages,
 )
 
@@ -145,7 +145,7 @@ class OpcUaFeed(Source):
         # loss accounting (see the module docstring)
         self.republished = 0  # notification messages recovered with Republish
         self._client: Client | None = None  # of the live session
-        self._seq: SequenceTracker | None = None  # of its subscription
+        self._seq: PublishSequence | None = None  # of its subscription
         self._acks: list[Any] = []  # acknowledgements of republished messages, not yet sent
         self._recovering: set[asyncio.Future[None]] = set()  # Republish tasks
         every = config.sampling_interval
@@ -335,7 +335,7 @@ class OpcUaFeed(Source):
         self._acks = []
         self._acknowledge_republished(client)
         result = await client.uaclient.create_subscription(params, self._on_publish)
-        self._seq = SequenceTracker(result.SubscriptionId)  # before its first publish response
+        self._seq = PublishSequence(result.SubscriptionId)  # before its first publish response
         sampling = float(cfg.sampling_interval)
         # Room on the server for the samples of a few publishing intervals, so that a late
         # publish request (a busy client or network) loses nothing.
@@ -465,7 +465,7 @@ class OpcUaFeed(Source):
 
         session.publish = publish_with_acks
 
-    def _recover(self, seq: SequenceTracker, hole: Hole) -> None:
+    def _recover(self, seq: PublishSequence, hole: Hole) -> None:
         """Ask for the messages of ``hole`` again, on a task of their own (the publish loop
         goes on meanwhile)."""
         log.info(
@@ -483,7 +483,7 @@ class OpcUaFeed(Source):
         self._recovering.add(task)
         task.add_done_callback(self._recovering.discard)
 
-    async def _republish_hole(self, client: Client, seq: SequenceTracker, hole: Hole) -> None:
+    async def _republish_hole(self, client: Client, seq: PublishSequence, hole: Hole) -> None:
         ua = _asyncua().ua
         numbers = hole.numbers()
         before = hole.before  # newest sample time before the current run of lost numbers
@@ -538,7 +538,7 @@ class OpcUaFeed(Source):
 
     def _lost_messages(
         self,
-        seq: SequenceTracker,
+        seq: PublishSequence,
         subscription_id: int,
         first: int,
         count: int,

@@ -3,7 +3,7 @@
 Pure bookkeeping, no asyncua: :class:`~twinviewer.sources.opcua.OpcUaFeed` tells it what it
 received and asks what was lost.
 
-:class:`SequenceTracker` follows the ``SequenceNumber`` of one subscription's notification
+:class:`PublishSequence` follows the ``SequenceNumber`` of one subscription's notification
 messages (OPC UA Part 4, 5.14.1 and 7.26). A message with notifications takes the next number
 (1, 2, ... 2^32 - 1, then 1 again: 0 is never used); a keep-alive carries the number the next
 message with notifications will take, without using it. So a data message numbered past the
@@ -29,7 +29,7 @@ __all__ = [
     "MAX_SEQUENCE",
     "Hole",
     "OutageTracker",
-    "SequenceTracker",
+    "PublishSequence",
     "advance",
     "messages",
     "next_number",
@@ -86,7 +86,7 @@ class Hole:
 
 
 @dataclass
-class SequenceTracker:
+class PublishSequence:
     """The sequence numbers of one subscription's notification messages (see the module doc)."""
 
     subscription_id: int
