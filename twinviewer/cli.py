@@ -18,6 +18,7 @@ from twinviewer.commands import (
     check,
     fidelity,
     history,
+    predict,
     record,
     render,
     scenario,
@@ -36,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     record,
     history,
     scenario,
+    predict,
     bench,
     schema,
 )

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.colour import COLORMAPS
+from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
 
 PROJECT_SUFFIXES = (".twin.yaml", ".twin.yml", ".yaml", ".yml")
 
@@ -484,6 +485,8 @@ class Project(_Strict):
     history: History = Field(default_factory=History)
     overlays: list[Overlay] = Field(default_factory=list)
     fidelity: Fidelity = Field(default_factory=Fidelity)
+    prediction: Prediction = Field(default_factory=Prediction)
+    degradation: list[Degradation] = Field(default_factory=list)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -513,6 +516,14 @@ class Project(_Strict):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"overlay name {sorted(dup)[0]!r} is used twice")
+        for g in self.prediction.groups:
+            unknown = [s for s in g.sensors if s not in seen]
+            if unknown:
+                raise ValueError(f"prediction group {g.id!r} names unknown sensor {unknown[0]!r}")
+        for d in self.degradation:
+            unknown = [s for s in d.sensors if s not in seen]
+            if unknown:
+                raise ValueError(f"degradation of {d.group!r} names unknown sensor {unknown[0]!r}")
         return self
 
 
@@ -655,6 +666,9 @@ _NESTED: dict[str, type[BaseModel]] = {
     "warning": Limits,
     "alarm": Limits,
     "faults": Fault,
+    "prediction": Prediction,
+    "groups": PredictionGroup,
+    "degradation": Degradation,
 }
 
 

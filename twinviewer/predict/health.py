@@ -1,0 +1,206 @@
+"""What the models say at one moment: health, anomaly scores, contributors, trends, forecasts.
+
+The scorer (:mod:`twinviewer.predict.scoring`) writes its output as ordinary series into a
+history store, so that scrubbing back shows what the models said then. :class:`SeriesLayout`
+names those series::
+
+    anomaly/<group>      the group's anomaly score (1.0 = the detector's limit)
+    contrib/<sensor>     the sensor's share of its group's score (0..1)
+    level/<sensor>       trend level, slope (per second), the slope's standard error and the
+    slope/<sensor>       noise around the trend (see :mod:`twinviewer.predict.forecast`)
+    slope_se/<sensor>
+    sd/<sensor>
+
+Everything else (health index, time to limits, predicted alarms) is derived from these by the
+pure functions here, for live and recorded moments alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.core.colour import SensorRules
+from twinviewer.predict.forecast import Trend, crossing_times
+
+F64 = NDArray[np.float64]
+
+TREND_KINDS = ("level", "slope", "slope_se", "sd")
+
+#: Health index bands (0-100): at or above GOOD the group is normal; below POOR it is anomalous
+#: (its score is past the detector's limit, where the index is 50).
+GOOD = 80.0
+POOR = 50.0
+MARGIN = 0.1  # of a sensor's normal span: how far its trend may stray before it is projected
+
+
+def health_index(score: F64) -> F64:
+    """Health 0-100 from an anomaly score (1.0 = the limit): ``100 / (1 + score**4)``.
+
+    100 for a state the model has seen, 50 exactly at the limit, falling fast beyond it (6 at
+    twice the limit). The fourth power keeps ordinary scatter (scores around 0.3-0.6) near the
+    top of the scale so that only departures from normal show."""
+    s = np.maximum(np.asarray(score, np.float64), 0.0)
+    return 100.0 / (1.0 + s**4)
+
+
+class SeriesLayout:
+    """Indices of the prediction series of a set of groups over the project's sensors."""
+
+    def __init__(self, group_ids: list[str], sensor_ids: list[str]) -> None:
+        self.group_ids = list(group_ids)
+        self.sensor_ids = list(sensor_ids)
+        self.G = len(group_ids)
+        self.n = len(sensor_ids)
+
+    @property
+    def ids(self) -> list[str]:
+        out = [f"anomaly/{g}" for g in self.group_ids]
+        out += [f"contrib/{s}" for s in self.sensor_ids]
+        for kind in TREND_KINDS:
+            out += [f"{kind}/{s}" for s in self.sensor_ids]
+        return out
+
+    def anomaly(self) -> slice:
+        return slice(0, self.G)
+
+    def contrib(self) -> slice:
+        return slice(self.G, self.G + self.n)
+
+    def trend(self, kind: str) -> slice:
+        k = TREND_KINDS.index(kind)
+        a = self.G + self.n * (1 + k)
+        return slice(a, a + self.n)
+
+    def index_of(self, series_id: str) -> int:
+        return self.ids.index(series_id)
+
+
+@dataclass
+class Crossing:
+    """When a sensor's trend is expected to reach a limit, seconds after the state's time."""
+
+    sensor: int
+    level: int  # Status.WARNING or Status.ALARM
+    limit: float
+    expected: float
+    early: float
+    late: float  # inf: the slow end of the interval never gets there
+
+
+@dataclass
+class HealthState:
+    """The models' view at ``time``: per group score and health, per sensor share and trend."""
+
+    time: float
+    score: F64  # (G,) NaN: the group has not been scored yet
+    contrib: F64  # (n,)
+    trend: Trend
+    sensor_group: NDArray[np.int64]  # (n,) group of each sensor, -1 without a model
+    normal_lo: F64 | None = None  # (n,) each sensor's range in training (NaN: no model)
+    normal_hi: F64 | None = None
+
+    @property
+    def health(self) -> F64:
+        return health_index(self.score)
+
+    def sensor_health(self) -> F64:
+        """Each sensor's group health (NaN for sensors without a model)."""
+        h = np.full(len(self.sensor_group), np.nan)
+        has = self.sensor_group >= 0
+        h[has] = self.health[self.sensor_group[has]]
+        return h
+
+    def top_contributors(self, group: int, k: int = 3) -> list[tuple[int, float]]:
+        """The ``k`` sensors that drive the group's score most, with their share."""
+        members = np.flatnonzero(self.sensor_group == group)
+        share = np.nan_to_num(self.contrib[members])
+        order = np.argsort(-share, kind="stable")[:k]
+        return [(int(members[i]), float(share[i])) for i in order if share[i] > 0]
+
+    def departing(self) -> NDArray[np.bool_]:
+        """Sensors whose trend may be extrapolated towards a limit: those whose trend level has
+        left the range they kept in training (by more than :data:`MARGIN` of its span), and
+        sensors without a model.
+
+        A sensor that follows its normal cycle heads for a limit half of the time; extrapolating
+        its trend would forecast crossings that never come. The model of normal behaviour
+        already says what normal is, so only a departure from it is projected forward."""
+        out = self.sensor_group < 0
+        if self.normal_lo is None or self.normal_hi is None:
+            return out | True
+        margin = MARGIN * (self.normal_hi - self.normal_lo)
+        with np.errstate(invalid="ignore"):
+            out |= self.trend.level < self.normal_lo - margin
+            out |= self.trend.level > self.normal_hi + margin
+            out |= np.isnan(self.normal_lo)
+        return out
+
+    def crossings(self, rules: SensorRules, horizon: float) -> list[Crossing]:
+        """Every forecast crossing of a warning or alarm limit within ``horizon`` seconds by a
+        :meth:`departing` sensor, soonest first. A sensor already past a limit has no crossing
+        of that limit."""
+        from twinviewer.core.colour import Status
+
+        credible = self.departing()
+        out: list[Crossing] = []
+        for level, lo_lim, hi_lim in (
+            (Status.WARNING, rules.warn_low, rules.warn_high),
+            (Status.ALARM, rules.alarm_low, rules.alarm_high),
+        ):
+            for upper, lim in ((True, hi_lim), (False, lo_lim)):
+                e, a, b = crossing_times(self.trend, lim, upper, horizon)
+                for i in np.flatnonzero(np.isfinite(e) & credible):
+                    out.append(Crossing(int(i), int(level), float(lim[i]), e[i], a[i], b[i]))
+        out.sort(key=lambda c: c.expected)
+        return out
+
+    def alarm_in(self, rules: SensorRules, horizon: float) -> tuple[F64, F64, F64]:
+        """Per sensor: seconds until its alarm limit is expected (NaN: not forecast), early
+        and late bound."""
+        credible = self.departing()
+        e = np.full(len(self.sensor_group), np.nan)
+        a, b = e.copy(), e.copy()
+        for upper, lim in ((True, rules.alarm_high), (False, rules.alarm_low)):
+            ee, aa, bb = crossing_times(self.trend, lim, upper, horizon)
+            take = np.isfinite(ee) & ~(ee >= e) & credible
+            e[take], a[take], b[take] = ee[take], aa[take], bb[take]
+        return e, a, b
+
+
+def state_from_row(
+    layout: SeriesLayout,
+    row: F64,
+    time: float,
+    sensor_group: NDArray[np.int64],
+    normal: tuple[F64, F64] | None = None,
+) -> HealthState:
+    """A :class:`HealthState` from one row of prediction series (a store's ``at(t)``)."""
+    row = np.asarray(row, np.float64)
+    trend = Trend(
+        time,
+        *(row[layout.trend(k)].copy() for k in TREND_KINDS),
+    )
+    lo, hi = normal if normal is not None else (None, None)
+    return HealthState(
+        time,
+        row[layout.anomaly()].copy(),
+        row[layout.contrib()].copy(),
+        trend,
+        sensor_group,
+        lo,
+        hi,
+    )
+
+
+def sensor_groups_index(group_sensors: list[list[str]], sensor_ids: list[str]) -> NDArray[np.int64]:
+    """The group index of each project sensor (-1: in no modelled group)."""
+    index = {s: i for i, s in enumerate(sensor_ids)}
+    out = np.full(len(sensor_ids), -1, np.int64)
+    for g, ids in enumerate(group_sensors):
+        for s in ids:
+            if s in index:
+                out[index[s]] = g
+    return out

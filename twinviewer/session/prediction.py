@@ -1,0 +1,200 @@
+"""The twin's predictions: trained models scored over its history, stored as series.
+
+:class:`PredictionService` reads what the history gained since its last pass (the first pass
+reads it all, from where the stored predictions end), scores it with a
+:class:`~twinviewer.predict.scoring.HealthScorer` and appends the output to a second history
+store, ``predictions/`` inside the history folder. Scrubbing back therefore shows what the
+models said then, and a restart resumes where scoring stopped. Anomaly events (a group's score
+above its limit for ``prediction.anomaly_hold`` seconds) are intervals of an
+:class:`~twinviewer.core.alarms.AlarmLog` over the anomaly series. The window drives the
+service from a worker thread; ``twinviewer predict`` drives it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.core.alarms import INTERVAL_DTYPE, AlarmLog, SampleReader
+from twinviewer.core.colour import SensorRules, Status
+from twinviewer.core.project import PROJECT_SUFFIXES, Project
+from twinviewer.core.samples import SampleBatch
+from twinviewer.predict.health import HealthState, state_from_row
+from twinviewer.predict.model_set import ModelSet
+from twinviewer.predict.scoring import HealthScorer
+from twinviewer.session.twin import history_folder
+
+if TYPE_CHECKING:
+    from twinviewer.history.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+WINDOW = 600.0  # seconds of history read per step of a catch-up
+PREDICTIONS_FOLDER = "predictions"
+
+
+def models_folder(project: Project, folder: Path, path: Path) -> Path:
+    """``prediction.models``, or ``<project stem>.models`` beside the project file."""
+    if project.prediction.models:
+        return folder / project.prediction.models
+    name = path.name
+    for suffix in PROJECT_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return folder / f"{name}.models"
+
+
+def load_models(project: Project, folder: Path, path: Path) -> ModelSet | None:
+    """The trained models, or None when none were trained (a broken set raises
+    :class:`ModelFileError`)."""
+    where = models_folder(project, folder, path)
+    if not (where / "models.json").exists():
+        return None
+    return ModelSet.load(where)
+
+
+def anomaly_rules(n_groups: int) -> SensorRules:
+    """Limits of the anomaly series: a warning at 0.8 of the limit, an alarm past it."""
+    nan = np.full(n_groups, np.nan)
+    return SensorRules(
+        lo=np.zeros(n_groups),
+        hi=np.full(n_groups, 2.0),
+        warn_low=nan.copy(),
+        warn_high=nan.copy(),
+        alarm_low=nan.copy(),
+        alarm_high=np.ones(n_groups),
+        stale_after=np.full(n_groups, np.inf),
+        colormap=np.zeros(n_groups, np.int32),
+        cmap_tables=np.zeros((1, 256, 4), np.uint8),
+        deadband=np.full(n_groups, 0.1),
+    )
+
+
+class PredictionService:
+    """Scores the history into the predictions store; answers "what did the models say at t"."""
+
+    def __init__(
+        self,
+        project: Project,
+        models: ModelSet,
+        history: SampleReader,
+        store: HistoryStore,
+    ) -> None:
+        self.project = project
+        self.models = models
+        self.history = history
+        self.store = store
+        self.sensor_ids = [s.id for s in project.sensors]
+        pred = project.prediction
+        self.scorer = HealthScorer(models, self.sensor_ids, pred.step, pred.trend_window)
+        self.layout = self.scorer.layout
+        self.hold = pred.anomaly_hold
+        self.horizon = pred.horizon
+        self.anomalies = AlarmLog(anomaly_rules(self.layout.G))
+        self.processed_until = -math.inf
+        held = store.time_range()
+        if held is not None:  # resume after what was scored before
+            self.processed_until = held[1]
+            self.scorer.skip_to(held[1])
+            self._replay_anomalies(held)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, project: Project, folder: Path, path: Path, history: SampleReader
+    ) -> PredictionService | None:
+        """The service of a project with trained models and a history; None otherwise."""
+        if not project.prediction.enabled:
+            return None
+        models = load_models(project, folder, path)
+        if models is None or not models.groups:
+            return None
+        from twinviewer.history.store import HistoryStore
+
+        ids = HealthScorer(models, [s.id for s in project.sensors], 1.0, 1.0).ids
+        store = HistoryStore.open(history_folder(project, folder, path) / PREDICTIONS_FOLDER, ids)
+        return cls(project, models, history, store)
+
+    def _replay_anomalies(self, held: tuple[float, float]) -> None:
+        ids = self.layout.ids
+        index = {sid: i for i, sid in enumerate(ids)}
+        to_layout = np.array([index.get(s, -1) for s in self.store.sensor_ids], np.int64)
+        s, t, v = self.store.read(held[0] - 1.0, held[1])
+        if len(s):
+            j = to_layout[s]
+            keep = (j >= 0) & (j < self.layout.G)
+            self.anomalies.feed(j[keep], t[keep], v[keep])
+
+    def catch_up(self, until: float | None = None) -> int:
+        """Score what the history holds after the last pass, up to ``until`` (default: all of
+        it). Returns the number of ticks scored."""
+        with self._lock:
+            held = self.history.time_range()
+            if held is None:
+                return 0
+            index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+            to_proj = np.array([index.get(s, -1) for s in self.history.sensor_ids], np.int64)
+            lo = max(self.processed_until, held[0] - 1.0)
+            hi = held[1] if until is None else min(until, held[1])
+            ticks = 0
+            while lo < hi:
+                top = min(hi, lo + WINDOW)
+                s, t, v = self.history.read(float(np.nextafter(lo, np.inf)), top)
+                if len(s) and int(s.max()) >= len(to_proj):
+                    to_proj = np.array(
+                        [index.get(x, -1) for x in self.history.sensor_ids], np.int64
+                    )
+                ps = to_proj[s] if len(s) else np.zeros(0, np.int64)
+                keep = ps >= 0
+                rows = self.scorer.feed(ps[keep], t[keep], v[keep], top)
+                if len(rows.times):
+                    j, tt, vv = rows.columns()
+                    self.store.append(SampleBatch(j, tt, vv))
+                    g = j < self.layout.G
+                    self.anomalies.feed(j[g].astype(np.int64), tt[g], vv[g])
+                    ticks += len(rows.times)
+                self.processed_until = lo = top
+            return ticks
+
+    # -- what the models said ------------------------------------------------------------------
+
+    @property
+    def latest(self) -> HealthState | None:
+        return self.scorer.latest
+
+    def state_at(self, t: float) -> HealthState | None:
+        """The models' view at ``t`` (the stored tick at or before it)."""
+        latest = self.scorer.latest
+        if latest is not None and t >= latest.time:
+            return latest
+        row, when = self.store.at(t)
+        if not np.isfinite(when).any():
+            return None
+        sc = self.scorer
+        return state_from_row(
+            self.layout, row, float(np.nanmax(when)), sc.sensor_group, (sc.normal_lo, sc.normal_hi)
+        )
+
+    def anomaly_events(self) -> NDArray[np.void]:
+        """Anomaly intervals (``INTERVAL_DTYPE``; ``sensor`` is the group index) lasting at least
+        ``anomaly_hold`` seconds (open ones: held that long by now)."""
+        iv = self.anomalies.intervals()
+        if not len(iv):
+            return np.zeros(0, INTERVAL_DTYPE)
+        now = self.processed_until
+        end = np.where(np.isnan(iv["end"]), now, iv["end"])
+        keep = (iv["level"] == Status.ALARM) & (end - iv["start"] >= self.hold)
+        return iv[keep]
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    def close(self) -> None:
+        self.store.close()
