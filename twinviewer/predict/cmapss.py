@@ -203,10 +203,10 @@ def _kmeans(Z: F64, k: int, rng: np.random.Generator, iters: int = 50) -> tuple[
         d2 = np.minimum(d2, ((Z - centres[-1]) ** 2).sum(axis=1))
     C = np.array(centres)
     for _ in range(iters):
-        dist = ((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
-        label = dist.argmin(axis=1)
-        new = np.array([Z[label == c].mean(axis=0) if np.any(label == c) else C[c]
-                        for c in range(C.shape[0])])
+        label = ((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        count = np.bincount(label, minlength=C.shape[0]).astype(np.float64)
+        sums = np.stack([np.bincount(label, Z[:, j], C.shape[0]) for j in range(Z.shape[1])], 1)
+        new = np.where(count[:, None] > 0, sums / np.maximum(count, 1.0)[:, None], C)
         if np.allclose(new, C):
             break
         C = new
@@ -260,7 +260,8 @@ class OperatingConditions:
         if self.columns.size:
             Z = self._scaled(settings)
             rng = np.random.default_rng(self.seed)
-            sample = Z if Z.shape[0] <= 20000 else Z[rng.choice(Z.shape[0], 20000, replace=False)]
+            # Conditions are large groups of rows: a sample of a few thousand finds them all.
+            sample = Z if Z.shape[0] <= 5000 else Z[rng.choice(Z.shape[0], 5000, replace=False)]
             total = float(((sample - sample.mean(axis=0)) ** 2).sum())
             for k in range(1, self.max_k + 1):
                 # A few seedings per k: one unlucky k-means++ start must not merge two conditions.
