@@ -19,6 +19,7 @@ import json
 import math
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,13 @@ def add_parser(sub: Subparsers) -> None:
         help="train: window start (ISO 8601, -10m, or seconds after the history's first sample)",
     )
     p.add_argument("--to", dest="t_to", metavar="TIME", help="train: window end (same forms)")
+    p.add_argument(
+        "--simulated",
+        type=float,
+        metavar="SECONDS",
+        help="train: on the project's built-in simulator running healthy (faults off) for "
+        "SECONDS instead of the history (a baseline before real data; the demos use it)",
+    )
     p.add_argument("--at", metavar="TIME", help="status: at TIME (ISO 8601, -10m; default now)")
     p.add_argument("--json", action="store_true", help="as one JSON object")
     p.add_argument("--method", choices=["t2q", "mset"], help="evaluate skab/nab: the detector")
@@ -92,21 +100,25 @@ def train(args: argparse.Namespace) -> int:
     from twinviewer.core.project import ProjectError
     from twinviewer.predict.train import train as fit
     from twinviewer.session import is_project_file, load_twin_project, open_history
-    from twinviewer.session.prediction import models_folder
+    from twinviewer.session.prediction import models_folder, simulated_history
 
     path = Path(args.target)
     try:
         if not is_project_file(path):
             raise ValueError(f"{path}: expected a twin project file (*.twin.yaml)")
         project, folder = load_twin_project(path)
-        store = open_history(project, folder, path, writer=False)
-        if store is None:
-            raise ValueError(f"{path}: no history to train on (history disabled?)")
         started = time.perf_counter()
-        try:
-            models = fit(project, store, _bound(args.t_from), _bound(args.t_to))
-        finally:
-            store.close()
+        with tempfile.TemporaryDirectory(prefix="twinviewer-train-") as tmp:
+            if args.simulated is not None:
+                store = simulated_history(project, args.simulated, Path(tmp))
+            else:
+                store = open_history(project, folder, path, writer=False)
+            if store is None:
+                raise ValueError(f"{path}: no history to train on (history disabled?)")
+            try:
+                models = fit(project, store, _bound(args.t_from), _bound(args.t_to))
+            finally:
+                store.close()
         seconds = time.perf_counter() - started
         out = models_folder(project, folder, path)
         models.save(out)
@@ -125,6 +137,8 @@ def train(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(summary) + "\n")
         return 0
+    if args.simulated is not None:
+        sys.stdout.write(f"on the simulator's healthy feed, {args.simulated:g} s\n")
     sys.stdout.write(
         f"trained {summary['groups']} groups ({summary['sensors']} sensors) on "
         f"{_iso(models.train_from)} .. {_iso(models.train_to)} in {seconds:.2f} s -> {out}\n"

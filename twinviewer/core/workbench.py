@@ -82,6 +82,11 @@ class Workbench(EventedModel):
     alarms
         Warning and alarm intervals computed from the history (a structured array with at least
         ``start`` and ``level`` fields, see :mod:`twinviewer.core.alarms`).
+    health
+        What the trained models say at the current time (a
+        :class:`twinviewer.predict.health.HealthState`), or ``None`` without models.
+    health_colours
+        Components are coloured by their health index instead of their sensors.
     timeline
         The current time, the range held and live-follow (its own evented model).
     """
@@ -102,6 +107,8 @@ class Workbench(EventedModel):
     comparison: Comparison | None = None
     section: bool = False
     alarms: Any = None
+    health: Any = None
+    health_colours: bool = False
     timeline: Timeline = Field(default_factory=lambda: Timeline(0.0, 0.0, live=True))
 
     @field_validator("selection", "hidden", "covered", mode="before")
@@ -135,6 +142,8 @@ class Workbench(EventedModel):
         """Back to the start page: nothing open, nothing selected (the timeline is kept)."""
         self.twin = None
         self.alarms = None
+        self.health = None
+        self.health_colours = False
         self.comparison = None
         self.section = False
         self.residual = False

@@ -36,6 +36,31 @@ POOR = 50.0
 MARGIN = 0.1  # of a sensor's normal span: how far its trend may stray before it is projected
 
 
+def _health_table() -> NDArray[np.uint8]:
+    """Colour table of the health index, 0 (red) through orange and yellow to 100 (green)."""
+    anchors = np.array(
+        [(200, 30, 30), (240, 120, 30), (245, 215, 50), (150, 205, 80), (40, 160, 70)], float
+    )
+    x = np.array([0.0, POOR / 100 * 0.6, POOR / 100, GOOD / 100, 1.0])
+    xs = np.linspace(0.0, 1.0, 256)
+    out = np.full((256, 4), 255, np.uint8)
+    for k in range(3):
+        out[:, k] = np.round(np.interp(xs, x, anchors[:, k])).astype(np.uint8)
+    return out
+
+
+HEALTH_TABLE = _health_table()
+
+
+def health_rgba(health: F64) -> NDArray[np.uint8]:
+    """RGBA of health values 0-100 (NaN: grey)."""
+    h = np.asarray(health, np.float64)
+    idx = np.clip(np.nan_to_num(h, nan=0.0) / 100.0 * 255.0, 0, 255).astype(np.int64)
+    out = HEALTH_TABLE[idx].copy()
+    out[np.isnan(h)] = (128, 128, 128, 255)
+    return out
+
+
 def health_index(score: F64) -> F64:
     """Health 0-100 from an anomaly score (1.0 = the limit): ``100 / (1 + score**4)``.
 

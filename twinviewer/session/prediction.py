@@ -198,3 +198,23 @@ class PredictionService:
 
     def close(self) -> None:
         self.store.close()
+
+
+def simulated_history(project: Project, seconds: float, folder: Path) -> HistoryStore:
+    """A history of the project's built-in simulator running healthy (its faults off) for
+    ``seconds`` from t=0, in a store at ``folder``: a baseline to train on before any real
+    data was recorded (the demos' models are trained this way)."""
+    from twinviewer.core.project import SimulatorSource
+    from twinviewer.history.store import HistoryStore
+    from twinviewer.sources.simulator import simulate
+
+    sim = next((s for s in project.sources if isinstance(s, SimulatorSource)), None)
+    if sim is None:
+        raise ValueError("the project has no simulator source to train on")
+    if not seconds > 0:
+        raise ValueError(f"the simulated training time must be positive, got {seconds}")
+    batch = simulate(project, sim.model_copy(update={"faults": []}), seconds)
+    store = HistoryStore.open(folder, [s.id for s in project.sensors])
+    store.append(batch)
+    store.flush()
+    return store

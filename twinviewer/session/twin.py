@@ -44,6 +44,7 @@ from twinviewer.sources.base import Source
 if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
+    from twinviewer.session.prediction import PredictionService
     from twinviewer.sim.overlay import SimOverlay
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class TwinSession:
         self.sources: list[Source] = []
         self.history: HistoryStore | PostgresHistoryStore | None = None
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
+        self.prediction: PredictionService | None = None  # trained models scored over history
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
         if self.active_quantity not in self.quantities():
@@ -263,6 +265,11 @@ class TwinSession:
         if progress:
             progress(1.0, "Binding sensors")
         return cls(project, folder, model, path)
+
+    @property
+    def base_colours(self) -> NDArray[np.uint8]:
+        """Each component's colour when no sensor colours it."""
+        return self._base
 
     def _base_colours(self) -> NDArray[np.uint8]:
         base = np.tile(NEUTRAL, (self.model.n_components, 1))
@@ -310,10 +317,25 @@ class TwinSession:
             self.history = open_history(self.project, self.folder, self.path, self.history_url)
         return self.history
 
+    def open_prediction(self) -> PredictionService | None:
+        """Score the trained models over the history (None: no models, no history, or
+        prediction disabled). A broken model set raises
+        :class:`~twinviewer.predict.model_set.ModelFileError`."""
+        if self.prediction is None and self.history is not None:
+            from twinviewer.session.prediction import PredictionService
+
+            self.prediction = PredictionService.open(
+                self.project, self.folder, self.path, self.history
+            )
+        return self.prediction
+
     def close(self) -> None:
         """Stop the sources, take in what they delivered last, and close the store."""
         self.stop_sources()
         self.drain()
+        if self.prediction is not None:
+            self.prediction.close()
+            self.prediction = None
         if self.history is not None:
             self.history.close()
             self.history = None

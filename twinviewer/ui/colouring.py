@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from twinviewer.core.compare import DIFFERENCE_SCALE, difference_table
 from twinviewer.core.fidelity import residual_table
+from twinviewer.predict.health import HEALTH_TABLE
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import Feature
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 ALL_SENSORS = "Worst status (all sensors)"
 RESIDUAL = "\x00residual"  # combo data of the residual entry (no quantity has this name)
 DIFFERENCE = "\x00difference"
+HEALTH = "\x00health"
+HEALTH_LABEL = "Health index (prediction)"
 
 
 class ColouringFeature(Feature):
@@ -34,7 +37,8 @@ class ColouringFeature(Feature):
         self.menu = host.menu("Data/Colour by")
         wb = self.workbench
         wb.events.active_quantity.connect(self._on_quantity)
-        for event in (wb.events.residual, wb.events.current_overlay, wb.events.comparison):
+        events = (wb.events.residual, wb.events.current_overlay, wb.events.comparison)
+        for event in (*events, wb.events.health_colours):
             event.connect(self._on_mode)
 
     def submenus(self) -> list[str]:
@@ -48,12 +52,24 @@ class ColouringFeature(Feature):
         data = self.combo.itemData(index)
         if data in (RESIDUAL, DIFFERENCE):
             return
+        if data == HEALTH:
+            self.choose_health()
+            return
         self.choose(data)
+
+    def choose_health(self) -> None:
+        """Colour components by the health index of the trained models."""
+        wb = self.workbench
+        wb.residual = False
+        if wb.comparison is not None and wb.comparison.mode == "difference":
+            wb.comparison = None
+        wb.health_colours = True
 
     def choose(self, quantity: str | None) -> None:
         """Colour by ``quantity`` (``None``: worst status), leaving residual or difference."""
         wb = self.workbench
         wb.residual = False
+        wb.health_colours = False
         if wb.comparison is not None and wb.comparison.mode == "difference":
             wb.comparison = None
         wb.active_quantity = quantity
@@ -95,10 +111,22 @@ class ColouringFeature(Feature):
             act.setChecked(q == wb.active_quantity and not self._override())
             act.triggered.connect(lambda _=False, q=q: self.choose(q))
             group.addAction(act)
+        if s.prediction is not None:
+            self.combo.addItem(HEALTH_LABEL, HEALTH)
+            act = self.menu.addAction(HEALTH_LABEL)
+            act.setCheckable(True)
+            act.setChecked(wb.health_colours and not self._override())
+            act.triggered.connect(lambda _=False: self.choose_health())
+            group.addAction(act)
         mode = self._override()
         if mode is not None:
             self.combo.addItem(mode[0], mode[1])
-        current = mode[1] if mode is not None else wb.active_quantity
+        if mode is not None:
+            current: str | None = mode[1]
+        elif wb.health_colours and s.prediction is not None:
+            current = HEALTH
+        else:
+            current = wb.active_quantity
         self.combo.setCurrentIndex(max(0, self.combo.findData(current)))
         self.update_legend()
 
@@ -132,6 +160,9 @@ class ColouringFeature(Feature):
             tol = s.project.fidelity.tolerance
             basis = "measured" if s.project.fidelity.relative_to == "value" else "range"
             scene.set_legend(f"residual\n% of {basis}", residual_table(), 0.0, 200 * tol)
+            scene.set_status_legend([])
+        elif wb.health_colours and s.prediction is not None:
+            scene.set_legend("health index\n(100 = normal)", HEALTH_TABLE, 0.0, 100.0)
             scene.set_status_legend([])
         elif legend is None:
             scene.set_legend(None)

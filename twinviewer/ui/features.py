@@ -11,6 +11,7 @@ from twinviewer.ui.components.feature import ComponentsFeature
 from twinviewer.ui.data_sources.feature import DataSourcesFeature
 from twinviewer.ui.feature import Feature
 from twinviewer.ui.files import FilesFeature
+from twinviewer.ui.health.feature import HealthFeature
 from twinviewer.ui.help import HelpFeature
 from twinviewer.ui.inspector.feature import InspectorFeature
 from twinviewer.ui.overlays.feature import OverlaysFeature
@@ -29,6 +30,7 @@ FEATURES: list[type[Feature]] = [
     ColouringFeature,
     DataSourcesFeature,
     AlarmsFeature,
+    HealthFeature,
     OverlaysFeature,
     ScenariosFeature,
     SectionFeature,

@@ -250,6 +250,11 @@ class QtMainWindow(QMainWindow):
             log.exception("history store of %s", session.path)
             self.error("History is not recorded", f"The history store could not be opened: {exc}")
         try:
+            session.open_prediction()
+        except (ValueError, OSError) as exc:  # a broken model set: the twin opens without it
+            log.warning("prediction of %s: %s", session.path, exc)
+            self.error("Prediction is off", f"The trained models cannot be used:\n{exc}")
+        try:
             session.sources = session.create_sources(
                 self._open_args.get("speed"), self._open_args.get("sources")
             )
