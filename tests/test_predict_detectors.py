@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -130,7 +131,7 @@ def test_round_trip_through_json_and_npz_gives_identical_scores(kind: str) -> No
     meta, arrays = det.to_arrays()
     assert meta["kind"] == kind
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **cast(dict[str, Any], arrays))
     buf.seek(0)
     with np.load(buf, allow_pickle=False) as npz:
         loaded = load_detector(json.loads(json.dumps(meta)), dict(npz))
@@ -205,7 +206,7 @@ def test_mset_estimate_with_a_two_state_memory_by_hand() -> None:
     assert far.parts["spe"][0] == pytest.approx((0.0 / 0.5) ** 2 + 198.0**2, rel=1e-10)
 
 
-def test_mset_memory_rule_is_extremes_then_an_even_norm_spread() -> None:
+def test_mset_memory_rule_is_extremes_then_norm_spreads() -> None:
     Z = np.array([[0.0, 0.0], [3.0, 0.1], [-2.0, 0.2], [0.1, 4.0], [0.2, -1.0],
                   [0.5, 0.5], [1.0, 1.0], [0.05, 0.05], [1.5, 1.5]])
     idx = Mset.select_memory(Z, 6)
@@ -213,6 +214,9 @@ def test_mset_memory_rule_is_extremes_then_an_even_norm_spread() -> None:
     # by norm are 0, 7, 5, 6, 8 and two of them evenly spread are the first and the last
     assert idx.tolist() == [2, 1, 4, 3, 0, 8]
     assert Mset.select_memory(Z, 3).tolist() == [2, 1, 4]
+    # 8 states: 4 left, 3 by rank (positions 0, 2, 4 of 0, 7, 5, 6, 8: rows 0, 5, 8) and one
+    # by value, the free row nearest the middle norm (max 4.0012 / 2): row 6 (√2)
+    assert Mset.select_memory(Z, 8).tolist() == [2, 1, 4, 3, 0, 5, 8, 6]
 
 
 def test_fit_with_too_few_rows_says_how_many() -> None:
