@@ -109,6 +109,7 @@ def train(args: argparse.Namespace) -> int:
         project, folder = load_twin_project(path)
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="twinviewer-train-") as tmp:
+            store: Any
             if args.simulated is not None:
                 store = simulated_history(project, args.simulated, Path(tmp))
             else:

@@ -1,4 +1,5 @@
-"""The alarm and event list: every warning and alarm interval, newest first.
+"""The alarm and event list: every warning and alarm interval, newest first; predicted alarms
+(forecast limit crossings) and anomaly events (a model's score past its limit) as their own kinds.
 
 A passive view of :class:`twinviewer.core.alarms.AlarmLog` intervals: the window hands it the
 intervals whenever they change (:meth:`QtAlarmList.set_intervals`). Clicking a row asks the
@@ -38,14 +39,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.alarms import INTERVAL_DTYPE, Acknowledgements
+from twinviewer.core.alarms import Acknowledgements
 from twinviewer.core.colour import STATUS_COLOURS, Status
+from twinviewer.ui.alarms.rows import ANOMALY, PREDICTED, REAL, ROW_DTYPE, as_rows
 from twinviewer.ui.timeline.bar import format_time
 from twinviewer.ui.widgets.elided_label import QtElidedLabel
 from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
 
 COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
-FILTERS = ("All", "Alarms only", "Active", "Unacknowledged")
+FILTERS = ("All", "Alarms only", "Active", "Unacknowledged", "Predicted and anomalies")
+
+def predicted_text(rec: np.void) -> str:
+    """``alarm expected in 6 min (4 min 10 s – 9 min 02 s)`` from a predicted row."""
+    level = "alarm" if int(rec["level"]) == Status.ALARM else "warning"
+    at = float(rec["at"])
+    lead = float(rec["start"]) - at
+    early, late = float(rec["early"]) - at, float(rec["late"]) - at
+    span = f"{format_duration(max(early, 0.0))} – " + (
+        format_duration(late) if math.isfinite(late) else "open"
+    )
+    return f"{level} expected in {format_duration(max(lead, 0.0))} ({span})"
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -70,7 +83,7 @@ class AlarmTableModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.intervals = np.zeros(0, INTERVAL_DTYPE)
+        self.intervals = np.zeros(0, ROW_DTYPE)
         self.rows = np.zeros(0, np.int64)  # indices into ``intervals``
         self.sensor_ids: list[str] = []
         self.sensor_labels: list[str] = []
@@ -86,7 +99,10 @@ class AlarmTableModel(QAbstractTableModel):
     # -- content -------------------------------------------------------------------------------
     def key(self, i: int) -> tuple[str, float]:
         rec = self.intervals[i]
-        return self.sensor_ids[int(rec["sensor"])], float(rec["start"])
+        sid = self.sensor_ids[int(rec["sensor"])]
+        if int(rec["kind"]) == PREDICTED:  # its time moves with every forecast: keyed by limit
+            return f"{sid} predicted {int(rec['level'])}", 0.0
+        return sid, float(rec["start"])
 
     def recompute(self) -> None:
         self.beginResetModel()
@@ -95,9 +111,12 @@ class AlarmTableModel(QAbstractTableModel):
         if self.filter == 1:
             keep &= rec["level"] == Status.ALARM
         elif self.filter == 2:
-            keep &= np.isnan(rec["end"])
+            keep &= np.isnan(rec["end"]) & (rec["kind"] != PREDICTED)
         elif self.filter == 3:
             keep &= np.array([self.key(i) not in self.acks for i in range(len(rec))], bool)
+            keep &= rec["kind"] != PREDICTED
+        elif self.filter == 4:
+            keep &= rec["kind"] != REAL
         if self.text:
             needle = self.text.lower()
             hay = [
@@ -148,9 +167,13 @@ class AlarmTableModel(QAbstractTableModel):
         s, level = int(rec["sensor"]), int(rec["level"])
         start, end = float(rec["start"]), float(rec["end"])
         col = index.column()
+        if int(rec["kind"]) == PREDICTED:
+            return self._predicted(rec, col, role)
         active = math.isnan(end)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
+                if int(rec["kind"]) == ANOMALY:
+                    return "Anomaly"
                 return "ALARM" if level == Status.ALARM else "Warning"
             if col == 1:
                 return self.sensor_labels[s]
@@ -163,22 +186,31 @@ class AlarmTableModel(QAbstractTableModel):
             if col == 5:
                 return format_duration((self.now if active else end) - start)
             if col == 6:
+                if int(rec["kind"]) == ANOMALY:
+                    return f"score {rec['peak']:.3g}"
                 unit = self.units[s]
                 return f"{rec['peak']:.4g} {unit}".strip()
             if col == 7:
                 return "✓" if self.key(i) in self.acks else ""
         elif role == Qt.ItemDataRole.DecorationRole and col == 0:
+            if int(rec["kind"]) == ANOMALY:
+                return QColor(*ANOMALY_COLOUR)
             return QColor(*STATUS_COLOURS[Status(level)][:3])
         elif role == Qt.ItemDataRole.ForegroundRole and col == 0:
+            if int(rec["kind"]) == ANOMALY:
+                return QBrush(QColor(*ANOMALY_COLOUR))
             return QBrush(QColor(*STATUS_COLOURS[Status(level)][:3]))
         elif role == Qt.ItemDataRole.FontRole and active and self.key(i) not in self.acks:
             bold = QFont()
             bold.setBold(True)
             return bold
         elif role == Qt.ItemDataRole.ToolTipRole:
+            what = "alarm" if level == Status.ALARM else "warning"
+            if int(rec["kind"]) == ANOMALY:
+                what = "anomaly score above the model's limit"
             return (
                 f"{self.sensor_labels[s]} ({self.sensor_ids[s]})\n"
-                f"{'alarm' if level == Status.ALARM else 'warning'} from "
+                f"{what} from "
                 f"{format_time(start, None)}"
                 + ("" if active else f" to {format_time(end, None)}")
                 + "\nClick to move the timeline here"
@@ -186,6 +218,44 @@ class AlarmTableModel(QAbstractTableModel):
         elif role == Qt.ItemDataRole.TextAlignmentRole and col in (5, 6, 7):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+    def _predicted(self, rec: np.void, col: int, role: int) -> Any:
+        """A forecast crossing: when it is expected, how sure, which limit."""
+        s, level = int(rec["sensor"]), int(rec["level"])
+        colour = QColor(*STATUS_COLOURS[Status(level)][:3])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return "Predicted alarm" if level == Status.ALARM else "Predicted warning"
+            if col == 1:
+                return self.sensor_labels[s]
+            if col == 2:
+                return self._component(s)
+            if col == 3:
+                return predicted_text(rec).split(" expected ", 1)[1]
+            if col == 4:
+                return f"≈ {format_time(float(rec['start']), self.tz)}"
+            if col == 6:
+                return f"limit {rec['peak']:.4g} {self.units[s]}".strip()
+            return ""
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            colour.setAlpha(110)
+            return colour
+        if role == Qt.ItemDataRole.ForegroundRole and col in (0, 3):
+            return QBrush(colour)
+        if role == Qt.ItemDataRole.FontRole:
+            italic = QFont()
+            italic.setItalic(True)
+            return italic
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"{self.sensor_labels[s]} ({self.sensor_ids[s]}): {predicted_text(rec)}\n"
+                "Forecast from the sensor's trend; not an alarm yet"
+            )
+        return None
+
+
+ANOMALY_COLOUR = (170, 110, 230)
 
 
 class QtAlarmList(QWidget):
@@ -197,6 +267,8 @@ class QtAlarmList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = AlarmTableModel(self)
+        self._real = np.zeros(0, ROW_DTYPE)  # recorded intervals
+        self._forecast = np.zeros(0, ROW_DTYPE)  # predicted alarms and anomaly events
 
         self.filter_combo = QComboBox(self)
         self.filter_combo.addItems(FILTERS)
@@ -277,7 +349,9 @@ class QtAlarmList(QWidget):
         m.sensor_ids, m.sensor_labels, m.units = list(sensor_ids), list(sensor_labels), list(units)
         m.sensor_component, m.component_names = list(sensor_component), list(component_names)
         m.acks = acks
-        m.intervals = np.zeros(0, INTERVAL_DTYPE)
+        m.intervals = np.zeros(0, ROW_DTYPE)
+        self._real = np.zeros(0, ROW_DTYPE)
+        self._forecast = np.zeros(0, ROW_DTYPE)
         self._reset(set(), None)
 
     def set_time_zone(self, tz: tzinfo | None) -> None:
@@ -286,8 +360,18 @@ class QtAlarmList(QWidget):
 
     def set_intervals(self, intervals: np.ndarray, now: float | None = None) -> None:
         """Replace the intervals (as from ``AlarmLog.intervals``), keeping the selection."""
+        self._real = as_rows(intervals)
+        self._combine(now)
+
+    def set_predictions(self, rows: np.ndarray, now: float | None = None) -> None:
+        """Replace the predicted alarms and anomaly events (``ROW_DTYPE`` rows of kinds
+        :data:`PREDICTED` and :data:`ANOMALY`)."""
+        self._forecast = rows
+        self._combine(now)
+
+    def _combine(self, now: float | None) -> None:
         keys, current = self._selection_keys()
-        self.model.intervals = intervals
+        self.model.intervals = np.concatenate([self._real, self._forecast])
         self.model.now = time.time() if now is None else now
         self._reset(keys, current)
 
@@ -312,7 +396,8 @@ class QtAlarmList(QWidget):
         return self._acknowledge([int(i) for i in self.model.rows])
 
     def _acknowledge(self, indices: list[int]) -> int:
-        n = self.model.acks.acknowledge([self.model.key(i) for i in indices], time.time())
+        real = [i for i in indices if int(self.model.intervals[i]["kind"]) != PREDICTED]
+        n = self.model.acks.acknowledge([self.model.key(i) for i in real], time.time())
         if n:
             self._refilter()
         return n
@@ -370,10 +455,16 @@ class QtAlarmList(QWidget):
 
     def _update_count(self) -> None:
         rec = self.model.intervals
-        active = int(np.isnan(rec["end"]).sum()) if len(rec) else 0
-        unacked = sum(1 for i in range(len(rec)) if self.model.key(i) not in self.model.acks)
+        actual = rec["kind"] != PREDICTED
+        active = int((np.isnan(rec["end"]) & actual).sum()) if len(rec) else 0
+        unacked = sum(
+            1 for i in range(len(rec)) if actual[i] and self.model.key(i) not in self.model.acks
+        )
         listed = f"{len(self.model.rows)} of {len(rec)} listed"
         text = f"{listed} · {active} active · {unacked} unacknowledged"
+        predicted = int((~actual).sum())
+        if predicted:
+            text += f" · {predicted} predicted"
         self.count_label.setText(text)
         self.table.setVisible(len(rec) > 0)
         self.empty_label.setVisible(len(rec) == 0)

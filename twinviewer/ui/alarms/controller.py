@@ -8,8 +8,11 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from twinviewer.core.alarms import Acknowledgements, AlarmLog
 from twinviewer.core.workbench import Workbench
+from twinviewer.ui.alarms.rows import ANOMALY, PREDICTED, ROW_DTYPE, as_rows
 
 ACKS_FILE = "acknowledged.json"  # in the history folder: acknowledged alarms survive a restart
 
@@ -18,6 +21,7 @@ class AlarmListView(Protocol):
     def set_time_zone(self, tz: tzinfo | None) -> None: ...
     def set_context(self, *args: Any) -> None: ...
     def set_intervals(self, intervals: Any) -> None: ...
+    def set_predictions(self, rows: Any) -> None: ...
     def clear(self) -> None: ...
 
 
@@ -50,16 +54,20 @@ class AlarmsController:
         for sensor in s.sensors:
             nodes = s.binding.component_nodes.get(sensor.component or "", [])
             comps.append(nodes[0] if nodes else -1)
+        ids = [x.id for x in s.sensors]
+        labels = [x.name or x.id for x in s.sensors]
+        units = [x.unit for x in s.sensors]
+        if s.prediction is not None:  # anomaly events name a model's group, after the sensors
+            index = {x.id: i for i, x in enumerate(s.sensors)}
+            for g in s.prediction.models.groups:
+                first = index.get(g.sensors[0], -1) if g.sensors else -1
+                ids.append(f"anomaly/{g.id}")
+                labels.append(f"{g.id} (anomaly score)")
+                units.append("")
+                comps.append(comps[first] if first >= 0 else -1)
         folder = getattr(s.history, "folder", None)
         acks = Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
-        self.view.set_context(
-            [x.id for x in s.sensors],
-            [x.name or x.id for x in s.sensors],
-            [x.unit for x in s.sensors],
-            comps,
-            [c.name for c in s.model.components],
-            acks,
-        )
+        self.view.set_context(ids, labels, units, comps, [c.name for c in s.model.components], acks)
         if s.history is not None:
             self.watcher.start(AlarmLog(s.rules), s.history, [x.id for x in s.sensors])
 
@@ -69,6 +77,27 @@ class AlarmsController:
             return
         self.view.set_intervals(intervals)
         self.workbench.alarms = intervals
+
+    def health_changed(self, state: Any) -> None:
+        """What the models say changed (live, or the time shown): the predicted alarms of
+        that moment and every anomaly event, to the list."""
+        s = self.workbench.twin
+        if s is None:
+            return
+        service = s.prediction
+        if service is None or state is None:
+            self.view.set_predictions(np.zeros(0, ROW_DTYPE))
+            return
+        crossings = state.crossings(s.rules, service.horizon)
+        pred = np.zeros(len(crossings), ROW_DTYPE)
+        for k, c in enumerate(crossings):
+            pred[k] = (
+                c.sensor, c.level, state.time + c.expected, np.nan, c.limit,
+                PREDICTED, state.time + c.early, state.time + c.late, state.time,
+            )  # fmt: skip
+        events = as_rows(service.anomaly_events(), ANOMALY)
+        events["sensor"] += len(s.sensors)
+        self.view.set_predictions(np.concatenate([pred, events]))
 
     def jump(self, t: float, component: int = -1) -> None:
         """A row was clicked: the timeline to its start, its component selected."""

@@ -30,6 +30,7 @@ class AlarmsFeature(Feature):
         )
         self.watcher.changed.connect(self.controller.intervals_changed)
         self.alarm_list.jumpRequested.connect(self.controller.jump)
+        self.workbench.events.health.connect(self.controller.health_changed)
 
     def docks(self) -> list[DockSpec]:
         return [

@@ -10,10 +10,14 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import Qt
 
 from twinviewer.core.colour import STATUS_LABELS, Status
 from twinviewer.core.gaps import Gap
+from twinviewer.predict.health import GOOD, POOR, HealthState
+from twinviewer.session import TwinSession
+from twinviewer.ui.alarms.alarm_list import format_duration
 from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
 from twinviewer.ui.widgets.gaps import GapQuery, missing_text
@@ -50,6 +54,38 @@ def fmt_limits(sensor: Sensor) -> str:
     return " / ".join(limits)
 
 
+def health_properties(s: TwinSession, state: HealthState | None, sensors: list[int]) -> dict:
+    """Health, anomaly score, the sensors that drive it and forecast crossings of a component's
+    sensors (empty without trained models)."""
+    if s.prediction is None or state is None or not sensors:
+        return {}
+    groups = sorted({int(state.sensor_group[k]) for k in sensors} - {-1})
+    out: dict[str, str] = {}
+    if groups:
+        worst = min(groups, key=lambda g: float(np.nan_to_num(state.health[g], nan=101.0)))
+        h, score = float(state.health[worst]), float(state.score[worst])
+        if math.isfinite(h):
+            verdict = "normal" if h >= GOOD else ("watch" if h >= POOR else "anomalous")
+            out["Health"] = f"{h:.0f} / 100 ({verdict})"
+            out["Anomaly score"] = f"{score:.2f} (limit 1.00)"
+            tops = state.top_contributors(worst)
+            if tops:
+                out["Driven by"] = ", ".join(
+                    f"{s.sensors[k].id} {100 * share:.0f}%" for k, share in tops
+                )
+    want = set(sensors)
+    for c in state.crossings(s.rules, s.prediction.horizon):
+        if c.sensor in want:
+            level = "alarm" if c.level == Status.ALARM else "warning"
+            late = format_duration(c.late) if math.isfinite(c.late) else "open"
+            out["Forecast"] = (
+                f"{s.sensors[c.sensor].id}: {level} in {format_duration(c.expected)} "
+                f"({format_duration(c.early)} – {late})"
+            )
+            break
+    return out
+
+
 class InspectorFeature(Feature):
     name = "inspector"
 
@@ -82,10 +118,10 @@ class InspectorFeature(Feature):
         st = Status(int(s.component_state[i]))
         tri = int(s.triangle_counts[i])
         extra = f" (+{len(selection) - 1} more selected)" if len(selection) > 1 else ""
-        self.inspector.set_component(
-            c.id + extra,
-            {"Path": c.path, "Kind": c.kind, "Triangles": f"{tri:,}", "State": STATUS_LABELS[st]},
-        )
+        props = {"Path": c.path, "Kind": c.kind, "Triangles": f"{tri:,}"}
+        props["State"] = STATUS_LABELS[st]
+        props.update(health_properties(s, self.workbench.health, s.binding.sensors_of(i)))
+        self.inspector.set_component(c.id + extra, props)
         tz = self.host.time_zone
         gaps = self._gaps_now()
         rows = []

@@ -36,6 +36,9 @@ class SensorRow:
 
 
 COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
+FIELDS = ("Path", "Kind", "Triangles", "State")
+#: Shown only when the window has something to say (trained models of the component's sensors).
+OPTIONAL_FIELDS = ("Health", "Anomaly score", "Driven by", "Forecast")
 VALUE_COLUMN, STATUS_COLUMN, TIME_COLUMN = 1, 2, 3
 MISSING_TEXT = QColor(226, 196, 140)  # the gaps' amber-grey (see ui/widgets/gaps.py)
 MISSING_STATUS = STATUS_LABELS[Status.NO_DATA]  # at that instant there is none
@@ -64,13 +67,16 @@ class QtInspector(QWidget):
         self.title.setWordWrap(True)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.form = form
         self.fields: dict[str, QLabel] = {}
-        for name in ("Path", "Kind", "Triangles", "State"):
+        for name in FIELDS + OPTIONAL_FIELDS:
             label = QLabel("–", self)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self.fields[name] = label
             form.addRow(f"{name}:", label)
+            if name in OPTIONAL_FIELDS:
+                form.setRowVisible(label, False)
         self.table = _SensorTable(0, len(COLUMNS), self)
         self.table.setDragEnabled(True)
         self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
@@ -93,6 +99,16 @@ class QtInspector(QWidget):
         self.title.setText(name)
         for key, label in self.fields.items():
             label.setText(fields.get(key, "–"))
+            if key in OPTIONAL_FIELDS:
+                self.form.setRowVisible(label, key in fields)
+
+    def properties(self) -> dict[str, str]:
+        """The fields shown, by name."""
+        return {
+            k: label.text()
+            for k, label in self.fields.items()
+            if k not in OPTIONAL_FIELDS or self.form.isRowVisible(label)
+        }
 
     def clear(self) -> None:
         self.set_component("No component selected", {})
