@@ -6,6 +6,7 @@ The panels are passed in (``QtChartPanel`` in the window, mocks in the controlle
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 from twinviewer.core.project import Sensor
 from twinviewer.core.timeline import Timeline
 from twinviewer.core.workbench import Workbench
+from twinviewer.ui.timeline.predictions import predicted_crossings
 
 
 class ChartView(Protocol):
@@ -25,6 +27,7 @@ class ChartView(Protocol):
     def refresh(self) -> None: ...
     def show_all(self) -> None: ...
     def set_live_available(self, on: bool) -> None: ...
+    def set_forecast(self, state: Any, crossings: Sequence[Any], horizon: float) -> None: ...
 
 
 class ChartsController:
@@ -40,6 +43,7 @@ class ChartsController:
         self._tz: tzinfo | None = None
         main.bind(workbench.timeline)
         workbench.events.selection.connect(self._on_selection)
+        workbench.events.health.connect(self._on_health)
 
     @property
     def panels(self) -> list[ChartView]:
@@ -54,6 +58,7 @@ class ChartsController:
         panel.set_catalogue(s.sensors)
         panel.set_gap_source(s.gaps, lambda: len(s.live_gaps))  # hatched where data is missing
         panel.set_source(s.history.series if s.history is not None else None)
+        self._forecast(panel)
 
     def opened(self, tz: tzinfo | None) -> None:
         self._tz = tz
@@ -69,6 +74,20 @@ class ChartsController:
             return
         sensors = s.binding.sensors_of(selection[0]) if selection else []
         self.main.set_sensors([(k, s.sensors[k]) for k in sensors])
+
+    def _forecast(self, panel: ChartView) -> None:
+        """The models' forecast and its predicted crossings (none without a health state)."""
+        s, state = self.workbench.twin, self.workbench.health
+        service = s.prediction if s is not None else None
+        if s is None or service is None or state is None:
+            panel.set_forecast(None, [], math.inf)
+            return
+        horizon = float(service.horizon)
+        panel.set_forecast(state, predicted_crossings(state, s.sensors, s.rules, horizon), horizon)
+
+    def _on_health(self, _state: Any) -> None:
+        for panel in self.panels:
+            self._forecast(panel)
 
     def new_panel(self) -> ChartView:
         """Another panel on the same timeline, for sensors dragged onto it."""
@@ -89,3 +108,4 @@ class ChartsController:
             panel.set_source(None)
             panel.set_gap_source(None)
             panel.set_catalogue([])
+            panel.set_forecast(None, [], math.inf)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from twinviewer.core.project import Sensor
 from twinviewer.core.timeline import Timeline
 from twinviewer.ui.charts.axis import TimeAxis
+from twinviewer.ui.charts.forecast import ChartForecast
 from twinviewer.ui.charts.gaps import RowGaps
 from twinviewer.ui.charts.ranges import ALL_DATA, CUSTOM, WINDOW_TIPS, WINDOWS, RangeDialog
 from twinviewer.ui.timeline.bar import format_time
@@ -227,6 +228,7 @@ class ChartRow:
         self._vlast: F64 = np.zeros(0)
         self.set_header()
         self.y_range: tuple[float, float] | None = None
+        self.forecast_y: tuple[float, float] | None = None  # what a forecast drawn reaches
         self.error: str | None = None
 
     def _band(self, brush: QColor, z: float) -> pg.LinearRegionItem:
@@ -315,6 +317,7 @@ class ChartRow:
         for limits in (s.warning, s.alarm):
             if limits is not None:
                 values += [v for v in (limits.low, limits.high) if v is not None]
+        values += list(self.forecast_y or ())
         lo, hi = min(values), max(values)
         data = np.concatenate([vmin[np.isfinite(vmin)], vmax[np.isfinite(vmax)]])
         if data.size:
@@ -380,6 +383,7 @@ class QtChartPanel(QWidget):
         self._catalogue: dict[str, tuple[int, Sensor]] = {}  # sensor id -> (index, sensor)
         self._selected: list[tuple[int, Sensor]] = []  # the selected component's sensors
         self.pinned: list[tuple[int, Sensor]] = []  # sensors dragged in: kept across selections
+        self.forecast = ChartForecast()  # the models' forecast right of the state's time
         self.setAcceptDrops(True)
 
         self.follow_button = QToolButton(self)
@@ -556,6 +560,7 @@ class QtChartPanel(QWidget):
             row.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved_view)
         if x_range is not None:
             self._set_x_range(*x_range)
+        self.set_forecast(self.forecast.state, self.forecast.crossings, self.forecast.horizon)
         self._sync_cursors()
         self._apply_follow()
         self.refresh()
@@ -690,11 +695,14 @@ class QtChartPanel(QWidget):
         if math.isinf(self._window):  # all data: the range held (and a margin at a live edge)
             span = tl.span or DEFAULT_WINDOW
             start = tl.start if tl.span > 0 else tl.end - span
-            self._set_x_range(start, tl.end + (span * LIVE_MARGIN if tl.live else 0.0))
+            margin = self.forecast.margin(tl.end, span, LIVE_MARGIN if tl.live else 0.0)
+            self._set_x_range(start, tl.end + margin)
             return
         if tl.live:
             end = tl.end
-            self._set_x_range(end - self._window, end + self._window * LIVE_MARGIN)
+            self._set_x_range(
+                end - self._window, end + self.forecast.margin(end, self._window, LIVE_MARGIN)
+            )
             return
         x0, x1 = self.x_range()
         t = tl.current
@@ -731,6 +739,16 @@ class QtChartPanel(QWidget):
 
     def _range_changed(self, *_: Any) -> None:
         self._refresh_timer.start()
+
+    def set_forecast(self, state: Any, crossings: Sequence[Any], horizon: float) -> None:
+        """The models' view (a ``HealthState`` or ``None``) and its predicted crossings: drawn
+        right of the state's time on the rows of departing sensors (:mod:`.forecast`)."""
+        self.forecast.set(state, crossings, horizon)
+        tl = self._timeline
+        base = self._window if math.isfinite(self._window) else (tl.span if tl else 0.0)
+        self.forecast.draw(self.rows, base or DEFAULT_WINDOW)
+        self._apply_follow()
+        self._refresh_timer.start()  # y takes in the forecast
 
     # -- data ----------------------------------------------------------------------------------
     def refresh(self) -> None:

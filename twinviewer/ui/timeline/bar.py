@@ -44,7 +44,9 @@ from PySide6.QtWidgets import (
 from twinviewer.core.gaps import Gap
 from twinviewer.core.timeline import Timeline
 from twinviewer.ui.timeline.player import SPEEDS, QtPlayer
+from twinviewer.ui.timeline.predictions import Predicted
 from twinviewer.ui.timeline.slider import ALARM_RED, SLIDER_STEPS, QtTimeSlider, media_icon
+from twinviewer.ui.timeline.zone import QtPredictedZone, level_colour, split
 from twinviewer.ui.widgets.gaps import GapSpan, merge_spans, span_at
 
 JUMP_FRACTION = 0.10
@@ -160,6 +162,8 @@ class QtTimelineBar(QWidget):
         self.slider = QtTimeSlider(self)
         self.slider.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.slider.setFocusProxy(self)
+        self.zone = QtPredictedZone(self.slider, lambda t: format_time(t, self.tz), self)
+        self._predicted: list[Predicted] = []
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.time_label = QLabel(self)
@@ -201,6 +205,7 @@ class QtTimelineBar(QWidget):
         row.addWidget(self.loop_button)
         row.addSpacing(6)
         row.addWidget(self.slider, 1)
+        row.addWidget(self.zone)  # forecast crossings after the live edge
         row.addWidget(self.fit_button)
         row.addSpacing(6)
         # the time over how far behind live: one column keeps the bar narrow (~800 px windows)
@@ -361,6 +366,21 @@ class QtTimelineBar(QWidget):
         """The marker times and colours as set (copies)."""
         return self._marker_times.copy(), list(self._marker_colours)
 
+    def set_predictions(self, items: Sequence[Predicted]) -> None:
+        """Forecast limit crossings: after the live edge in the *predicted* zone beside the
+        slider, inside the visible window (a forecast from a past moment) on the slider."""
+        self._predicted = list(items)
+        self._update_predictions()
+
+    def _update_predictions(self) -> None:
+        v0, v1 = self.view_range()
+        inside, ahead = split(self._predicted, self.timeline.end, v0, v1)
+        self.zone.set_predictions(self.timeline.end, ahead)
+        f = self._fraction
+        self.slider.set_predicted(
+            [(f(p.time), f(p.early), f(p.late), level_colour(p)) for p in inside]
+        )
+
     def set_gaps(self, gaps: Sequence[Gap]) -> None:
         """Data-quality gaps (of any sensor) to hatch along the track: those in the visible
         window are drawn, gaps within a pixel of each other as one span."""
@@ -423,6 +443,7 @@ class QtTimelineBar(QWidget):
         self.fit_button.setEnabled(self._view is not None)
         self._update_markers()
         self._update_gaps()
+        self._update_predictions()
         self._on_loop(self.timeline.loop)
         self._sync_slider()
         if (v0, v1) != self._shown_view:

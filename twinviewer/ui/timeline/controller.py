@@ -18,6 +18,7 @@ import numpy as np
 
 from twinviewer.core.colour import STATUS_COLOURS, Status
 from twinviewer.core.workbench import Workbench
+from twinviewer.ui.timeline.predictions import predicted_crossings
 from twinviewer.ui.widgets.gaps import GapQuery
 
 
@@ -26,6 +27,7 @@ class TimelineView(Protocol):
     def set_markers(self, times: Any, colours: Any = ...) -> None: ...
     def set_live_available(self, on: bool) -> None: ...
     def set_gaps(self, gaps: Any) -> None: ...
+    def set_predictions(self, items: Any) -> None: ...
     def view_range(self) -> tuple[float, float]: ...
     def setEnabled(self, on: bool) -> None: ...  # noqa: N802 (Qt's name)
     def setToolTip(self, text: str) -> None: ...  # noqa: N802
@@ -52,6 +54,7 @@ class TimelineController:
         self._gap_query: GapQuery | None = None
         self._gap_twin: object = None  # the twin the query asks
         workbench.events.alarms.connect(self._on_alarms)
+        workbench.events.health.connect(self._on_health)
 
     @property
     def timeline(self):  # noqa: ANN201 (the workbench's Timeline)
@@ -85,6 +88,7 @@ class TimelineController:
         self.player.pause()
         self.bar.set_markers([])
         self.bar.set_gaps([])
+        self.bar.set_predictions([])
         self._gap_query = None
 
     def update_gaps(self) -> None:
@@ -110,6 +114,17 @@ class TimelineController:
             [STATUS_COLOURS[Status(int(level))][:3] for level in intervals["level"]], np.uint8
         )
         self.bar.set_markers(intervals["start"], colours)
+
+    def _on_health(self, state: Any) -> None:
+        """Predicted crossings of the models' view at the shown time, for the bar."""
+        s = self.workbench.twin
+        service = s.prediction if s is not None else None
+        if s is None or service is None or state is None:
+            self.bar.set_predictions([])
+            return
+        self.bar.set_predictions(
+            predicted_crossings(state, s.sensors, s.rules, float(service.horizon))
+        )
 
     def jump_to(self, t: float) -> None:
         """Move the timeline to ``t``, leaving live (and stopping a replay)."""

@@ -127,6 +127,29 @@ def media_icon(kind: str, colour: QColor, size: int = 16) -> QIcon:
     return QIcon(pix)
 
 
+def paint_predicted_marker(
+    p: QPainter, x: float, colour: QColor, height: float, early: float, late: float
+) -> None:
+    """A hollow triangle on a dashed tick at ``x`` over the track band (``height`` px), with
+    the interval ``early..late`` (x, clipped by the caller) as a whisker along the track."""
+    mid = height / 2
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    faint = QColor(colour)
+    faint.setAlpha(150)
+    if late > early:
+        p.setPen(QPen(faint, 1.2))
+        p.drawLine(QLineF(early, mid, late, mid))
+        for xe in (early, late):
+            p.drawLine(QLineF(xe, mid - 3, xe, mid + 3))
+    p.setPen(QPen(colour, 1.2, Qt.PenStyle.DashLine))
+    p.drawLine(QLineF(x, 9, x, height - 2))
+    p.setPen(QPen(colour, 1.6))
+    p.setBrush(QColor(30, 33, 38))
+    p.drawPolygon(QPolygonF([QPointF(x - 5, 1.5), QPointF(x + 5, 1.5), QPointF(x, 9.5)]))
+    p.restore()
+
+
 # -- the slider ----------------------------------------------------------------------------------
 class _JumpStyle(QProxyStyle):
     """A press anywhere on the groove jumps there and starts dragging (not a page step)."""
@@ -178,6 +201,7 @@ class QtTimeSlider(QSlider):
         self._marker_colours: list[QColor] = []
         self._loop: tuple[float, float] | None = None
         self._gaps: list[tuple[float, float]] = []  # data-quality gaps: (from, to) fractions
+        self._predicted: list[tuple[float, float, float, QColor]] = []  # (at, early, late, colour)
         self._outside = 0  # the current time is before (-1) or after (+1) the window, or in it
         self._axis: tuple[float, float, tzinfo | None] | None = None
         self._ticks_key: tuple[Any, ...] | None = None
@@ -189,6 +213,13 @@ class QtTimeSlider(QSlider):
         self._marker_fractions = fractions
         self._marker_colours = colours
         self.update()
+
+    def set_predicted(self, marks: list[tuple[float, float, float, QColor]]) -> None:
+        """Predicted crossings inside the window (expected, early, late as fractions; colour),
+        drawn hollow: a forecast made at a moment scrubbed back to (see :mod:`.zone`)."""
+        if marks != self._predicted:
+            self._predicted = list(marks)
+            self.update()
 
     def set_gaps(self, spans: list[tuple[float, float]]) -> None:
         """Hatch these spans (fractions of the visible window) over the track: data missing."""
@@ -329,6 +360,9 @@ class QtTimeSlider(QSlider):
                 p.drawLine(QLineF(x, 2, x, track.top() - 1))
                 p.drawLine(QLineF(x, track.bottom() + 1, x, h - 2))
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for at, early, late, c in self._predicted:
+            ex, lx = (x_lo + min(max(f, 0.0), 1.0) * (x_hi - x_lo) for f in (early, late))
+            paint_predicted_marker(p, x_lo + at * (x_hi - x_lo), c, h, ex, lx)
         # the handle: a bright needle with a cap, so the exact instant is readable
         colour = pal.color(QPalette.ColorRole.HighlightedText)
         if self.isSliderDown():
@@ -434,4 +468,11 @@ class QtTimeSlider(QSlider):
         self.hovered.emit(-1.0)
 
 
-__all__ = ["ALARM_RED", "SLIDER_STEPS", "TRACK_BAND", "QtTimeSlider", "media_icon"]
+__all__ = [
+    "ALARM_RED",
+    "SLIDER_STEPS",
+    "TRACK_BAND",
+    "QtTimeSlider",
+    "media_icon",
+    "paint_predicted_marker",
+]
