@@ -49,7 +49,9 @@ def open_scored(qtbot, window, path: Path) -> None:
     with qtbot.waitSignal(window.sessionOpened, timeout=30000):
         window.open_project(path, sources=[])
     health = window.features["health"]
-    qtbot.waitUntil(lambda: health.scored > 0 and window.workbench.health is not None, timeout=20000)
+    qtbot.waitUntil(
+        lambda: health.scored > 0 and window.workbench.health is not None, timeout=20000
+    )
 
 
 def predicted_rows(window, sensor: str):

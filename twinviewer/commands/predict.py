@@ -128,6 +128,7 @@ def train(args: argparse.Namespace) -> int:
         return 1
     summary = {
         "models": str(out),
+        "rul_models": [e.group for e in models.rul],
         "groups": len(models.groups),
         "sensors": sum(len(g.sensors) for g in models.groups),
         "train_from": models.train_from,
@@ -176,6 +177,12 @@ def status(args: argparse.Namespace) -> int:
                 t = at if at is not None else (held[1] if held else math.nan)
                 state = service.state_at(t) if math.isfinite(t) else None
                 report = _report(service, state)
+                if state is not None and service.models.rul:
+                    report["remaining_life"] = [
+                        {"group": g, "rul_s": round(r[0], 1), "lower_s": round(r[1], 1),
+                         "upper_s": round(r[2], 1)}
+                        for g, r in service.remaining_life(state.time).items()
+                    ]  # fmt: skip
             finally:
                 service.close()
         finally:
@@ -254,6 +261,11 @@ def _print_report(r: dict[str, Any]) -> None:
         out.write(
             f"{s['sensor']}: {s['level']} ({s['limit']:g} {s['unit']}) expected in "
             f"{_dur(s['in_s'])} ({_dur(s['early_s'])} - {late})\n"
+        )
+    for x in r.get("remaining_life", []):
+        out.write(
+            f"{x['group']}: remaining useful life {_dur(x['rul_s'])} "
+            f"({_dur(x['lower_s'])} - {_dur(x['upper_s'])})\n"
         )
     out.write(f"\nanomaly events recorded: {r['anomaly_events']}\n")
 

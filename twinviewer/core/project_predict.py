@@ -8,13 +8,26 @@ run-to-failure events in the history, from which a remaining-useful-life regress
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime, timezone
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def as_time_text(v: Any) -> Any:
+    """YAML reads an unquoted ``2026-11-24T03:12:00Z`` as a datetime and ``120`` as a number:
+    both are kept as text (a naive datetime is UTC)."""
+    if isinstance(v, datetime):
+        return (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return v
 
 
 Method = Literal["t2q", "mset"]
@@ -73,6 +86,11 @@ class Prediction(_Strict):
         3.0, ge=0, description="Seconds a score stays above its limit before it is an event"
     )
 
+    @field_validator("train_from", "train_to", mode="before")
+    @classmethod
+    def _time_text(cls, v: Any) -> Any:
+        return as_time_text(v)
+
     @model_validator(mode="after")
     def _unique_groups(self) -> Prediction:
         ids = [g.id for g in self.groups]
@@ -95,3 +113,8 @@ class Degradation(_Strict):
     cap: float = Field(
         3600.0, gt=0, description="Seconds: a longer remaining life is reported as 'over cap'"
     )
+
+    @field_validator("failures", mode="before")
+    @classmethod
+    def _times_text(cls, v: Any) -> Any:
+        return [as_time_text(x) for x in v] if isinstance(v, list) else v

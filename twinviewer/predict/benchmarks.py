@@ -124,8 +124,13 @@ def read_skab(
     t = np.asarray(times)
     if np.any(np.diff(t) < 0):
         raise ValueError(f"{path}: timestamps go backwards")
-    return (t, np.asarray(rows, dtype=np.float64), np.asarray(anomaly) > 0.5,
-            np.asarray(change) > 0.5, [header[i] for i in sensor_cols])
+    return (
+        t,
+        np.asarray(rows, dtype=np.float64),
+        np.asarray(anomaly) > 0.5,
+        np.asarray(change) > 0.5,
+        [header[i] for i in sensor_cols],
+    )
 
 
 def persistent(flags: Any, persistence: int) -> BoolArray:
@@ -169,8 +174,16 @@ def evaluate_skab(
         r = nab_score(t, rising_edges(flags), windows)
         counts, nab = counts + c, nab + r
         rows_scored += len(t)
-        per_file.append({"file": Path(path).name, "rows": len(t), **c.as_dict(),
-                         "nab_raw": r.score, "nab_null": r.null, "nab_perfect": r.perfect})
+        per_file.append(
+            {
+                "file": Path(path).name,
+                "rows": len(t),
+                **c.as_dict(),
+                "nab_raw": r.score,
+                "nab_null": r.null,
+                "nab_perfect": r.perfect,
+            }
+        )
         log.info("skab %s %s: f1 %.3f, NAB raw %.2f", method, Path(path).name, c.f1, r.score)
     return {
         "method": method,
@@ -230,9 +243,9 @@ def read_nab_windows(path: Path | str) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
-def windows_for(windows: dict[str, list[tuple[float, float]]], path: Path) -> list[
-    tuple[float, float]
-]:
+def windows_for(
+    windows: dict[str, list[tuple[float, float]]], path: Path
+) -> list[tuple[float, float]]:
     """The windows of a data file: by ``folder/name`` key, else by its file name alone."""
     key = f"{path.parent.name}/{path.name}"
     if key in windows:
@@ -255,10 +268,10 @@ def delay_embedding(values: F64, lags: int) -> F64:
     n = len(x)
     if lags < 1 or n < lags:
         raise ValueError(f"delay embedding of {lags} lags needs at least {lags} values, got {n}")
-    cols = [x[lags - 1:]]
+    cols = [x[lags - 1 :]]
     dx = np.diff(x)
     for j in range(lags - 1):
-        cols.append(dx[lags - 2 - j: n - 1 - j])
+        cols.append(dx[lags - 2 - j : n - 1 - j])
     return np.column_stack(cols)
 
 
@@ -309,10 +322,28 @@ def evaluate_nab(
         detections = hold_off_detections(raised, max(1, int(round(hold_off * probation))))
         r = nab_score(times, detections, spans)
         total = total + r
-        per_file.append({"file": path.name, "rows": n, "probation": probation,
-                         "detections": int(detections.sum()), "raw": r.score, "null": r.null,
-                         "perfect": r.perfect, "tp": r.tp, "fp": r.fp, "fn": r.fn,
-                         "nab_standard": r.normalised})
-        log.info("nab %s %s: raw %.3f (%d TP, %d FP, %d FN)", method, path.name, r.score,
-                 r.tp, r.fp, r.fn)
+        per_file.append(
+            {
+                "file": path.name,
+                "rows": n,
+                "probation": probation,
+                "detections": int(detections.sum()),
+                "raw": r.score,
+                "null": r.null,
+                "perfect": r.perfect,
+                "tp": r.tp,
+                "fp": r.fp,
+                "fn": r.fn,
+                "nab_standard": r.normalised,
+            }
+        )
+        log.info(
+            "nab %s %s: raw %.3f (%d TP, %d FP, %d FN)",
+            method,
+            path.name,
+            r.score,
+            r.tp,
+            r.fp,
+            r.fn,
+        )
     return {"method": method, "nab_standard": total.normalised, "files": per_file}

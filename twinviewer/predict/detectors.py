@@ -296,8 +296,11 @@ class PcaT2Q(Detector):
             h0 = 1.0 - 2.0 * theta1 * theta3 / (3.0 * theta2**2)
             if h0 > 1e-3:
                 c = float(stats.norm.ppf(self.alpha))
-                base = (c * np.sqrt(2.0 * theta2 * h0**2) / theta1 + 1.0
-                        + theta2 * h0 * (h0 - 1.0) / theta1**2)
+                base = (
+                    c * np.sqrt(2.0 * theta2 * h0**2) / theta1
+                    + 1.0
+                    + theta2 * h0 * (h0 - 1.0) / theta1**2
+                )
                 if base > 0:
                     limit = theta1 * base ** (1.0 / h0)
         if not np.isfinite(limit) or limit <= _TINY:
@@ -548,8 +551,14 @@ class Mset(Detector):
         margin = 1.0 + 1.0 / np.sqrt(n * (1.0 - self.alpha))
         self.limit = max(float(np.quantile(spe, self.alpha)) * margin, _TINY)
         self._set_memory(Z[self.select_memory(Z, self.memory)])
-        log.debug("mset fitted: n=%d p=%d m=%d h=%.3g limit=%.3g", n, Z.shape[1],
-                  len(self.memory_), self.bandwidth, self.limit)
+        log.debug(
+            "mset fitted: n=%d p=%d m=%d h=%.3g limit=%.3g",
+            n,
+            Z.shape[1],
+            len(self.memory_),
+            self.bandwidth,
+            self.limit,
+        )
         return self
 
     def score(self, X: F64) -> Scores:

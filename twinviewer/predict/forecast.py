@@ -41,7 +41,7 @@ RATE_FLOOR = 0.25
 MIN_WEIGHT = 3.0  # at least this much weight (about three recent samples) before a trend exists
 
 
-@dataclass
+@dataclass(eq=False)
 class Trend:
     """The trend of every sensor at ``time`` (arrays of length n; NaN where unknown)."""
 
@@ -173,6 +173,31 @@ class TrendForecaster:
         lone = (s0 >= 1e-9) & bad  # a level but no trend yet: hold the mean
         level[lone] = xbar[lone]
         return Trend(self._t_ref, level, slope, slope_se, sd)
+
+
+FAST = 4.0  # the fast scale weighs the last trend_window / FAST seconds
+
+
+def two_scale(fast: Trend, slow: Trend) -> Trend:
+    """One trend from two time scales: the level, slope and noise of the fast one (a drift that
+    just began shows at once), with a slope uncertainty that also spans the slow one's slope.
+
+    A straight line fitted over a window that reaches back before a fault began (a hinge)
+    underestimates its rate, by a third for a drift one window old; a line over a short window
+    alone follows every wiggle. Where the two agree the interval is the statistical one; where
+    they disagree it covers both rates, so the expected crossing comes from the recent rate and
+    the late bound from the longer view."""
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(fast.slope - slow.slope) / Z
+        se = np.fmax(fast.slope_se, np.where(np.isfinite(gap), gap, np.nan))
+    have = np.isfinite(fast.slope)
+    return Trend(
+        fast.time,
+        np.where(have, fast.level, slow.level),
+        np.where(have, fast.slope, slow.slope),
+        np.where(have, se, slow.slope_se),
+        np.where(have, fast.sd, slow.sd),
+    )
 
 
 def crossing_times(

@@ -115,7 +115,7 @@ class Crossing:
     late: float  # inf: the slow end of the interval never gets there
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a new state is always news (arrays inside)
 class HealthState:
     """The models' view at ``time``: per group score and health, per sensor share and trend."""
 

@@ -88,8 +88,15 @@ class OutlierCounts:
 
     def as_dict(self) -> dict[str, float]:
         """The counts and the three ratios."""
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn,
-                "f1": self.f1, "far": self.far, "mar": self.mar}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "f1": self.f1,
+            "far": self.far,
+            "mar": self.mar,
+        }
 
 
 def outlier_counts(y_true: Any, y_pred: Any) -> OutlierCounts:
@@ -99,8 +106,10 @@ def outlier_counts(y_true: Any, y_pred: Any) -> OutlierCounts:
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} rows, y_pred {p.size}")
     return OutlierCounts(
-        tp=int(np.sum(t & p)), fp=int(np.sum(~t & p)),
-        fn=int(np.sum(t & ~p)), tn=int(np.sum(~t & ~p)),
+        tp=int(np.sum(t & p)),
+        fp=int(np.sum(~t & p)),
+        fn=int(np.sum(t & ~p)),
+        tn=int(np.sum(~t & ~p)),
     )
 
 
@@ -141,8 +150,12 @@ class NabResult:
 
     def __add__(self, other: NabResult) -> NabResult:
         return NabResult(
-            self.score + other.score, self.null + other.null, self.perfect + other.perfect,
-            self.tp + other.tp, self.fp + other.fp, self.fn + other.fn,
+            self.score + other.score,
+            self.null + other.null,
+            self.perfect + other.perfect,
+            self.tp + other.tp,
+            self.fp + other.fp,
+            self.fn + other.fn,
         )
 
     @property

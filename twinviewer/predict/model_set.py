@@ -21,11 +21,14 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from twinviewer.predict.detectors import Detector, load_detector
+
+if TYPE_CHECKING:
+    from twinviewer.predict.degradation import RulEntry
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ class ModelSet:
     train_to: float = float("nan")
     step: float = 1.0
     skipped: dict[str, str] = field(default_factory=dict)  # group -> why it has no model
+    rul: list[RulEntry] = field(default_factory=list)  # remaining-useful-life models
 
     def group(self, gid: str) -> GroupModel | None:
         return next((g for g in self.groups if g.id == gid), None)
@@ -86,7 +90,10 @@ class ModelSet:
                     "detector": meta,
                 }
             )
+        from twinviewer.predict.degradation import save_rul
+
         index = {
+            "rul": save_rul(self.rul, folder),
             "format": FORMAT,
             "version": VERSION,
             "trained_at": self.trained_at,
@@ -147,7 +154,14 @@ class ModelSet:
             if not scale > 0:
                 raise ModelFileError(f"{path}: groups[{k}].scale must be positive, got {scale}")
             groups.append(GroupModel(gid, sensors, detector, int(e.get("rows", 0)), lo, hi, scale))
+        from twinviewer.predict.degradation import load_rul
+
+        try:
+            rul = load_rul(list(index.get("rul", [])), folder)
+        except ValueError as exc:
+            raise ModelFileError(str(exc)) from None
         return cls(
+            rul=rul,
             groups=groups,
             trained_at=float(index.get("trained_at", float("nan"))),
             train_from=float(index.get("train_from", float("nan"))),

@@ -445,4 +445,3 @@ class RulModel:
             raise ValueError(f"{path}: 'boosters' is not an object")
         model.sensors, model.kept, model.mean, model.scale = sensors, kept, mean, scale
         return model
-

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from twinviewer.predict.forecast import Trend, TrendForecaster
+from twinviewer.predict.forecast import FAST, Trend, TrendForecaster, two_scale
 from twinviewer.predict.health import (
     TREND_KINDS,
     HealthState,
@@ -74,6 +74,7 @@ class HealthScorer:
                 self.normal_lo[members] = grp.lo
                 self.normal_hi[members] = grp.hi
         self.forecaster = TrendForecaster(n, trend_window)
+        self.fast = TrendForecaster(n, trend_window / FAST)
         self.last = np.full(n, np.nan)
         self.next_tick = -math.inf
         self.latest: HealthState | None = None
@@ -122,7 +123,9 @@ class HealthScorer:
                 self._take(sensor[start:end], time[start:end], value[start:end])
                 start = end
                 held[k] = self.last
-                tr = self.forecaster.trend(now=float(tick))
+                tr = two_scale(
+                    self.fast.trend(now=float(tick)), self.forecaster.trend(now=float(tick))
+                )
                 for q, kind in enumerate(TREND_KINDS):
                     trends[q, k] = getattr(tr, kind)
             outs.append(self._score(tb, held, trends))
@@ -140,6 +143,7 @@ class HealthScorer:
         u, first = np.unique(rev, return_index=True)
         self.last[u] = value[::-1][first]
         self.forecaster.feed(sensor, time, value)
+        self.fast.feed(sensor, time, value)
 
     def _score(self, ticks: F64, held: F64, trends: F64) -> F64:
         lay = self.layout

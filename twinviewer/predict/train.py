@@ -173,9 +173,16 @@ def train(
         hi = [float(x) for x in complete.max(axis=0)]
         scale = calibrate(det.score(complete).score)
         models.append(GroupModel(gid, sids, det, rows, lo, hi, scale))
+    rul = []
+    if project.degradation:
+        from twinviewer.predict.degradation import train_rul
+
+        if progress:
+            progress(0.95, "Training remaining-useful-life models")
+        rul = train_rul(project, store, pred.step)
     if progress:
         progress(1.0, "Trained")
-    return ModelSet(models, train_from=t0, train_to=t1, step=pred.step, skipped=skipped)
+    return ModelSet(models, train_from=t0, train_to=t1, step=pred.step, skipped=skipped, rul=rul)
 
 
 def calibrate(train_scores: F64) -> float:

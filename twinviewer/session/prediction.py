@@ -161,6 +161,8 @@ class PredictionService:
                     self.anomalies.feed(j[g].astype(np.int64), tt[g], vv[g])
                     ticks += len(rows.times)
                 self.processed_until = lo = top
+            if ticks:
+                self.store.flush()  # what was scored is what scrubbing reads, at once
             return ticks
 
     # -- what the models said ------------------------------------------------------------------
@@ -192,6 +194,18 @@ class PredictionService:
         end = np.where(np.isnan(iv["end"]), now, iv["end"])
         keep = (iv["level"] == Status.ALARM) & (end - iv["start"] >= self.hold)
         return iv[keep]
+
+    def remaining_life(self, t: float) -> dict[str, tuple[float, float, float]]:
+        """Remaining useful life (estimate, lower, upper; seconds) of every modelled group at
+        ``t``, from the history since its last failure."""
+        from twinviewer.predict.degradation import remaining_life
+
+        out = {}
+        for entry in self.models.rul:
+            r = remaining_life(entry, self.history, t, self.models.step)
+            if r is not None:
+                out[entry.group] = r
+        return out
 
     def flush(self) -> None:
         self.store.flush()
