@@ -8,7 +8,8 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
 * ``history``: :mod:`twinviewer.bench.history`, the history stores against plain SQL;
 * ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin;
 * ``reliability``: :mod:`twinviewer.bench.reliability`, the mine demo through mosquitto across
-  a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported.
+  a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported;
+* ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors.
 
 :class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
 :mod:`twinviewer.bench.figures`; the submodules import them from there.
@@ -51,6 +52,12 @@ def _reliability(quick: bool) -> list[Figure]:
     return bench_reliability(quick)
 
 
+def _predict(quick: bool) -> list[Figure]:
+    from twinviewer.bench.predict import bench_predict
+
+    return bench_predict(quick)
+
+
 # in the order they run by default; mqtt, history and sim import their module when they run
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
@@ -59,6 +66,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "history": _history,
     "sim": _sim,
     "reliability": _reliability,
+    "predict": _predict,
 }
 
 
