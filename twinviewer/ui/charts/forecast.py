@@ -40,7 +40,7 @@ FORECAST_Z = 5  # over the data's envelope and line (0..3), under the labels and
 TICK_Z = 45
 WARNING = QColor(240, 170, 40)
 ALARM = QColor(235, 60, 70)
-LABEL_FILL = QColor(30, 33, 38, 215)
+LABEL_FILL = QColor(30, 33, 38, 185)
 LABEL_TOP = 20.0  # px: under the row's header line
 Y_REACH = 0.25  # the band widens the y range by at most this share of the sensor's span
 
@@ -109,19 +109,23 @@ class CrossingTick:
         for item in (self.region, self.line, self.ring, self.label):
             self.plot.removeItem(item)
 
-    def place_label(self) -> None:
+    def place_label(self, stack: int = 0) -> None:
         """Beside the tick, on the side away from the limit (the bottom of the plot for an
         upper limit, under the row's header for a lower one), where the forecast is not;
-        left of the tick unless the view's left edge would cut it."""
+        left of the tick unless the view's left edge would cut it; ``stack`` lines further in
+        (a second crossing of the row must not write over the first)."""
         vb = self.plot.getViewBox()
         (x0, x1), _ = vb.viewRange()
         w, h = vb.width(), vb.height()
         if not (x1 > x0 and w > 0 and h > 0):
             return
         size = self.label.boundingRect()
+        # a row squeezed to its header has no room for it: the tick and its tooltip remain
+        self.label.setVisible(h >= LABEL_TOP + (size.height() - 4.0) * (stack + 1) + 6)
         left = (self.predicted.time - x0) * w / (x1 - x0) > size.width() + 6
         upper = self.predicted.upper
-        y_px = h - 3.0 if upper else LABEL_TOP
+        step = (size.height() - 4.0) * stack
+        y_px = h - 3.0 - step if upper else LABEL_TOP + step
         y = vb.mapToView(QPointF(0.0, y_px)).y()
         self.label.setAnchor((1.0 if left else 0.0, 1.0 if upper else 0.0))
         self.label.setPos(self.predicted.time, y)
@@ -216,8 +220,12 @@ class RowForecast:
         return max(float(np.nanmin(lo)), a - reach), min(float(np.nanmax(hi)), b + reach)
 
     def place_labels(self, *_: Any) -> None:
-        for tick in self.ticks:
-            tick.place_label()
+        """Labels of one side (upper or lower limits) stack up, the soonest nearest the edge."""
+        count = {True: 0, False: 0}
+        for tick in sorted(self.ticks, key=lambda k: k.predicted.time):
+            side = tick.predicted.upper
+            tick.place_label(count[side])
+            count[side] += 1
 
     def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The drawn forecast: time, mean, band's low and high edges (empty when hidden)."""

@@ -73,7 +73,7 @@ def format_duration(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "∞"
     s = max(0.0, seconds)
-    if s < 100:
+    if s < 119.5:
         return f"{s:.0f} s"
     if s < 3600:
         m, r = divmod(int(round(s)), 60)

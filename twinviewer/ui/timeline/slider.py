@@ -128,11 +128,18 @@ def media_icon(kind: str, colour: QColor, size: int = 16) -> QIcon:
 
 
 def paint_predicted_marker(
-    p: QPainter, x: float, colour: QColor, height: float, early: float, late: float
+    p: QPainter,
+    x: float,
+    colour: QColor,
+    height: float,
+    early: float,
+    late: float,
+    row: int = 0,
 ) -> None:
     """A hollow triangle on a dashed tick at ``x`` over the track band (``height`` px), with
-    the interval ``early..late`` (x, clipped by the caller) as a whisker along the track."""
-    mid = height / 2
+    the interval ``early..late`` (x, clipped by the caller) as a whisker along the track, or
+    ``row`` whiskers below it (several intervals must not draw over each other)."""
+    mid = height / 2 + 4 * row
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     faint = QColor(colour)

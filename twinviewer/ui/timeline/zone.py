@@ -43,6 +43,7 @@ ZONE_WIDTH = 132  # px, at most; less in a narrow bar
 MIN_WIDTH = 72
 PAD = 8.0  # px between the zone's edge and its first/last instant
 HIT = 7.0  # px: how near a marker the mouse must be for its tooltip
+WHISKERS = 2  # alarms whose 95% interval is drawn (more would hide the track)
 #: Spans the zone may show (seconds): a round one past the latest crossing.
 NICE_SPANS = (
     10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600,
@@ -126,16 +127,16 @@ class QtPredictedZone(QWidget):
         """Each crossing drawn and its x (px in the zone)."""
         return [(self.x_of(p.time), p) for p in self.items]
 
-    def marker_at(self, x: float) -> Predicted | None:
-        """The crossing whose marker is nearest ``x``, within :data:`HIT` px."""
-        best = min(self.markers(), key=lambda m: abs(m[0] - x), default=None)
-        return best[1] if best is not None and abs(best[0] - x) <= HIT else None
+    def markers_at(self, x: float) -> list[Predicted]:
+        """The crossings whose markers are within :data:`HIT` px of ``x``, nearest first."""
+        near = [(abs(mx - x), p) for mx, p in self.markers() if abs(mx - x) <= HIT]
+        return [p for _, p in sorted(near, key=lambda m: m[0])]
 
     def tooltip_at(self, x: float) -> str:
-        """The marker's tooltip there, or what the zone is."""
-        p = self.marker_at(x)
-        if p is not None:
-            return p.tooltip(self._fmt(p.time))
+        """The tooltip of the markers there, or what the zone is."""
+        near = self.markers_at(x)
+        if near:
+            return "\n\n".join(p.tooltip(self._fmt(p.time)) for p in near[:4])
         lines = [f"Predicted: the next {format_duration(self.span)} after the live edge"]
         lines += [f"{p.sensor_id}: {p.label()}" for p in self.items[:6]]
         if len(self.items) > 6:
@@ -164,10 +165,15 @@ class QtPredictedZone(QWidget):
         # the track carries on, dotted: time to come
         p.setPen(QPen(ZONE_EDGE, 2, Qt.PenStyle.DotLine))
         p.drawLine(QLineF(PAD, h / 2, w - PAD, h / 2))
-        for x, item in sorted(self.markers(), key=lambda m: m[1].is_alarm):  # alarms on top
+        # warnings first, alarms over them; an interval whisker for each of the first alarms
+        alarms = 0
+        for x, item in sorted(self.markers(), key=lambda m: m[1].is_alarm):
             early = self.x_of(max(item.early, self.edge))
             late = self.x_of(min(item.late, self.edge + self.span))
-            paint_predicted_marker(p, x, level_colour(item), h, early, late)
+            if not item.is_alarm or alarms >= WHISKERS:
+                early = late  # no whisker: a tick and a triangle
+            row, alarms = alarms, alarms + item.is_alarm
+            paint_predicted_marker(p, x, level_colour(item), h, early, late, row)
         # under the band: "predicted" and the span, like the slider's axis labels
         text = QColor(self.palette().color(QPalette.ColorRole.WindowText))
         text.setAlpha(170)
