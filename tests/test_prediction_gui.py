@@ -7,14 +7,10 @@ live source, scores it on the health watcher and shows what the models say.
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tests.conftest import ASSETS
 
 pytestmark = pytest.mark.gui
 
@@ -25,24 +21,9 @@ ALARM_AT = 170.0  # the simulator's fault reaches the alarm limit at start + dur
 def mine_copy(tmp_path: Path, models: bool = True) -> tuple[Path, float]:
     """The mine demo in ``tmp_path`` with FEED seconds of history ending now; the epoch time of
     feed second 0."""
-    from twinviewer.core.project import load_project
-    from twinviewer.core.samples import SampleBatch
-    from twinviewer.history.store import HistoryStore
-    from twinviewer.sources.simulator import simulate
+    from twinviewer.session.demos import demo_copy
 
-    src = ASSETS / "mine"
-    shutil.copy(src / "mine.twin.yaml", tmp_path / "mine.twin.yaml")
-    (tmp_path / "mine.glb").symlink_to(src / "mine.glb")
-    (tmp_path / "sim").symlink_to(src / "sim")
-    if models:
-        shutil.copytree(src / "mine.models", tmp_path / "mine.models")
-    project, _ = load_project(tmp_path / "mine.twin.yaml")
-    batch = simulate(project, project.sources[0], FEED)
-    zero = time.time() - FEED - 3.0
-    store = HistoryStore.open(tmp_path / "mine.history", [s.id for s in project.sensors])
-    store.append(SampleBatch(batch.sensor, batch.time + zero, batch.value))
-    store.close()
-    return tmp_path / "mine.twin.yaml", zero
+    return demo_copy("mine", tmp_path, FEED, models)
 
 
 def open_scored(qtbot, window, path: Path) -> None:

@@ -19,3 +19,41 @@ def demo_project(name: str) -> Path:
     if name not in DEMOS:
         raise ValueError(f"unknown demo {name!r}; expected one of {', '.join(DEMOS)}")
     return assets_dir() / DEMOS[name]
+
+
+def demo_copy(
+    name: str, folder: Path, history: float = 0.0, models: bool = True
+) -> tuple[Path, float]:
+    """A demo in ``folder`` (its project copied, its model and results linked), with ``history``
+    seconds of its simulated feed recorded so that they end now: a twin with a past, in
+    seconds instead of minutes (for tests, screenshots and trying prediction). ``models``: its
+    trained models come along. Returns the project file and the epoch time of feed second 0."""
+    import shutil
+    import time
+
+    from twinviewer.core.project import load_project
+    from twinviewer.core.samples import SampleBatch
+    from twinviewer.history.store import HistoryStore
+    from twinviewer.sources.simulator import simulate
+
+    src = demo_project(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / src.name
+    shutil.copy(src, target)
+    stem = src.name.removesuffix(".twin.yaml")
+    for entry in src.parent.iterdir():
+        if entry.name in (src.name, f"{stem}.history", f"{stem}.scenarios"):
+            continue
+        if entry.name == f"{stem}.models":
+            if models:
+                shutil.copytree(entry, folder / entry.name)
+            continue
+        (folder / entry.name).symlink_to(entry)
+    zero = time.time() - history - 1.0
+    if history > 0:
+        project, _ = load_project(target)
+        batch = simulate(project, project.sources[0], history)  # type: ignore[arg-type]
+        store = HistoryStore.open(folder / f"{stem}.history", [s.id for s in project.sensors])
+        store.append(SampleBatch(batch.sensor, batch.time + zero, batch.value))
+        store.close()
+    return target, zero

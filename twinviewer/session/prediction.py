@@ -102,8 +102,8 @@ class PredictionService:
         held = store.time_range()
         if held is not None:  # resume after what was scored before
             self.processed_until = held[1]
-            self.scorer.skip_to(held[1])
             self._replay_anomalies(held)
+            self._warm_up(held[1])
         self._lock = threading.Lock()
 
     @classmethod
@@ -121,6 +121,19 @@ class PredictionService:
         ids = HealthScorer(models, [s.id for s in project.sensors], 1.0, 1.0).ids
         store = HistoryStore.open(history_folder(project, folder, path) / PREDICTIONS_FOLDER, ids)
         return cls(project, models, history, store)
+
+    def _warm_up(self, end: float) -> None:
+        """Rebuild the scorer's state (last values, trends) from the history before ``end``,
+        where scoring stopped, without storing its output again: the latest state is then
+        what was said at ``end``, and the trends go on from there."""
+        span = 3.0 * self.project.prediction.trend_window
+        s, t, v = self.history.read(end - span, end)
+        index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+        to_proj = np.array([index.get(x, -1) for x in self.history.sensor_ids], np.int64)
+        ps = to_proj[s] if len(s) else np.zeros(0, np.int64)
+        keep = ps >= 0
+        self.scorer.skip_to(end - span)
+        self.scorer.feed(ps[keep], t[keep], v[keep], end)
 
     def _replay_anomalies(self, held: tuple[float, float]) -> None:
         ids = self.layout.ids

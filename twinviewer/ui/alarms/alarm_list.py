@@ -43,22 +43,22 @@ from twinviewer.core.alarms import Acknowledgements
 from twinviewer.core.colour import STATUS_COLOURS, Status
 from twinviewer.ui.alarms.rows import ANOMALY, PREDICTED, REAL, ROW_DTYPE, as_rows
 from twinviewer.ui.timeline.bar import format_time
+from twinviewer.ui.timeline.predictions import crossing_label
 from twinviewer.ui.widgets.elided_label import QtElidedLabel
 from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
 
 COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
 FILTERS = ("All", "Alarms only", "Active", "Unacknowledged", "Predicted and anomalies")
 
+
 def predicted_text(rec: np.void) -> str:
-    """``alarm expected in 6 min (4 min 10 s – 9 min 02 s)`` from a predicted row."""
+    """``alarm in 6 min 02 s (4 min 10 s–9 min)`` from a predicted row (the charts' and the
+    timeline's wording)."""
     level = "alarm" if int(rec["level"]) == Status.ALARM else "warning"
     at = float(rec["at"])
-    lead = float(rec["start"]) - at
-    early, late = float(rec["early"]) - at, float(rec["late"]) - at
-    span = f"{format_duration(max(early, 0.0))} – " + (
-        format_duration(late) if math.isfinite(late) else "open"
-    )
-    return f"{level} expected in {format_duration(max(lead, 0.0))} ({span})"
+    return crossing_label(level, float(rec["start"]), float(rec["early"]), float(rec["late"]), at)
+
+
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -219,7 +219,6 @@ class AlarmTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-
     def _predicted(self, rec: np.void, col: int, role: int) -> Any:
         """A forecast crossing: when it is expected, how sure, which limit."""
         s, level = int(rec["sensor"]), int(rec["level"])
@@ -232,7 +231,7 @@ class AlarmTableModel(QAbstractTableModel):
             if col == 2:
                 return self._component(s)
             if col == 3:
-                return predicted_text(rec).split(" expected ", 1)[1]
+                return predicted_text(rec).split(" ", 1)[1]
             if col == 4:
                 return f"≈ {format_time(float(rec['start']), self.tz)}"
             if col == 6:
@@ -298,7 +297,7 @@ class QtAlarmList(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        widths = (80, 210, 190, 200, 200, 110, 110, 40)
+        widths = (130, 210, 190, 200, 200, 110, 110, 40)
         for col, w in enumerate(widths):
             self.table.setColumnWidth(col, w)
         self.empty_label = QLabel("No warnings or alarms in the recorded history.", self)

@@ -39,6 +39,7 @@ class HealthFeature(Feature):
         self.workbench.events.health_colours.connect(lambda _on: self.host.redraw())
         self.workbench.timeline.changed.connect(lambda _t: self._publish())
         self.scored = 0  # passes that scored something (tests wait on it)
+        self._open = False  # between opened() and closed(): publish nothing outside
 
     @property
     def service(self) -> PredictionService | None:
@@ -48,8 +49,10 @@ class HealthFeature(Feature):
     def opened(self, session: TwinSession) -> None:
         """The host opened the prediction with the history (a broken model set was reported
         there): keep it scored."""
+        self._open = True
         if session.prediction is not None:
             self.watcher.start(session.prediction)
+            self._publish()
 
     def _on_scored(self) -> None:
         self.scored += 1
@@ -59,6 +62,8 @@ class HealthFeature(Feature):
         """``workbench.health``: the models' view at the shown time."""
         service = self.service
         wb = self.workbench
+        if not self._open:
+            return
         if service is None:
             if wb.health is not None:
                 wb.health = None
@@ -79,7 +84,8 @@ class HealthFeature(Feature):
                 self.host.redraw()
 
     def refresh(self) -> None:
-        if self.workbench.timeline.live:
+        wb = self.workbench
+        if wb.timeline.live or (wb.health is None and self.service is not None):
             self._publish()
 
     def frame(self, t: float, live: bool) -> None:
@@ -117,6 +123,7 @@ class HealthFeature(Feature):
         return float(h.min()) if len(h) else math.nan
 
     def closed(self) -> None:
+        self._open = False
         self.watcher.stop()
         self.workbench.health = None
         self.workbench.health_colours = False

@@ -17,9 +17,9 @@ from twinviewer.core.colour import STATUS_LABELS, Status
 from twinviewer.core.gaps import Gap
 from twinviewer.predict.health import GOOD, POOR, HealthState
 from twinviewer.session import TwinSession
-from twinviewer.ui.alarms.alarm_list import format_duration
 from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
+from twinviewer.ui.timeline.predictions import crossing_label
 from twinviewer.ui.widgets.gaps import GapQuery, missing_text
 
 if TYPE_CHECKING:
@@ -77,11 +77,8 @@ def health_properties(s: TwinSession, state: HealthState | None, sensors: list[i
     for c in state.crossings(s.rules, s.prediction.horizon):
         if c.sensor in want:
             level = "alarm" if c.level == Status.ALARM else "warning"
-            late = format_duration(c.late) if math.isfinite(c.late) else "open"
-            out["Forecast"] = (
-                f"{s.sensors[c.sensor].id}: {level} in {format_duration(c.expected)} "
-                f"({format_duration(c.early)} – {late})"
-            )
+            text = crossing_label(level, c.expected, c.early, c.late, 0.0)
+            out["Forecast"] = f"{s.sensors[c.sensor].id}: {text}"
             break
     return out
 
@@ -104,6 +101,7 @@ class InspectorFeature(Feature):
                 Qt.DockWidgetArea.RightDockWidgetArea,
                 size=(470, 330),
                 minimum=(220, 120),
+                scroll=True,  # the health rows must not grow a small window past its screen
             )
         ]
 
