@@ -106,7 +106,9 @@ def main() -> None:
     # back in time, before the fault: the recorded history coloured on the same model
     assert s.history is not None
     s.history.flush()
-    w.workbench.timeline.current = w.workbench.timeline.start + 0.35 * (w.workbench.timeline.end - w.workbench.timeline.start)
+    w.workbench.timeline.current = w.workbench.timeline.start + 0.35 * (
+        w.workbench.timeline.end - w.workbench.timeline.start
+    )
     w.refresh_panels()
     pump(app, 1.0)
     w.refresh_panels()
@@ -116,7 +118,9 @@ def main() -> None:
     pump(app, 1.5)
     listed = w.features["alarms"].alarm_list.listed()
     if len(listed):
-        w.features["alarms"].alarm_list.select_row(len(listed) - 1)  # newest first: the last row is the first one
+        w.features["alarms"].alarm_list.select_row(
+            len(listed) - 1
+        )  # newest first: the last row is the first one
         w.refresh_panels()
         pump(app, 1.0)
         w.refresh_panels()
@@ -189,7 +193,9 @@ def scenario_shot(app: object, w: QtMainWindow) -> None:
     )
     w.features["scenarios"].compare_scenario("no bearing fault", "side")
     w.features["views"].apply_saved_view("Overview")
-    w.features["components"].zoom_to([s.model.index_of("bogie_rear")])  # axle 4 is in the rear bogie
+    w.features["components"].zoom_to(
+        [s.model.index_of("bogie_rear")]
+    )  # axle 4 is in the rear bogie
     pump(app, 1.5)
     w.refresh_panels()
     assert w.features["scenarios"].compare_view is not None
