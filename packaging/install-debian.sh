@@ -19,6 +19,8 @@ PACKAGES=(
   mosquitto mosquitto-clients
   # a real PostgreSQL server for the history backend tests (started per test session)
   postgresql
+  # OpenMP, which LightGBM's wheel links (remaining-useful-life models)
+  libgomp1
 )
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   PACKAGES+=(python3 python3-venv python3-pip)
