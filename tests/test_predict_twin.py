@@ -319,3 +319,20 @@ def test_predict_evaluate_skab_end_to_end(capsys) -> None:
         assert isinstance(result[key], float)
     assert 0.5 < result["f1"] <= 1.0
     assert result["published"]["f1"]["T2+Q"] == 0.76
+
+
+def test_a_slowing_drift_has_an_open_late_bound() -> None:
+    """A temperature settling towards a new level (first order, tau 60 s): the crossing of a
+    limit it approaches is forecast, but not bounded late; a steady ramp keeps its bound."""
+    from twinviewer.predict.forecast import FAST, two_scale
+
+    t = np.arange(0.0, 120.0, 0.5)
+    settle = 100.0 - 60.0 * np.exp(-t / 60.0)  # heading for 100, slower and slower
+    ramp = 40.0 + 0.3 * t
+    fast, slow = TrendForecaster(2, 60.0 / FAST), TrendForecaster(2, 60.0)
+    for f in (fast, slow):
+        f.feed(np.repeat([0, 1], len(t)), np.tile(t, 2), np.concatenate([settle, ramp]))
+    trend = two_scale(fast.trend(), slow.trend())
+    expect, early, late = crossing_times(trend, np.array([95.0, 95.0]), upper=True)
+    assert np.isfinite(expect).all() and (early <= expect).all()
+    assert math.isinf(late[0]) and math.isfinite(late[1])

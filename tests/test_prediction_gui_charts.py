@@ -123,7 +123,8 @@ def test_chart_forecast_band_reaches_the_alarm_limit_when_predicted(
     truth = zero + ALARM_AT
     assert wb.timeline.end < p.time < truth + (p.late - p.early)  # ahead, and about right
     label = tick.label.toPlainText()
-    assert label.startswith("alarm in ") and " s (" in label and "–" in label
+    assert label.startswith("alarm in ") and " s (" in label
+    assert "–" in label or label.endswith(" or later)")  # a slowing drift: open-ended
     lo_at, hi_at = np.interp(p.time, t, lo), np.interp(p.time, t, hi)
     assert lo_at < ALARM_LIMIT < hi_at
     # the view (all data, opened without a live source) makes room for the forecast past

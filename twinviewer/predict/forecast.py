@@ -50,6 +50,7 @@ class Trend:
     slope: F64  # units per second
     slope_se: F64
     sd: F64
+    slow: F64 | None = None  # the slow scale's slope (two_scale): tells a drift that slows down
 
     def at(self, dt: F64 | float) -> tuple[F64, F64]:
         """Forecast mean and its 95% half-width ``dt`` seconds ahead (broadcasts)."""
@@ -176,6 +177,7 @@ class TrendForecaster:
 
 
 FAST = 4.0  # the fast scale weighs the last trend_window / FAST seconds
+SLOWING = 1.1  # the slow scale's rate above this times the fast one's: a drift slowing down
 
 
 def two_scale(fast: Trend, slow: Trend) -> Trend:
@@ -197,6 +199,7 @@ def two_scale(fast: Trend, slow: Trend) -> Trend:
         np.where(have, fast.slope, slow.slope),
         np.where(have, se, slow.slope_se),
         np.where(have, fast.sd, slow.sd),
+        slow.slope.copy(),
     )
 
 
@@ -206,7 +209,10 @@ def crossing_times(
     """Seconds from ``trend.time`` until each sensor's trend crosses its ``limit`` (an upper
     limit when ``upper``, else a lower one): expected, early and late bound. NaN where no
     crossing is forecast within ``horizon`` (no significant trend towards the limit, no limit,
-    or already past it). The late bound is ``inf`` when the shallow slope never gets there."""
+    or already past it). The late bound is ``inf`` when the shallow slope never gets there, and
+    when the drift is slowing down (the recent rate below the longer view's): a temperature
+    settling towards a new level may stop short of the limit, and when it gets there cannot be
+    bounded by a straight line."""
     sign = 1.0 if upper else -1.0
     gap = sign * (np.asarray(limit, np.float64) - trend.level)  # distance still to go (> 0)
     rate = sign * trend.slope  # approach speed (> 0: heading for the limit)
@@ -218,6 +224,10 @@ def crossing_times(
         early = np.maximum(gap - z_sd, 0.0) / (rate + z_b)
         slow = rate - z_b
         late = np.where(slow > 0, (gap + z_sd) / slow, np.inf)
+        if trend.slow is not None:
+            # the longer view approached clearly faster (by more than a tenth)
+            slowing = sign * trend.slow > SLOWING * rate
+            late = np.where(slowing, np.inf, late)
         ok &= expect <= horizon
     nan = np.full_like(expect, np.nan)
     return np.where(ok, expect, nan), np.where(ok, early, nan), np.where(ok, late, nan)

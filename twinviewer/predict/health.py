@@ -6,10 +6,11 @@ names those series::
 
     anomaly/<group>      the group's anomaly score (1.0 = the detector's limit)
     contrib/<sensor>     the sensor's share of its group's score (0..1)
-    level/<sensor>       trend level, slope (per second), the slope's standard error and the
-    slope/<sensor>       noise around the trend (see :mod:`twinviewer.predict.forecast`)
-    slope_se/<sensor>
+    level/<sensor>       trend level, slope (per second), the slope's standard error, the
+    slope/<sensor>       noise around the trend and the slow scale's slope (see
+    slope_se/<sensor>    :mod:`twinviewer.predict.forecast`)
     sd/<sensor>
+    slow/<sensor>
 
 Everything else (health index, time to limits, predicted alarms) is derived from these by the
 pure functions here, for live and recorded moments alike.
@@ -27,7 +28,7 @@ from twinviewer.predict.forecast import Trend, crossing_times
 
 F64 = NDArray[np.float64]
 
-TREND_KINDS = ("level", "slope", "slope_se", "sd")
+TREND_KINDS = ("level", "slope", "slope_se", "sd", "slow")
 
 #: Health index bands (0-100): at or above GOOD the group is normal; below POOR it is anomalous
 #: (its score is past the detector's limit, where the index is 50).
