@@ -28,8 +28,10 @@ from twinviewer.predict.benchmarks import (
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "sensors"
 SKAB = CORPUS / "skab" / "valve1-0.csv"
 NAB = CORPUS / "nab"
-NAB_FILES = [NAB / "machine_temperature_system_failure.csv",
-             NAB / "ambient_temperature_system_failure.csv"]
+NAB_FILES = [
+    NAB / "machine_temperature_system_failure.csv",
+    NAB / "ambient_temperature_system_failure.csv",
+]
 
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
 
@@ -54,8 +56,11 @@ def test_read_skab_corpus_file() -> None:
 
 
 def test_read_skab_finds_columns_by_name(tmp_path: Path) -> None:
-    path = write(tmp_path, "anomaly;B;datetime;changepoint;A\n"
-                           "0;2.5;2020-01-01 00:00:00;0;1.5\n1;3.5;2020-01-01 00:00:01;1;4\n")
+    path = write(
+        tmp_path,
+        "anomaly;B;datetime;changepoint;A\n"
+        "0;2.5;2020-01-01 00:00:00;0;1.5\n1;3.5;2020-01-01 00:00:01;1;4\n",
+    )
     times, X, anomaly, change, columns = read_skab(path)
     assert columns == ["B", "A"]
     assert X.tolist() == [[2.5, 1.5], [3.5, 4.0]]
@@ -68,8 +73,10 @@ def test_read_skab_finds_columns_by_name(tmp_path: Path) -> None:
     [
         ("", "empty file"),
         ("datetime;A;B;changepoint\n2020-01-01 00:00:00;1;2;0\n", "line 1: no 'anomaly' column"),
-        (f"{HEADER}\n2020-01-01 00:00:00;1;2;0;0\n2020-01-01 00:00:01;1;x;0;0\n",
-         "line 3: column 'B': 'x' is not a number"),
+        (
+            f"{HEADER}\n2020-01-01 00:00:00;1;2;0;0\n2020-01-01 00:00:01;1;x;0;0\n",
+            "line 3: column 'B': 'x' is not a number",
+        ),
         (f"{HEADER}\n2020-01-01 00:00:00;1;2;0\n", "line 2: 4 fields, expected 5"),
         (f"{HEADER}\nyesterday;1;2;0;0\n", "line 2: bad timestamp 'yesterday'"),
         (f"{HEADER}\n", "a header but no data row"),

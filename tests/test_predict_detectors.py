@@ -68,8 +68,9 @@ def test_t2q_two_sensors_by_hand() -> None:
     # Jackson–Mudholkar with a single residual eigenvalue: h0 = 1 - 2/3 = 1/3
     h0 = 1.0 / 3.0
     c = stats.norm.ppf(0.99)
-    q_lim = lam2 * (c * math.sqrt(2.0 * lam2**2 * h0**2) / lam2 + 1.0
-                    + lam2**2 * h0 * (h0 - 1.0) / lam2**2) ** (1.0 / h0)
+    q_lim = lam2 * (
+        c * math.sqrt(2.0 * lam2**2 * h0**2) / lam2 + 1.0 + lam2**2 * h0 * (h0 - 1.0) / lam2**2
+    ) ** (1.0 / h0)
 
     det = PcaT2Q().fit(X)
     s = det.score(x)
@@ -181,10 +182,24 @@ def test_t2q_with_one_sensor_is_t2_only() -> None:
 def test_mset_estimate_with_a_two_state_memory_by_hand() -> None:
     d1, d2 = np.array([0.0, 0.0]), np.array([1.0, 2.0])
     h, ridge = 1.5, 0.1
-    meta = {"kind": "mset", "n_features": 2, "memory": 2, "ridge": ridge, "alpha": 0.99,
-            "folds": 5, "residual_floor": 0.05, "n_memory": 2, "bandwidth": h, "limit": 4.0}
-    arrays = {"mean": np.zeros(2), "scale": np.ones(2), "memory": np.vstack([d1, d2]),
-              "residual_scale": np.array([0.5, 1.0])}
+    meta = {
+        "kind": "mset",
+        "n_features": 2,
+        "memory": 2,
+        "ridge": ridge,
+        "alpha": 0.99,
+        "folds": 5,
+        "residual_floor": 0.05,
+        "n_memory": 2,
+        "bandwidth": h,
+        "limit": 4.0,
+    }
+    arrays = {
+        "mean": np.zeros(2),
+        "scale": np.ones(2),
+        "memory": np.vstack([d1, d2]),
+        "residual_scale": np.array([0.5, 1.0]),
+    }
     det = load_detector(meta, arrays)
     x = np.array([0.6, 0.9])
     k1 = math.exp(-(0.6**2 + 0.9**2) / (2 * h * h))
@@ -207,8 +222,19 @@ def test_mset_estimate_with_a_two_state_memory_by_hand() -> None:
 
 
 def test_mset_memory_rule_is_extremes_then_norm_spreads() -> None:
-    Z = np.array([[0.0, 0.0], [3.0, 0.1], [-2.0, 0.2], [0.1, 4.0], [0.2, -1.0],
-                  [0.5, 0.5], [1.0, 1.0], [0.05, 0.05], [1.5, 1.5]])
+    Z = np.array(
+        [
+            [0.0, 0.0],
+            [3.0, 0.1],
+            [-2.0, 0.2],
+            [0.1, 4.0],
+            [0.2, -1.0],
+            [0.5, 0.5],
+            [1.0, 1.0],
+            [0.05, 0.05],
+            [1.5, 1.5],
+        ]
+    )
     idx = Mset.select_memory(Z, 6)
     # min/max of sensor 0: rows 2, 1; of sensor 1: rows 4, 3; then rows 0, 5, 6, 7, 8 sorted
     # by norm are 0, 7, 5, 6, 8 and two of them evenly spread are the first and the last

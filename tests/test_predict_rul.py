@@ -239,8 +239,17 @@ def test_load_rejects_what_is_not_a_model(fitted: RulModel, tmp_path: Path) -> N
 
 def test_operating_conditions_found_and_normalised() -> None:
     rng = np.random.default_rng(3)
-    centres = np.array([[0, 0, 100], [10, 0.25, 100], [20, 0.7, 100], [25, 0.62, 60],
-                        [35, 0.84, 100], [42, 0.84, 100]], dtype=float)
+    centres = np.array(
+        [
+            [0, 0, 100],
+            [10, 0.25, 100],
+            [20, 0.7, 100],
+            [25, 0.62, 60],
+            [35, 0.84, 100],
+            [42, 0.84, 100],
+        ],
+        dtype=float,
+    )
     label = rng.integers(0, 6, 6000)
     settings = centres[label] + rng.normal(0, [0.003, 0.0003, 0.0], (6000, 3))
     sensors = rng.normal(size=(6000, 2)) + 10.0 * label[:, None]
@@ -265,6 +274,7 @@ def test_evaluate_cmapss_cross_validation_fd001() -> None:
 
 def test_evaluate_cmapss_test_mode(tmp_path: Path) -> None:
     """Test mode on a small synthetic C-MAPSS-shaped fleet written to disk."""
+
     def rows(runs: list[Run], cut: int) -> list[str]:
         out = []
         for u, r in enumerate(runs, start=1):
@@ -280,8 +290,9 @@ def test_evaluate_cmapss_test_mode(tmp_path: Path) -> None:
     (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
     (tmp_path / "test.txt").write_text("\n".join(test_lines) + "\n")
     (tmp_path / "rul.txt").write_text("\n".join(truths) + "\n")
-    report = evaluate_cmapss(tmp_path / "train.txt", tmp_path / "test.txt", tmp_path / "rul.txt",
-                             params=FAST)
+    report = evaluate_cmapss(
+        tmp_path / "train.txt", tmp_path / "test.txt", tmp_path / "rul.txt", params=FAST
+    )
     assert report["mode"] == "test" and report["engines"] == 4
     assert report["sensors_used"] == ["s1", "s2"]
     assert report["rmse"] < 25
