@@ -279,6 +279,11 @@ def test_remaining_life_from_failures_in_the_history(tmp_path: Path) -> None:
             assert abs(rul - left) < 150, (left, rul)
             assert lo <= rul <= hi
         service.close()
+        live = PredictionService.open(project, folder, path, store)
+        assert live is not None
+        live.catch_up(until=fails[3] - 300.0)  # scoring keeps the newest estimate at hand
+        assert abs(live.rul_latest["fan"][0] - 300.0) < 150
+        live.close()
     finally:
         store.close()
 

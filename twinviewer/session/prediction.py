@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WINDOW = 600.0  # seconds of history read per step of a catch-up
+RUL_EVERY = 10.0  # seconds of data between two remaining-useful-life estimates
 PREDICTIONS_FOLDER = "predictions"
 
 
@@ -99,6 +100,9 @@ class PredictionService:
         self.horizon = pred.horizon
         self.anomalies = AlarmLog(anomaly_rules(self.layout.G))
         self.processed_until = -math.inf
+        #: remaining useful life per group at the newest scored time (refreshed by catch_up)
+        self.rul_latest: dict[str, tuple[float, float, float]] = {}
+        self._rul_at = -math.inf
         held = store.time_range()
         if held is not None:  # resume after what was scored before
             self.processed_until = held[1]
@@ -176,6 +180,12 @@ class PredictionService:
                 self.processed_until = lo = top
             if ticks:
                 self.store.flush()  # what was scored is what scrubbing reads, at once
+            if self.models.rul and self.processed_until - self._rul_at >= RUL_EVERY:
+                self._rul_at = self.processed_until
+                try:
+                    self.rul_latest = self.remaining_life(self.processed_until)
+                except ValueError as exc:  # a model that no longer fits its sensors
+                    log.warning("prediction: remaining useful life: %s", exc)
             return ticks
 
     # -- what the models said ------------------------------------------------------------------

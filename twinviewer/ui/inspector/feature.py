@@ -19,7 +19,7 @@ from twinviewer.predict.health import GOOD, POOR, HealthState
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
-from twinviewer.ui.timeline.predictions import crossing_label
+from twinviewer.ui.timeline.predictions import crossing_label, format_duration, format_span
 from twinviewer.ui.widgets.gaps import GapQuery, missing_text
 
 if TYPE_CHECKING:
@@ -73,6 +73,12 @@ def health_properties(s: TwinSession, state: HealthState | None, sensors: list[i
                 out["Driven by"] = ", ".join(
                     f"{s.sensors[k].id} {100 * share:.0f}%" for k, share in tops
                 )
+    names = {s.sensors[k].component for k in sensors} | {
+        g.id for i, g in enumerate(s.prediction.models.groups) if i in groups
+    }
+    for gid, (rul, lo, hi) in s.prediction.rul_latest.items():
+        if gid in names:
+            out["Remaining life"] = f"{format_duration(rul)} ({format_span(lo, hi)}), {gid}"
     want = set(sensors)
     for c in state.crossings(s.rules, s.prediction.horizon):
         if c.sensor in want:

@@ -38,7 +38,7 @@ class SensorRow:
 COLUMNS = ["Sensor", "Value", "Status", "Time", "Warning / alarm"]
 FIELDS = ("Path", "Kind", "Triangles", "State")
 #: Shown only when the window has something to say (trained models of the component's sensors).
-OPTIONAL_FIELDS = ("Health", "Anomaly score", "Driven by", "Forecast")
+OPTIONAL_FIELDS = ("Health", "Anomaly score", "Driven by", "Forecast", "Remaining life")
 VALUE_COLUMN, STATUS_COLUMN, TIME_COLUMN = 1, 2, 3
 MISSING_TEXT = QColor(226, 196, 140)  # the gaps' amber-grey (see ui/widgets/gaps.py)
 MISSING_STATUS = STATUS_LABELS[Status.NO_DATA]  # at that instant there is none
