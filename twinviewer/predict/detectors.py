@@ -142,6 +142,11 @@ class Detector:
         self.scale_ = np.where(std > _TINY * np.maximum(1.0, np.abs(self.mean_)), std, 1.0)
         return (complete - self.mean_) / self.scale_
 
+    def zscores(self, X: Any) -> F64:
+        """Each value's distance from its training mean in training standard deviations
+        (0 where missing): how unusual each sensor is on its own."""
+        return self._standardise(X)[0]
+
     def _standardise(self, X: Any) -> tuple[F64, NDArray[np.bool_] | None]:
         """Rows standardised with the training mean and scale, NaN imputed by the mean (z = 0).
 

@@ -44,6 +44,20 @@ class ScoredRows:
         return j.astype(np.int32), self.times[k], self.values[k, j]
 
 
+def attribute(shares: F64, z: F64) -> F64:
+    """The sensors that drive a group's score: the detector's shares weighted by how unusual
+    each sensor is on its own (``1 + z²``), rows summing to 1.
+
+    When a correlation breaks, the multivariate statistic cannot tell which side broke it: two
+    sensors that always moved together (a fan's current and vibration) share the residual
+    equally. The one that also left its own normal values is the one to look at first; a sensor
+    at its usual value keeps a share, so a pure correlation break is still reported."""
+    w = shares * (1.0 + z * z)
+    total = w.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, w / total, 0.0)
+
+
 class HealthScorer:
     """Scores a :class:`ModelSet` over the project's sensors, tick by tick."""
 
@@ -158,7 +172,7 @@ class HealthScorer:
                 continue
             sc = grp.detector.score(X[seen])
             out[seen, g] = sc.score / grp.scale
-            contrib[np.ix_(seen, cols)] = sc.contributions
+            contrib[np.ix_(seen, cols)] = attribute(sc.contributions, grp.detector.zscores(X[seen]))
         out[:, lay.contrib()] = contrib
         for q, kind in enumerate(TREND_KINDS):
             out[:, lay.trend(kind)] = trends[q]
