@@ -53,6 +53,13 @@ def main() -> None:
             w.view.render_now()
             w.grab().save(str(HERE / name))
             sys.stdout.write(f"wrote {HERE / name}\n")
+            if size[0] == 1600:  # the failing fan itself, red among green, unselected
+                w.features["components"].zoom_to([fan])
+                w.workbench.selection = ()
+                pump(app, 1.5)
+                w.view.render_now()
+                w.grab().save(str(HERE / "prediction-health-fan.png"))
+                sys.stdout.write(f"wrote {HERE / 'prediction-health-fan.png'}\n")
             w.close()
             pump(app, 0.5)
 
