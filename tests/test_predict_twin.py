@@ -341,3 +341,15 @@ def test_a_slowing_drift_has_an_open_late_bound() -> None:
     expect, early, late = crossing_times(trend, np.array([95.0, 95.0]), upper=True)
     assert np.isfinite(expect).all() and (early <= expect).all()
     assert math.isinf(late[0]) and math.isfinite(late[1])
+
+
+@needs_corpus
+def test_skab_files_without_labels_are_skipped_by_name(tmp_path: Path, capsys) -> None:
+    free = tmp_path / "anomaly-free.csv"
+    free.write_text("datetime;a;b\n2020-01-01 00:00:00;1;2\n")
+    skab = CORPUS / "sensors" / "skab" / "valve1-0.csv"
+    assert main(["predict", "evaluate", "skab", str(free), str(skab), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["skipped"]) == ["anomaly-free.csv"] and result["rows_scored"] > 0
+    assert main(["predict", "evaluate", "skab", str(free)]) == 1
+    assert "no labelled SKAB file" in capsys.readouterr().err

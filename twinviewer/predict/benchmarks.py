@@ -99,7 +99,8 @@ def read_skab(
     header = [h.strip() for h in lines[0].split(";")]
     for name in ("datetime", "anomaly", "changepoint"):
         if name not in header:
-            raise ValueError(f"{path}, line 1: no {name!r} column in the header {header}")
+            error = UnlabelledFile if name != "datetime" else ValueError
+            raise error(f"{path}, line 1: no {name!r} column in the header {header}")
     i_time, i_anom, i_cp = (header.index(n) for n in ("datetime", "anomaly", "changepoint"))
     sensor_cols = [i for i in range(len(header)) if i not in (i_time, i_anom, i_cp)]
     if not sensor_cols:
@@ -149,6 +150,10 @@ def persistent(flags: Any, persistence: int) -> BoolArray:
     return out
 
 
+class UnlabelledFile(ValueError):
+    """A SKAB file without its label columns (SKAB's ``anomaly-free.csv``): nothing to score."""
+
+
 def evaluate_skab(
     files: Sequence[Path],
     method: str = "t2q",
@@ -162,8 +167,14 @@ def evaluate_skab(
     nab = NabResult()
     per_file: list[dict[str, Any]] = []
     rows_scored = 0
+    skipped: dict[str, str] = {}
     for path in files:
-        times, X, anomaly, change, _ = read_skab(path)
+        try:
+            times, X, anomaly, change, _ = read_skab(path)
+        except UnlabelledFile as exc:  # e.g. anomaly-free.csv among the data set's files
+            log.warning("skab: skipping %s", exc)
+            skipped[Path(path).name] = str(exc)
+            continue
         if len(X) <= train_rows:
             raise ValueError(f"{path}: {len(X)} rows, need more than {train_rows} to score any")
         detector = make_detector(method, **params).fit(X[:train_rows])
@@ -185,6 +196,11 @@ def evaluate_skab(
             }
         )
         log.info("skab %s %s: f1 %.3f, NAB raw %.2f", method, Path(path).name, c.f1, r.score)
+    if not per_file:
+        raise ValueError(
+            "no labelled SKAB file to score (each needs 'anomaly' and 'changepoint' columns): "
+            + "; ".join(skipped.values())
+        )
     return {
         "method": method,
         "f1": counts.f1,
@@ -192,6 +208,7 @@ def evaluate_skab(
         "mar": counts.mar,
         "nab_standard": nab.normalised,
         "files": per_file,
+        "skipped": skipped,
         "rows_scored": rows_scored,
         "published": SKAB_PUBLISHED,
     }
