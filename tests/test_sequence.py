@@ -10,7 +10,7 @@ from twinviewer.core.gaps import BROKER_RESTART, PUBLISHER, SEQUENCE, Gap
 from twinviewer.core.project import MqttSource, Sensor
 from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.payloads import PayloadDecoder
-from twinviewer.sources.sequence import SequenceTracker
+from twinviewer.sources.sequence import OUTAGE_GRACE, SequenceTracker
 
 IDS = ["a", "b", "c"]
 SENSORS = [Sensor(id=i, quantity="temperature", unit="degC", range=(0, 100)) for i in IDS]
@@ -73,9 +73,22 @@ def test_link_cause_marks_the_first_gap_after_a_reconnect() -> None:
     tr.link_down()
     tr.link_up(BROKER_RESTART, now=104.0)  # the link came back as message 4 was sent
     feed(tr, "x", [4, 6])
-    gaps = sorted(tr.take(now=1.0), key=lambda g: g.start)
-    assert [g.cause for g in gaps] == [BROKER_RESTART, SEQUENCE]
-    assert [g.missing for g in gaps] == [2, 1]
+    (seq,) = tr.take(now=1.0)  # the hole across the outage waits for late QoS 1 retries
+    (outage,) = tr.take(now=1.0 + OUTAGE_GRACE)
+    assert [outage.cause, seq.cause] == [BROKER_RESTART, SEQUENCE]
+    assert [outage.missing, seq.missing] == [2, 1]
+
+
+def test_a_late_retry_after_the_outage_fills_its_hole() -> None:
+    """The publisher re-sends what it had in flight seconds after the link is back."""
+    tr = SequenceTracker("src", IDS, grace=0.5)
+    feed(tr, "x", [0, 1])
+    tr.link_down()
+    tr.link_up(BROKER_RESTART, now=104.0)
+    feed(tr, "x", [3, 4, 5])
+    assert tr.take(now=3.0) == []  # 3 s on: still waiting
+    feed(tr, "x", [2])  # the retry
+    assert tr.take(now=20.0) == [] and tr.stats.late == 1
 
 
 def test_death_then_birth_is_an_estimated_publisher_gap() -> None:

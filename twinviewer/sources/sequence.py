@@ -9,7 +9,8 @@ the source times of its first and last sample, the sensors in it and how many sa
 * A jump forward: the numbers in between are *pending* missing. They are not reported at once:
   QoS 1 redelivery after a reconnect can bring them late and out of order, and a late number
   fills its place. :meth:`take` reports what is still missing ``grace`` seconds after it was
-  seen, as :class:`~twinviewer.core.gaps.Gap` s.
+  seen (:data:`OUTAGE_GRACE` for a hole found across an outage), as
+  :class:`~twinviewer.core.gaps.Gap` s.
 * The same or an older number that fills no pending place: a duplicate (QoS 1 redelivers a
   message whose acknowledgement was lost); counted, the samples are kept (the history flags
   them).
@@ -38,6 +39,11 @@ from twinviewer.core.gaps import DISCONNECTION, PUBLISHER, SEQUENCE, Gap
 __all__ = ["SequenceTracker", "StreamStats"]
 
 RESTART_BEHIND = 1000  # an unbounded counter this far behind has restarted
+#: Seconds a hole found across an outage waits before it is reported (at least; ``grace`` if
+#: longer). A QoS 1 publisher re-sends what it had in flight only once it has reconnected
+#: itself, which can be seconds after this link is back (measured: over a second on a loaded
+#: machine after a broker ``kill -9``); a hole reported earlier would count samples that arrive.
+OUTAGE_GRACE = 10.0
 MAX_PENDING_RANGES = 64  # per stream; beyond, the oldest are reported at once
 
 
@@ -250,7 +256,8 @@ class SequenceTracker:
         for st in self.streams.values():
             keep = []
             for p in st.pending:
-                if final or now - p.seen >= self.grace:
+                wait = self.grace if p.cause == SEQUENCE else max(self.grace, OUTAGE_GRACE)
+                if final or now - p.seen >= wait:
                     self._report(st, p)
                 else:
                     keep.append(p)
