@@ -21,6 +21,7 @@ from twinviewer.commands import (
     predict,
     record,
     render,
+    review,
     scenario,
     schema,
     simulate,
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     history,
     scenario,
     predict,
+    review,
     bench,
     schema,
 )
