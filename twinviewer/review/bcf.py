@@ -18,11 +18,13 @@ What a ``.bcf`` holds (buildingSMART BCF-XML 3.0; the XML has no namespace)::
 Mapping:
 
 * status <-> TopicStatus ``Open``, ``In Progress``, ``Resolved``, ``Closed``; priority <->
-  Priority ``Low``, ``Normal``, ``High``, ``Critical`` (read case-insensitively; ``Active`` is
-  open, ``Done``/``Fixed`` resolved, ``Medium`` normal). Another tool's value we do not know
-  becomes open (normal) and the original text is kept as the label ``bcf-status:<text>``
-  (``bcf-priority:<text>``); exporting an issue still open (normal) with such a label writes
-  the original text back and not the label, so the other tool gets its own value again.
+  Priority ``Low``, ``Normal``, ``High``, ``Critical``. Read case-insensitively, with a few
+  synonyms (``Active``/``New`` open, ``Done``/``Fixed`` resolved, ``Medium`` normal, ``Major``
+  high...); a text we do not know becomes open (normal). Whenever the file's text is not
+  exactly our name for the value, the original is kept as the label ``bcf-status:<text>``
+  (``bcf-priority:<text>``); export writes that text back instead of ours as long as the
+  issue's status (priority) is still what the text was read as, and never writes the label
+  itself, so the other tool gets its own vocabulary back unless the status really changed.
 * components are referred to by ``AuthoringToolId`` = the TwinViewer component id, with no
   IfcGuid. A component that comes with an IfcGuid only is kept as ``ifc:<IfcGuid>`` (and
   written back as that IfcGuid); components the project does not know are kept, with a warning.
@@ -135,12 +137,10 @@ def write_bcf(
     path: str | Path,
     issues: Iterable[Issue],
     snapshots: Path | None = None,
-    project_name: str | None = None,
 ) -> list[str]:
     """Write the issues as a BCF 3.0 zip at ``path`` (replaced). ``snapshots`` is the folder
     the issues' snapshot names are in (a review's ``snapshots/``). Returns warnings (a snapshot
     named but missing)."""
-    del project_name  # BCF 3.0 keeps the project in project.bcfp; we write none
     path = Path(path)
     issues = list(issues)
     warnings: list[str] = []
@@ -185,18 +185,22 @@ def write_bcf(
         files["documents.xml"] = _xml(_documents(docs))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-        if docs:
-            z.writestr("documents/", b"")
-        for guid, _name, data in docs:
-            z.writestr(f"documents/{guid}", data)
-        for guid, topic_files in topics:
-            z.writestr(f"{guid}/", b"")  # folder entries, as the BCF encoding guide asks
-            for name, data in topic_files.items():
-                z.writestr(f"{guid}/{name}", data)
-    tmp.replace(path)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+            if docs:
+                z.writestr("documents/", b"")
+            for guid, _name, data in docs:
+                z.writestr(f"documents/{guid}", data)
+            for guid, topic_files in topics:
+                z.writestr(f"{guid}/", b"")  # folder entries, as the BCF encoding guide asks
+                for name, data in topic_files.items():
+                    z.writestr(f"{guid}/{name}", data)
+        tmp.replace(path)  # a failed export leaves the old file, not half a new one
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     log.info("wrote %d topics to %s", len(issues), path)
     return warnings
 
