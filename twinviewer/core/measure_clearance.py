@@ -2,7 +2,7 @@
 
 The kernels here work on stacks of triangles (``(n, 3, 3)`` float64 arrays) so that numpy does
 the loops. :func:`clearance` combines them with pruning so that two components of ~50k triangles
-each are compared in a fraction of a second instead of testing all 2.5e9 triangle pairs.
+each are usually compared in a fraction of a second instead of testing all 2.5e9 triangle pairs.
 
 How the clearance stays exact while skipping almost every pair
 ---------------------------------------------------------------
@@ -11,19 +11,28 @@ answer, and only drops a pair when its lower bound is at least ``U``: such a pai
 distance below one already found, so the minimum is never lost.
 
 1. ``U`` starts as an achieved distance. A KD-tree (``scipy.spatial.cKDTree``) of component B's
-   vertices gives every vertex of A its nearest vertex of B; the triangles around the few closest
+   vertices gives A's vertices their nearest vertex of B (a strided sample of A first, so that
+   the full query may give up beyond that distance); the triangles around the eight closest
    vertex pairs are compared exactly, so ``U`` is a real triangle-pair distance, close to the
    answer on a fine mesh.
-2. Each component's triangles go into a bounding-volume hierarchy: triangles are sorted by their
-   centres along the longest axis of each node and split at the middle (a balanced, implicit
-   tree; level ``k`` has ``2**k`` nodes whose triangle ranges are contiguous), and every node
-   keeps the axis-aligned box of its triangles. The distance between two boxes is a lower bound
-   of the distance between anything inside them.
+2. Each component's triangles go into a bounding-volume hierarchy: sorted once along a Z-order
+   (Morton) curve through their centres, then halved by count level after level (a balanced,
+   implicit tree whose nodes are runs of consecutive triangles), each node keeping the
+   axis-aligned box of its triangles. The distance between two boxes is a lower bound of the
+   distance between anything inside them.
 3. Both trees are descended together, level by level, keeping only node pairs whose boxes are
    closer than ``U``.
-4. The surviving leaf pairs are taken nearest box first; their triangle pairs are filtered by
-   their own boxes and compared exactly in chunks, ``U`` shrinking as better pairs are found,
-   until the next leaf pair's box distance reaches ``U``.
+4. The surviving leaf pairs are taken nearest box first, in batches. Their triangle pairs are
+   filtered by the triangles' boxes, then by their separation along the centroid-to-centroid
+   axis (:func:`_axis_bound`), and the survivors compared exactly, lowest bound first, in chunks;
+   ``U`` shrinks as better pairs are found, and the search ends when the next bound reaches
+   ``U`` (at once when ``U`` is 0).
+
+Cost: touching, interpenetrating, far apart, or close in one region (a sphere over a plate), two
+components of 50k triangles take ~0.05-0.15 s. The hard case is two surfaces that stay at almost
+the same distance over their whole area with a gap wider than their triangles (a shaft in a bore):
+every bound then has to be nearly exact to drop a pair, and a 50k x 50k shaft in a bore takes
+seconds.
 
 The exact triangle-triangle distance is the minimum over the nine edge-edge distances and the six
 vertex-triangle distances, and zero when an edge of one triangle passes through the other (which
