@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from make_screenshots import pump  # the same folder: run as a script
 
 from twinviewer.session.demos import demo_copy
 from twinviewer.ui.application import create_app
 from twinviewer.ui.main_window import QtMainWindow
 
 HERE = Path(__file__).resolve().parent
-
-
-def pump(app: object, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()  # type: ignore[attr-defined]
-        time.sleep(0.02)
 
 
 def main() -> None:

@@ -22,6 +22,16 @@ from twinviewer.core.project_predict import Degradation, Prediction, PredictionG
 PROJECT_SUFFIXES = (".twin.yaml", ".twin.yml", ".yaml", ".yml")
 
 
+def project_stem(path: str | Path) -> str:
+    """``plant.twin.yaml`` -> ``plant``: the stem of the folders kept beside a project (its
+    history, models, scenarios and review)."""
+    name = Path(path).name
+    for suffix in PROJECT_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 

@@ -41,7 +41,7 @@ import yaml
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from twinviewer.core.project import PROJECT_SUFFIXES, Project, SimulatorSource
+from twinviewer.core.project import Project, SimulatorSource, project_stem
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history.store import HistoryStore
 from twinviewer.history.transfer import ImportMapping, ImportReport, import_history
@@ -90,15 +90,6 @@ class ScenarioInfo:
 
 
 # -- where -------------------------------------------------------------------------------------
-
-
-def project_stem(path: Path) -> str:
-    """``plant.twin.yaml`` -> ``plant`` (as ``session.history_folder`` names the store)."""
-    name = Path(path).name
-    for suffix in PROJECT_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def slugify(name: str) -> str:

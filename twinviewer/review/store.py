@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from twinviewer.core.project import PROJECT_SUFFIXES
+from twinviewer.core.project import project_stem
 from twinviewer.review.model import REVIEW_FORMAT, Review
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,7 @@ class ReviewFileError(ValueError):
 def review_folder(project_path: str | Path) -> Path:
     """``plant.twin.yaml`` -> ``plant.review`` beside it (any project suffix is dropped)."""
     path = Path(project_path)
-    name = path.name
-    for suffix in PROJECT_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return path.parent / f"{name}{REVIEW_SUFFIX}"
+    return path.parent / f"{project_stem(path)}{REVIEW_SUFFIX}"
 
 
 def snapshot_path(folder: str | Path, name: str) -> Path:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from twinviewer.core.alarms import INTERVAL_DTYPE, AlarmLog, SampleReader
 from twinviewer.core.colour import SensorRules, Status
-from twinviewer.core.project import PROJECT_SUFFIXES, Project
+from twinviewer.core.project import Project, project_stem
 from twinviewer.core.samples import SampleBatch
 from twinviewer.predict.health import HealthState, state_from_row
 from twinviewer.predict.model_set import ModelSet
@@ -44,12 +44,7 @@ def models_folder(project: Project, folder: Path, path: Path) -> Path:
     """``prediction.models``, or ``<project stem>.models`` beside the project file."""
     if project.prediction.models:
         return folder / project.prediction.models
-    name = path.name
-    for suffix in PROJECT_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return folder / f"{name}.models"
+    return folder / f"{project_stem(path)}.models"
 
 
 def load_models(project: Project, folder: Path, path: Path) -> ModelSet | None:

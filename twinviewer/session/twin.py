@@ -36,7 +36,13 @@ from twinviewer.core.colour import (
 )
 from twinviewer.core.gaps import Gap, GapLog
 from twinviewer.core.model import ModelData
-from twinviewer.core.project import PROJECT_SUFFIXES, ModelRef, Project, load_project
+from twinviewer.core.project import (
+    PROJECT_SUFFIXES,
+    ModelRef,
+    Project,
+    load_project,
+    project_stem,
+)
 from twinviewer.core.samples import BatchQueue, LatestState
 from twinviewer.formats.registry import read_model
 from twinviewer.sources.base import Source
@@ -145,12 +151,7 @@ def history_folder(project: Project, folder: Path, path: Path) -> Path:
     """The project's store: ``history.path``, or ``<project stem>.history`` beside it."""
     if project.history.path:
         return folder / project.history.path
-    name = path.name
-    for suffix in PROJECT_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return folder / f"{name}.history"
+    return folder / f"{project_stem(path)}.history"
 
 
 HISTORY_URL_ENV = "TWINVIEWER_HISTORY_URL"  # `twinviewer open --history URL` sets it
