@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
     from twinviewer.session.prediction import PredictionService
+    from twinviewer.session.review_book import ReviewBook
     from twinviewer.sim.overlay import SimOverlay
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ class TwinSession:
         self.history: HistoryStore | PostgresHistoryStore | None = None
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
         self.prediction: PredictionService | None = None  # trained models scored over history
+        self.review: ReviewBook | None = None  # the design review, once opened
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
         if self.active_quantity not in self.quantities():
@@ -329,6 +331,15 @@ class TwinSession:
                 self.project, self.folder, self.path, self.history
             )
         return self.prediction
+
+    def open_review(self) -> ReviewBook:
+        """The design review kept beside the project (``<stem>.review/``), read once. A review
+        file that cannot be read raises :class:`~twinviewer.review.ReviewFileError`."""
+        if self.review is None:
+            from twinviewer.session.review_book import ReviewBook
+
+            self.review = ReviewBook(self.path)
+        return self.review
 
     def close(self) -> None:
         """Stop the sources, take in what they delivered last, and close the store."""

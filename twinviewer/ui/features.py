@@ -14,7 +14,10 @@ from twinviewer.ui.files import FilesFeature
 from twinviewer.ui.health.feature import HealthFeature
 from twinviewer.ui.help import HelpFeature
 from twinviewer.ui.inspector.feature import InspectorFeature
+from twinviewer.ui.measure.feature import MeasureFeature
 from twinviewer.ui.overlays.feature import OverlaysFeature
+from twinviewer.ui.report import ReportFeature
+from twinviewer.ui.review.feature import ReviewFeature
 from twinviewer.ui.scenarios import ScenariosFeature
 from twinviewer.ui.section import SectionFeature
 from twinviewer.ui.timeline.feature import TimelineFeature
@@ -34,5 +37,8 @@ FEATURES: list[type[Feature]] = [
     OverlaysFeature,
     ScenariosFeature,
     SectionFeature,
+    MeasureFeature,
+    ReviewFeature,
+    ReportFeature,
     HelpFeature,
 ]
