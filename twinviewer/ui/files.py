@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from twinviewer.formats.registry import supported_suffixes
@@ -31,6 +31,7 @@ class FilesFeature(Feature):
         host.welcome.openRequested.connect(host.open_project)
         host.welcome.browseRequested.connect(self.open_dialog)
         self.recent_menu: QMenu | None = None
+        self._recent_actions: list[QAction] = []
 
     def actions(self) -> list[ActionSpec]:
         return [
@@ -92,10 +93,17 @@ class FilesFeature(Feature):
         self.host.welcome.set_recent(recent)
         if self.recent_menu is None:
             return
-        self.recent_menu.clear()
+        # Actions are made here and kept: QMenu.addAction(text) returns a wrapper that shiboken
+        # may match to a stale one of a deleted object at the same address (seen as a QSurface).
+        for act in self._recent_actions:
+            self.recent_menu.removeAction(act)
+            act.deleteLater()
+        self._recent_actions = []
         for i, p in enumerate(recent):
-            act = self.recent_menu.addAction(f"&{i + 1} {p}")
+            act = QAction(f"&{i + 1} {p}", self.recent_menu)
             act.triggered.connect(lambda _=False, p=p: self.host.open_project(Path(p)))
+            self.recent_menu.addAction(act)
+            self._recent_actions.append(act)
         self.recent_menu.setEnabled(bool(recent))
 
     def opened(self, session: TwinSession) -> None:
