@@ -25,12 +25,12 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.colour import SensorRules, Status
+from twinviewer.core.samples import SampleReader, read_after
 
 log = logging.getLogger(__name__)
 
@@ -216,17 +216,6 @@ class AlarmLog:
         return out[np.lexsort((out["sensor"], out["start"]))]
 
 
-class SampleReader(Protocol):
-    """What :func:`catch_up` needs of a history store (embedded or PostgreSQL)."""
-
-    @property
-    def sensor_ids(self) -> list[str]: ...
-
-    def read(self, t0: float = ..., t1: float = ...) -> tuple[NDArray[np.int64], F64, F64]: ...
-
-    def time_range(self) -> tuple[float, float] | None: ...
-
-
 def catch_up(
     alarms: AlarmLog,
     store: SampleReader,
@@ -237,26 +226,12 @@ def catch_up(
     """Feed ``alarms`` the samples the store holds after ``alarms.processed_until`` up to ``until``
     (default: everything), one time ``window`` at a time so memory stays bounded.
     Returns the number of samples fed."""
-    held = store.time_range()
-    if held is None:
-        return 0
-    index = {sid: i for i, sid in enumerate(project_ids)}
-    to_project = np.array([index.get(sid, -1) for sid in store.sensor_ids], np.int64)
-    lo = max(alarms.processed_until, held[0] - 1.0)
-    hi = held[1] if until is None else min(until, held[1])
     fed = 0
-    while lo < hi:
-        top = min(hi, lo + window)
-        s, t, v = store.read(float(np.nextafter(lo, np.inf)), top)
+    for s, t, v, top in read_after(store, project_ids, alarms.processed_until, until, window):
         if len(s):
-            if int(s.max()) >= len(to_project):  # the store learnt new sensors meanwhile
-                to_project = np.array([index.get(sid, -1) for sid in store.sensor_ids], np.int64)
-            ps = to_project[s]
-            keep = ps >= 0
-            alarms.feed(ps[keep], t[keep], v[keep])
-            fed += int(keep.sum())
+            alarms.feed(s, t, v)
+            fed += len(s)
         alarms.processed_until = max(alarms.processed_until, top)
-        lo = top
     return fed
 
 

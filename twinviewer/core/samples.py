@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,3 +117,51 @@ class BatchQueue:
             items = list(self._items)
             self._items.clear()
         return SampleBatch.concat(items)
+
+
+F64 = NDArray[np.float64]
+
+
+class SampleReader(Protocol):
+    """What a reader of recorded samples needs of a history store (embedded or PostgreSQL)."""
+
+    @property
+    def sensor_ids(self) -> list[str]: ...
+
+    def read(self, t0: float = ..., t1: float = ...) -> tuple[NDArray[np.int64], F64, F64]: ...
+
+    def time_range(self) -> tuple[float, float] | None: ...
+
+
+def read_after(
+    store: SampleReader,
+    project_ids: Sequence[str],
+    after: float,
+    until: float | None = None,
+    window: float = 3600.0,
+) -> Iterator[tuple[NDArray[np.int64], F64, F64, float]]:
+    """The samples ``store`` holds after ``after`` up to ``until`` (default: all), one time
+    ``window`` at a time so memory stays bounded: ``(sensor, time, value, window end)`` with the
+    store's sensor indices turned into indices of ``project_ids`` (sensors the project does not
+    name are left out). Every window is yielded, empty or not, so a reader can move its clock.
+    """
+    held = store.time_range()
+    if held is None:
+        return
+    index = {sid: i for i, sid in enumerate(project_ids)}
+
+    def mapping() -> NDArray[np.int64]:
+        return np.array([index.get(sid, -1) for sid in store.sensor_ids], np.int64)
+
+    to_project = mapping()
+    lo = max(after, held[0] - 1.0)
+    hi = held[1] if until is None else min(until, held[1])
+    while lo < hi:
+        top = min(hi, lo + window)
+        s, t, v = store.read(float(np.nextafter(lo, np.inf)), top)
+        if len(s) and int(s.max()) >= len(to_project):  # the store learnt new sensors meanwhile
+            to_project = mapping()
+        ps = to_project[s] if len(s) else np.zeros(0, np.int64)
+        keep = ps >= 0
+        yield ps[keep], t[keep], v[keep], top
+        lo = top

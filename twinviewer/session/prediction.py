@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from twinviewer.core.alarms import INTERVAL_DTYPE, AlarmLog, SampleReader
 from twinviewer.core.colour import SensorRules, Status
 from twinviewer.core.project import Project, project_stem
-from twinviewer.core.samples import SampleBatch
+from twinviewer.core.samples import SampleBatch, read_after
 from twinviewer.predict.health import HealthState, state_from_row
 from twinviewer.predict.model_set import ModelSet
 from twinviewer.predict.scoring import HealthScorer
@@ -148,31 +148,18 @@ class PredictionService:
         """Score what the history holds after the last pass, up to ``until`` (default: all of
         it). Returns the number of ticks scored."""
         with self._lock:
-            held = self.history.time_range()
-            if held is None:
-                return 0
-            index = {sid: i for i, sid in enumerate(self.sensor_ids)}
-            to_proj = np.array([index.get(s, -1) for s in self.history.sensor_ids], np.int64)
-            lo = max(self.processed_until, held[0] - 1.0)
-            hi = held[1] if until is None else min(until, held[1])
             ticks = 0
-            while lo < hi:
-                top = min(hi, lo + WINDOW)
-                s, t, v = self.history.read(float(np.nextafter(lo, np.inf)), top)
-                if len(s) and int(s.max()) >= len(to_proj):
-                    to_proj = np.array(
-                        [index.get(x, -1) for x in self.history.sensor_ids], np.int64
-                    )
-                ps = to_proj[s] if len(s) else np.zeros(0, np.int64)
-                keep = ps >= 0
-                rows = self.scorer.feed(ps[keep], t[keep], v[keep], top)
+            for ps, t, v, top in read_after(
+                self.history, self.sensor_ids, self.processed_until, until, WINDOW
+            ):
+                rows = self.scorer.feed(ps, t, v, top)
                 if len(rows.times):
                     j, tt, vv = rows.columns()
                     self.store.append(SampleBatch(j, tt, vv))
                     g = j < self.layout.G
                     self.anomalies.feed(j[g].astype(np.int64), tt[g], vv[g])
                     ticks += len(rows.times)
-                self.processed_until = lo = top
+                self.processed_until = top
             if ticks:
                 self.store.flush()  # what was scored is what scrubbing reads, at once
             if self.models.rul and self.processed_until - self._rul_at >= RUL_EVERY:
