@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from twinviewer.render.scene import TwinScene, configure_for_software_rendering
 from twinviewer.session import TwinSession
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from twinviewer.sim.overlay import OverlayFrame, SimOverlay
 
 log = logging.getLogger(__name__)
+
+Camera = tuple[Sequence[float], Sequence[float], Sequence[float]]
+"""A camera as (position, focal point, view up)."""
 
 
 def apply_feed(session: TwinSession, seconds: float) -> float:
@@ -114,8 +119,6 @@ def render_png(
     """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
     ``at`` renders the recorded state at that instant instead of a simulated feed, read from
     ``history`` (a PostgreSQL URL) when given, else from the project's store."""
-    import pyvista as pv
-
     configure_for_software_rendering()
     session = TwinSession.open(path)
     session.history_url = history
@@ -131,6 +134,41 @@ def render_png(
     else:
         now = apply_feed(session, after)
         session.update(now if now else None)
+    sim = None
+    t = when if when is not None else now
+    if overlay is not None:
+        sim = session.overlay(overlay, start, simulator_speed=None if when else 1.0)
+        if field is not None:
+            sim.set_field(field)
+    moment = f"t = {after:g} s of simulated feed" if after and now else ""
+    if when is not None:
+        stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
+        moment = f"at {stamp} (recorded)"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    draw_image(session, size, view, session.project.name, sim, t, moment, out=out)
+    return out
+
+
+def draw_image(
+    session: TwinSession,
+    size: tuple[int, int] = (1600, 1000),
+    view: str | Camera | None = None,
+    title: str = "",
+    overlay: SimOverlay | None = None,
+    t: float = 0.0,
+    when: str = "",
+    out: Path | None = None,
+) -> NDArray[np.uint8]:
+    """Draw the session as it stands (its colours, legend and markers) on an off-screen scene
+    and return the picture (height x width x 3); also written to ``out`` as a PNG if given.
+
+    ``view`` is a saved view's name, a standard view or a camera; ``overlay`` is drawn at twin
+    time ``t``; the caption is ``title``, then the overlay's description, then ``when``. This is
+    what ``twinviewer render`` and the review report's snapshots both draw."""
+    import pyvista as pv
+
+    configure_for_software_rendering()
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         scene = TwinScene(plotter, session.project.display.background)
@@ -139,26 +177,19 @@ def render_png(
         scene.show_markers(pos)
         draw_session(scene, session)
         apply_view(scene, session, view)
-        title = session.project.name
+        caption = title
         if overlay is not None:
-            t = when if when is not None else now
-            sim = session.overlay(overlay, start, simulator_speed=None if when else 1.0)
-            if field is not None:
-                sim.set_field(field)
-            title += "   " + show_overlay(scene, session, sim, t)
-        if after and now:
-            title += f"   t = {after:g} s of simulated feed"
-        if when is not None:
-            stamp = datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="seconds")
-            title += f"   at {stamp} (recorded)"
-        scene.set_caption("title", title, "upper_left", 18)
+            caption += "   " + show_overlay(scene, session, overlay, t)
+        if when:
+            caption += "   " + when
+        scene.set_caption("title", caption.strip(), "upper_left", 18)
         scene.set_caption("stats", _stats_line(session), "lower_left", 13)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        plotter.screenshot(str(out))
+        image: NDArray[np.uint8] = plotter.screenshot(
+            str(out) if out is not None else None, return_img=True
+        )
     finally:
         plotter.close()
-    return out
+    return image
 
 
 def show_overlay(scene: TwinScene, session: TwinSession, sim: SimOverlay, t: float) -> str:
@@ -205,9 +236,13 @@ def _overlay_caption(sim: SimOverlay, frame: OverlayFrame, title: str) -> str:
     return f"overlay {sim.cfg.name}: {title} at simulation time {frame.sim_time:g} s ({step})"
 
 
-def apply_view(scene: TwinScene, session: TwinSession, view: str | None) -> None:
+def apply_view(scene: TwinScene, session: TwinSession, view: str | Camera | None) -> None:
+    """Point the camera: a saved view by name, a standard view (``iso``, ``top``...), a camera
+    (position, focal point, up), or the project's first saved view (``None``)."""
     saved = {v.name: v for v in session.project.views}
-    if view is None:
+    if view is not None and not isinstance(view, str):
+        scene.set_camera(*view)
+    elif view is None:
         if session.project.views:
             v = session.project.views[0]
             scene.set_camera(v.position, v.focal_point, v.up)
