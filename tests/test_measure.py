@@ -25,8 +25,10 @@ from twinviewer.core.measure import (
     format_area,
     format_length,
     format_location,
+    planar_region,
     point_location,
     polygon_area,
+    region_outline,
     snap,
     triangle_distances,
 )
@@ -365,3 +367,52 @@ def test_snapping() -> None:
         snap(m, 1, (0, 0, 0), tol)
     with pytest.raises(ValueError, match="tolerance"):
         snap(m, 0, (0, 0, 0), -1)
+
+
+# -- a picked face -----------------------------------------------------------------------------
+
+
+def test_planar_region_of_a_cube_face_and_its_outline() -> None:
+    m = model_of((CUBE_V * 2, CUBE_F), (CUBE_V + 5, CUBE_F))
+    region = planar_region(m, 10)  # z = +1 face of the first cube
+    assert region.tolist() == [10, 11]
+    assert faces_area(m, region) == pytest.approx(4)
+    (loop,) = region_outline(m, region)
+    assert len(loop) == 4
+    assert np.allclose(loop[:, 2], 1) and {tuple(p) for p in np.abs(loop[:, :2])} == {(1, 1)}
+    # the other cube's coplanar-looking faces are another component: never in the region
+    assert planar_region(m, 12 + 10).tolist() == [22, 23]
+
+
+def test_planar_region_of_an_unwelded_tilted_grid_with_a_hole() -> None:
+    u, v, f = grid(10, 10)
+    pts = np.stack([u * 10, v * 10, np.zeros_like(u)], 1)
+    keep = np.ones(len(f), bool)
+    centre = pts[f].mean(axis=1)
+    keep[(np.abs(centre[:, 0] - 5) < 2) & (np.abs(centre[:, 1] - 5) < 2)] = False  # 4 x 4 hole
+    f = f[keep]
+    rot = Rotation.from_euler("xyz", [30, 20, 10], degrees=True).as_matrix()
+    soup = (pts[f].reshape(-1, 3) @ rot.T) + 100  # every triangle its own three points
+    m = model_of((soup, np.arange(len(soup)).reshape(-1, 3)))
+    region = planar_region(m, 0)
+    assert len(region) == len(f)
+    assert faces_area(m, region) == pytest.approx(100 - 16)
+    loops = region_outline(m, region)
+    assert [len(p) for p in loops] == [40, 16]  # outer square, then the hole
+    assert polygon_area(loops[0]).area == pytest.approx(100)
+
+
+def test_planar_region_stops_at_a_bend_and_on_another_plane() -> None:
+    u, v, f = grid(4, 4)
+    flat = np.stack([u * 4, v * 4, np.zeros_like(u)], 1)
+    bent = flat.copy()
+    bent[:, 2] = np.where(bent[:, 0] > 2, (bent[:, 0] - 2) * 0.1, 0.0)  # 5.7 degrees up at x = 2
+    m = model_of((bent, f))
+    region = planar_region(m, 0)
+    assert faces_area(m, region) == pytest.approx(8)
+    other = int(np.flatnonzero(m.points[m.triangles].mean(axis=1)[:, 0] > 3)[0])
+    assert faces_area(m, planar_region(m, other)) == pytest.approx(8 * math.sqrt(1.01))
+    # a wider angle tolerance does not join the two: they are not on one plane
+    assert faces_area(m, planar_region(m, 0, angle_tolerance=10)) == pytest.approx(8)
+    with pytest.raises(ValueError, match="out of range"):
+        planar_region(m, len(f))

@@ -41,8 +41,10 @@ __all__ = [
     "format_area",
     "format_length",
     "format_location",
+    "planar_region",
     "point_location",
     "polygon_area",
+    "region_outline",
     "snap",
     "triangle_distances",
     "unit_scale",
@@ -288,3 +290,126 @@ def snap(model: ModelData, triangle: int, point: ArrayLike, tolerance: float) ->
         return Snap("edge", _triple(on_edges[k]))
     surface = closest_on_triangle(p[:, None], *(corner[:, None] for corner in corners))[:, 0]
     return Snap("surface", _triple(surface))
+
+
+# -- a picked face: the planar region around a triangle --------------------------------------
+
+
+def _welded(model: ModelData, triangles: NDArray[np.intp]) -> NDArray[np.int64]:
+    """The corners of ``triangles`` as ids shared by coincident points.
+
+    Many files (STL, glTF without indices) repeat a vertex for every triangle around it, so
+    neighbours are found by position: points are quantised to a millionth of the part's size.
+    """
+    corners = np.asarray(model.points, dtype=np.float64)[model.triangles[triangles]]
+    flat = corners.reshape(-1, 3)
+    lo, hi = flat.min(axis=0), flat.max(axis=0)
+    step = max(float(np.linalg.norm(hi - lo)) * 1e-6, 1e-12)
+    keys = np.round((flat - lo) / step).astype(np.int64)
+    _, ids = np.unique(keys, axis=0, return_inverse=True)
+    return ids.reshape(-1, 3).astype(np.int64)
+
+
+def _edge_keys(ids: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each triangle's three edges as (3 * n, 2) sorted pairs of welded ids (edge k of
+    triangle t is row ``k * n + t``)."""
+    edges = np.concatenate([ids[:, [0, 1]], ids[:, [1, 2]], ids[:, [2, 0]]])
+    return np.sort(edges, axis=1)
+
+
+def planar_region(
+    model: ModelData, triangle: int, angle_tolerance: float = 1.0
+) -> NDArray[np.int64]:
+    """The triangles of the flat face that ``triangle`` lies on (sorted model indices).
+
+    A face is what a user clicks on to measure its area: the triangles of the same component,
+    connected to ``triangle`` through shared edges, whose normals are within ``angle_tolerance``
+    degrees of its normal (same side) and which lie on its plane (within a ten-thousandth of the
+    component's size). Edges are matched by position (see :func:`_welded`). Degenerate
+    triangles (no normal) are left out; a degenerate ``triangle`` is its own region.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not 0 <= int(triangle) < model.n_triangles:
+        raise ValueError(
+            f"triangle {triangle} is out of range: the model has {model.n_triangles} triangles"
+        )
+    if not 0 <= angle_tolerance < 90:
+        raise ValueError(f"the angle tolerance must be within 0..90 degrees, got {angle_tolerance}")
+    comp = model.cell_component[int(triangle)]
+    same = np.flatnonzero(model.cell_component == comp)
+    t = np.asarray(model.points, dtype=np.float64)[model.triangles[same]]
+    cross = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+    length = np.linalg.norm(cross, axis=1)
+    seed = int(np.searchsorted(same, int(triangle)))
+    if length[seed] == 0:
+        return np.array([int(triangle)], np.int64)
+    normal = cross / np.where(length > 0, length, 1.0)[:, None]
+    n0 = normal[seed]
+    size = float(np.linalg.norm(t.reshape(-1, 3).max(axis=0) - t.reshape(-1, 3).min(axis=0)))
+    offset = np.abs((t - t[seed, 0]) @ n0).max(axis=1)
+    flat = (length > 0) & (normal @ n0 >= math.cos(math.radians(angle_tolerance)))
+    flat &= offset <= 1e-4 * size
+    flat[seed] = True
+    cand = np.flatnonzero(flat)
+    ids = _welded(model, same[cand])
+    edges = _edge_keys(ids)
+    n = len(cand)
+    owner = np.tile(np.arange(n), 3)
+    _, edge_id = np.unique(edges, axis=0, return_inverse=True)
+    edge_id = edge_id.ravel()
+    order = np.argsort(edge_id, kind="stable")
+    e_sorted, o_sorted = edge_id[order], owner[order]
+    pair = e_sorted[1:] == e_sorted[:-1]  # consecutive triangles sharing an edge
+    graph = coo_matrix(
+        (np.ones(int(pair.sum())), (o_sorted[:-1][pair], o_sorted[1:][pair])), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    k = int(np.searchsorted(cand, seed))
+    return np.sort(same[cand[labels == labels[k]]]).astype(np.int64)
+
+
+def region_outline(model: ModelData, triangles: ArrayLike) -> list[NDArray[np.float64]]:
+    """The boundary loops of a set of triangles, longest first, each a (k, 3) array of points
+    in order (the first point is not repeated at the end).
+
+    Boundary edges are those used by exactly one of the triangles (matched by position). A
+    boundary that is not a simple loop (two loops touching at a vertex) is split where it
+    branches, so every returned chain is a walk along boundary edges.
+    """
+    idx = np.unique(np.asarray(triangles, dtype=np.int64).ravel())
+    if len(idx) == 0:
+        return []
+    ids = _welded(model, idx)
+    corners = np.asarray(model.points, dtype=np.float64)[model.triangles[idx]].reshape(-1, 3)
+    where = np.zeros(int(ids.max()) + 1, np.int64)
+    where[ids.ravel()] = np.arange(ids.size)
+    position = corners[where]  # one point per welded id
+    directed = np.concatenate([ids[:, [0, 1]], ids[:, [1, 2]], ids[:, [2, 0]]])
+    keys = np.sort(directed, axis=1)
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    boundary = directed[counts[inverse.ravel()] == 1]
+    following: dict[int, list[int]] = {}
+    for a, b in boundary.tolist():
+        following.setdefault(a, []).append(b)
+    loops: list[NDArray[np.float64]] = []
+    while following:
+        start = next(iter(following))
+        chain = [start]
+        current = start
+        while True:
+            nexts = following.get(current)
+            if not nexts:
+                break
+            nxt = nexts.pop()
+            if not nexts:
+                del following[current]
+            if nxt == start:
+                break
+            chain.append(nxt)
+            current = nxt
+        pts = position[np.asarray(chain)]
+        loops.append(pts)
+    loops.sort(key=lambda p: -float(np.linalg.norm(np.diff(p, axis=0, append=p[:1]), axis=1).sum()))
+    return loops
