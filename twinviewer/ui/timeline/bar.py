@@ -45,6 +45,7 @@ from twinviewer.core.gaps import Gap
 from twinviewer.core.timeline import Timeline
 from twinviewer.ui.timeline.player import SPEEDS, QtPlayer
 from twinviewer.ui.timeline.predictions import Predicted
+from twinviewer.ui.timeline.review_marks import ReviewMark
 from twinviewer.ui.timeline.slider import ALARM_RED, SLIDER_STEPS, QtTimeSlider, media_icon
 from twinviewer.ui.timeline.zone import QtPredictedZone, level_colour, split
 from twinviewer.ui.widgets.gaps import GapSpan, merge_spans, span_at
@@ -110,6 +111,8 @@ class QtTimelineBar(QWidget):
     """Step to the previous (-1) or next (+1) alarm start."""
     viewChanged = Signal(float, float)
     """The visible window changed (start, end): a zoom, a pan, a fit or a new range held."""
+    reviewMarkClicked = Signal(int)
+    """A review issue's flag was clicked: its index in :meth:`set_review_marks`' lists."""
 
     def __init__(
         self,
@@ -126,6 +129,9 @@ class QtTimelineBar(QWidget):
         self._marker_colours: list[QColor] = []
         self._gaps: list[Gap] = []
         self._gap_spans: list[GapSpan] = []  # the gaps in the visible window, as painted
+        self._review_times: NDArray[np.float64] = np.empty(0)
+        self._review_colours: list[QColor] = []
+        self._review_tips: list[str] = []
         self._resume_after_drag = False
         self._live_available = True
         self._view: tuple[float, float] | None = None  # None: the whole range held
@@ -225,6 +231,7 @@ class QtTimelineBar(QWidget):
         self.slider.hovered.connect(self._on_hover)
         self.slider.zoomRequested.connect(self._on_zoom_requested)
         self.slider.panRequested.connect(self._on_pan_requested)
+        self.slider.reviewMarkPressed.connect(self.reviewMarkClicked)
         self.play_button.clicked.connect(lambda _=False: self.player.toggle())
         self.step_back.clicked.connect(lambda: self.step(-1))
         self.step_forward.clicked.connect(lambda: self.step(+1))
@@ -366,6 +373,36 @@ class QtTimelineBar(QWidget):
         """The marker times and colours as set (copies)."""
         return self._marker_times.copy(), list(self._marker_colours)
 
+    def set_review_marks(
+        self,
+        times: ArrayLike,
+        colours: QColor | Sequence | ArrayLike = ALARM_RED,
+        tips: Sequence[str] = (),
+    ) -> None:
+        """Flags for review issues at these times (one colour or one per time, as
+        :meth:`set_markers`); ``tips`` (one per time) name them in the slider's tooltip. A click
+        on a flag emits :attr:`reviewMarkClicked` with its index here."""
+        t = np.asarray(times, dtype=np.float64).ravel()
+        tips = list(tips)
+        if tips and len(tips) != len(t):
+            raise ValueError(f"{len(tips)} tips for {len(t)} review marks")
+        self._review_times = t
+        self._review_colours = _colours(colours, len(t))
+        self._review_tips = tips or [""] * len(t)
+        self._update_review_marks()
+
+    def review_marks(self) -> tuple[NDArray[np.float64], list[QColor], list[str]]:
+        """The review marks' times, colours and tips as set (copies)."""
+        return self._review_times.copy(), list(self._review_colours), list(self._review_tips)
+
+    def _update_review_marks(self) -> None:
+        t = self._review_times
+        v0, v1 = self.view_range()
+        idx = np.flatnonzero((t >= v0) & (t <= v1))
+        self.slider.set_review_marks(
+            [ReviewMark(self._fraction(float(t[i])), self._review_colours[i], int(i)) for i in idx]
+        )
+
     def set_predictions(self, items: Sequence[Predicted]) -> None:
         """Forecast limit crossings: after the live edge in the *predicted* zone beside the
         slider, inside the visible window (a forecast from a past moment) on the slider."""
@@ -442,6 +479,7 @@ class QtTimelineBar(QWidget):
         self.slider.set_axis(v0, v1, self.tz)
         self.fit_button.setEnabled(self._view is not None)
         self._update_markers()
+        self._update_review_marks()
         self._update_gaps()
         self._update_predictions()
         self._on_loop(self.timeline.loop)
@@ -605,7 +643,21 @@ class QtTimelineBar(QWidget):
         """The slider's tooltip at ``t``: the time, what a gap there misses, and the help."""
         gap = span_at(self._gap_spans, t)
         missing = f"\n{gap.tooltip()}" if gap is not None else ""
-        return f"{format_time(t, self.tz)}{missing}\n{ZOOM_HELP}"
+        return f"{format_time(t, self.tz)}{missing}{self._review_tip(t)}\n{ZOOM_HELP}"
+
+    def _review_tip(self, t: float) -> str:
+        """The tips of the review flags drawn within a few pixels of ``t``."""
+        if not len(self._review_times) or not any(self._review_tips):
+            return ""
+        x = self.slider.x_of(self._fraction(t))
+        near = [
+            self._review_tips[m.index]
+            for xm, m in zip(self.slider.review_mark_xs(), self.slider.review_marks(), strict=True)
+            if abs(xm - x) <= 6 and self._review_tips[m.index]
+        ]
+        return "".join(f"\n{tip}" for tip in near[:5]) + (
+            f"\n… {len(near) - 5} more" if len(near) > 5 else ""
+        )
 
     def _on_live_clicked(self) -> None:
         if not self._live_available:

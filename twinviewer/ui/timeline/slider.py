@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.ui.timeline.review_marks import ReviewMark, mark_at, paint_review_mark
 from twinviewer.ui.timeline.ticks import Tick, time_ticks
 from twinviewer.ui.widgets.gaps import HATCH_FILL_RGBA, HATCH_RGBA
 
@@ -188,6 +189,8 @@ class QtTimeSlider(QSlider):
     """Wheel: scale the visible window by ``factor`` (< 1 zooms in) about ``fraction``."""
     panRequested = Signal(float)
     """Shift+wheel or middle drag: move the window by this fraction of it (+ is later)."""
+    reviewMarkPressed = Signal(int)
+    """A review flag was clicked: the index the bar gave it (see :meth:`set_review_marks`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -209,6 +212,7 @@ class QtTimeSlider(QSlider):
         self._loop: tuple[float, float] | None = None
         self._gaps: list[tuple[float, float]] = []  # data-quality gaps: (from, to) fractions
         self._predicted: list[tuple[float, float, float, QColor]] = []  # (at, early, late, colour)
+        self._review: list[ReviewMark] = []  # review issues' flags in the window
         self._outside = 0  # the current time is before (-1) or after (+1) the window, or in it
         self._axis: tuple[float, float, tzinfo | None] | None = None
         self._ticks_key: tuple[Any, ...] | None = None
@@ -227,6 +231,27 @@ class QtTimeSlider(QSlider):
         if marks != self._predicted:
             self._predicted = list(marks)
             self.update()
+
+    def set_review_marks(self, marks: list[ReviewMark]) -> None:
+        """Flags of review issues inside the window (see :mod:`.review_marks`)."""
+        if marks != self._review:
+            self._review = list(marks)
+            self.update()
+
+    def review_marks(self) -> list[ReviewMark]:
+        """The review flags inside the window, as painted."""
+        return list(self._review)
+
+    def review_mark_xs(self) -> list[float]:
+        """Where the review flags' poles are painted (x), in the order given."""
+        return [self.x_of(min(max(m.fraction, 0.0), 1.0)) for m in self._review]
+
+    def review_mark_at(self, x: float, y: float) -> int | None:
+        """The bar's index of the review flag at (x, y) (above the track), or None."""
+        if not self._review or y > TRACK_BAND / 2 - 3:
+            return None
+        k = mark_at(self.review_mark_xs(), x)
+        return None if k is None else self._review[k].index
 
     def set_gaps(self, spans: list[tuple[float, float]]) -> None:
         """Hatch these spans (fractions of the visible window) over the track: data missing."""
@@ -370,6 +395,8 @@ class QtTimeSlider(QSlider):
         for at, early, late, c in self._predicted:
             ex, lx = (x_lo + min(max(f, 0.0), 1.0) * (x_hi - x_lo) for f in (early, late))
             paint_predicted_marker(p, x_lo + at * (x_hi - x_lo), c, h, ex, lx)
+        for x, mark in zip(self.review_mark_xs(), self._review, strict=True):
+            paint_review_mark(p, x, mark.colour, track.top())
         # the handle: a bright needle with a cap, so the exact instant is readable
         colour = pal.color(QPalette.ColorRole.HighlightedText)
         if self.isSliderDown():
@@ -432,6 +459,12 @@ class QtTimeSlider(QSlider):
 
     # -- mouse ---------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            hit = self.review_mark_at(event.position().x(), event.position().y())
+            if hit is not None:  # a flag selects its issue; the time moves with the issue
+                self.reviewMarkPressed.emit(hit)
+                event.accept()
+                return
         if event.button() == Qt.MouseButton.MiddleButton:
             self._pan_x = event.position().x()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
