@@ -21,7 +21,12 @@ PACKAGES=(
   postgresql
   # OpenMP, which LightGBM's wheel links (remaining-useful-life models)
   libgomp1
+  # the review report as PDF: WeasyPrint lays text out with Pango (fonts: fonts-dejavu-core);
+  # pdftoppm and pdfinfo for the report's tests and screenshots
+  libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 )
+# wanted where the distribution has them (WeasyPrint subsets fonts with it; warns without)
+OPTIONAL=(libharfbuzz-subset0)
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   PACKAGES+=(python3 python3-venv python3-pip)
 fi
@@ -30,11 +35,20 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+updated=""
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
+  updated=1
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+for p in "${OPTIONAL[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+  if [ -z "$updated" ]; then $SUDO apt-get update -qq; updated=1; fi
+  if apt-cache show "$p" >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$p"
+  fi
+done
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

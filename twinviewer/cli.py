@@ -21,6 +21,7 @@ from twinviewer.commands import (
     predict,
     record,
     render,
+    report,
     review,
     scenario,
     schema,
@@ -40,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     scenario,
     predict,
     review,
+    report,
     bench,
     schema,
 )
