@@ -319,6 +319,31 @@ class TwinScene:
                 return picked
         return None
 
+    def pick_point(self, x: int, y: int) -> tuple[int, tuple[float, float, float]] | None:
+        """The model triangle under display pixel (x, y) and the picked point on it (world
+        coordinates), or ``None``. Like :meth:`pick`: opaque parts before X-ray glass, and
+        nothing on the side a section plane cuts away (the picker honours the mappers' clipping
+        planes)."""
+        if self.model is None or self._actor is None:
+            return None
+        self.end_interaction()  # cell ids must be those of the full-resolution mesh
+        candidates = [(self._actor, self._drawn_cells)]
+        if self._ghost_actor is not None:
+            candidates.append((self._ghost_actor, self._ghost_cells))
+        for actor, cells in candidates:
+            self._picker.InitializePickList()
+            self._picker.AddPickList(actor)
+            self._picker.PickFromListOn()
+            if not self._picker.Pick(x, y, 0, self.plotter.renderer):
+                continue
+            cell = self._picker.GetCellId()
+            if cells is not None and 0 <= cell < len(cells):
+                cell = int(cells[cell])
+            if 0 <= cell < self.model.n_triangles:
+                px, py, pz = self._picker.GetPickPosition()
+                return int(cell), (float(px), float(py), float(pz))
+        return None
+
     def _pick_actor(
         self, actor: vtk.vtkActor, cells: NDArray[np.int64] | None, x: int, y: int
     ) -> int | None:
