@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,9 +44,12 @@ STATUS_RGB: dict[str, tuple[int, int, int]] = {
 }
 UNRESOLVED = "\x00unresolved"
 ALL = None
-COLUMNS = ("#", "Status", "Priority", "Title", "Component", "Twin time", "Author", "Notes")
-COL_TITLE = 3
-SNAPSHOT_SIZE = (200, 125)
+COLUMNS = ("#", "", "Title", "Priority", "Component", "Twin time", "Author", "Notes")
+COLUMN_TIPS = {1: "Status", 5: "The twin's time of the issue", 7: "Comments"}
+COL_STATUS, COL_TITLE, COL_PRIORITY, COL_COMPONENT, COL_TIME, COL_NOTES = 1, 2, 3, 4, 5, 7
+CAPPED = {4: 130, 5: 130, 6: 100}  # columns fitted to their contents up to this width
+TITLE_MIN = 140  # px the title keeps before the table scrolls sideways
+SNAPSHOT_SIZE = (168, 105)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class IssueRow:
     number: int
     issue: Issue
     time_text: str
+    time_short: str = ""  # for the table (the date without the year, no zone)
     snapshot: Path | None = None
 
 
@@ -171,10 +175,11 @@ class QtReviewDock(QWidget):
 
         self.table = _Table(0, len(COLUMNS), self)
         self.table.setObjectName("review-table")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        notes = QTableWidgetItem(COLUMNS[-1])
-        notes.setToolTip("Comments")
-        self.table.setHorizontalHeaderItem(len(COLUMNS) - 1, notes)
+        for c, name in enumerate(COLUMNS):
+            head = QTableWidgetItem(name)
+            if c in COLUMN_TIPS:
+                head.setToolTip(COLUMN_TIPS[c])
+            self.table.setHorizontalHeaderItem(c, head)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -182,18 +187,23 @@ class QtReviewDock(QWidget):
         self.table.setWordWrap(False)
         self.table.setIconSize(QSize(12, 12))
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(28)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(24)
+        header.setStretchLastSection(False)
+        self.table.viewport().installEventFilter(self)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
 
         self.details = QTextBrowser(self)
         self.details.setObjectName("review-details")
+        self.details.setMinimumHeight(40)
         self.details.setOpenLinks(False)
         self.picture = QLabel(self)
         self.picture.setObjectName("review-dock-snapshot")
         self.picture.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.picture.setFixedWidth(SNAPSHOT_SIZE[0] + 4)
+        # a short dock gives the list the height: the snapshot is cut, never the table
+        self.picture.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Ignored)
+        self.picture.setMinimumHeight(0)
         self.empty = QLabel(self)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -329,22 +339,24 @@ class QtReviewDock(QWidget):
                 i = row.issue
                 cells = [
                     str(row.number),
-                    STATUS_TEXT[i.status],
-                    PRIORITY_TEXT[i.priority],
+                    "",
                     i.title,
+                    PRIORITY_TEXT[i.priority],
                     i.component or "–",
-                    row.time_text,
+                    row.time_short or row.time_text,
                     i.author,
                     str(len(i.comments)) if i.comments else "",
                 ]
                 items = [QTableWidgetItem(text) for text in cells]
                 for c, item in enumerate(items):
                     item.setData(Qt.ItemDataRole.UserRole, i.id)
-                    if c == 0 or c == len(cells) - 1:
+                    if c in (0, COL_STATUS, COL_NOTES):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     self.table.setItem(r, c, item)
-                items[1].setIcon(self._icons[i.status])
-                pri = items[2]
+                items[COL_STATUS].setIcon(self._icons[i.status])
+                items[COL_STATUS].setToolTip(STATUS_TEXT[i.status])
+                items[COL_TIME].setToolTip(row.time_text)
+                pri = items[COL_PRIORITY]
                 if i.priority in ("high", "critical"):
                     font = pri.font()
                     font.setBold(True)
@@ -362,9 +374,29 @@ class QtReviewDock(QWidget):
                 self.table.selectRow(r)
         finally:
             self._filling = False
+        self.fit_columns()
         self._update_empty()
         self._update_buttons()
         self._show_selected()
+
+    def fit_columns(self) -> None:
+        """Columns fitted to their contents (some capped), the title taking what is left but
+        at least :data:`TITLE_MIN` (then the table scrolls sideways)."""
+        table = self.table
+        others = 0
+        for c in range(len(COLUMNS)):
+            if c == COL_TITLE:
+                continue
+            table.resizeColumnToContents(c)
+            if c in CAPPED and table.columnWidth(c) > CAPPED[c]:
+                table.setColumnWidth(c, CAPPED[c])
+            others += table.columnWidth(c)
+        table.setColumnWidth(COL_TITLE, max(TITLE_MIN, table.viewport().width() - others))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
 
     def _update_empty(self) -> None:
         if self._message:

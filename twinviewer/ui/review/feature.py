@@ -12,6 +12,7 @@ exchange the issues with BIM tools (BCF 3.0).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BCF_FILTER = "BCF files (*.bcf *.bcfzip);;All files (*)"
+
+
+def short_time(t: float, tz: tzinfo | None) -> str:
+    """``12-03 14:48:30``: a twin time for a table column (the full one is its tooltip)."""
+    dt = datetime.fromtimestamp(t, tz) if tz is not None else datetime.fromtimestamp(t)
+    return f"{dt:%m-%d %H:%M:%S}"
 
 
 class ReviewFeature(Feature):
@@ -155,7 +162,8 @@ class ReviewFeature(Feature):
             if issue.viewpoint is not None and issue.viewpoint.time is None and issue.time:
                 when += " (live)"
             snap = self.book.snapshot_file(issue.snapshot) if issue.snapshot else None
-            out.append(IssueRow(n, issue, when, snap))
+            short = short_time(issue.time, tz) if issue.time is not None else "–"
+            out.append(IssueRow(n, issue, when, short, snap))
         return out
 
     def _on_changed(self) -> None:

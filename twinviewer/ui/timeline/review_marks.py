@@ -15,8 +15,8 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 FLAG_HIT_PX = 5.0  # a press this close (horizontally) to a flag, in the band above the track
 FLAG_TOP = 1.0
-FLAG_W = 7.0
-FLAG_H = 6.0
+FLAG_W = 8.0
+FLAG_H = 7.0
 
 
 @dataclass(frozen=True)
