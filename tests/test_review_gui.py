@@ -220,6 +220,26 @@ def test_viewpoint_section_hidden_edit_filter_and_delete(qtbot, window, building
     pts = s.model.points[np.unique(s.model.triangles[s.model.cell_component == floors[0]])]
     assert review.pins.points[0] == pytest.approx((pts.min(0) + pts.max(0)) / 2)
 
+    # "Add issue here" on the 3D view: the part under the pixel and the 3D point there
+    wb.hidden = ()
+    wb.section = False
+    window.view.scene.standard_view("front")
+    window.view.render_now()
+    w, h = window.view.interactor.ren_win.GetSize()
+    here = review.add_issue_at(w // 2, h // 2)
+    assert here is not None
+    picked = wb.selection[0]
+    assert s.model.components[picked].id in here.where.text()
+    here.title.setText("Crack here")
+    here.accept()
+    pinned = next(r.issue for r in review.dock.listed() if r.issue.title == "Crack here")
+    assert pinned.point is not None and pinned.component == s.model.components[picked].id
+    lo, hi = np.array(b[::2]), np.array(b[1::2])
+    assert np.all(np.array(pinned.point) >= lo - 1e-3) and np.all(
+        np.array(pinned.point) <= hi + 1e-3
+    )
+    review.delete_issue(pinned.id, confirm=False)
+
     # delete asks first
     review.delete_issue(row.issue.id)
     box = review.message_box

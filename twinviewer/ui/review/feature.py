@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from twinviewer.core.project import project_stem
 from twinviewer.render.pins import IssuePins, pick_point
@@ -72,6 +73,15 @@ class ReviewFeature(Feature):
         self.dock.issueSelected.connect(self.go_to)
         self.dock.filtersChanged.connect(self._draw_marks)
         host.view.componentPicked.connect(self._on_pick)
+        self._right: tuple[int, int] | None = None  # where the right button went down
+        self.menu = QMenu(host)
+        self.menu.setObjectName("review-view-menu")
+        self._here = self.menu.addAction("Add issue here…")
+        self._here.triggered.connect(lambda _=False: self._add_here())
+        self._menu_at: tuple[int, int] = (0, 0)
+        iren = host.view.interactor.iren
+        iren.add_observer("RightButtonPressEvent", self._on_right_press)
+        iren.add_observer("RightButtonReleaseEvent", self._on_right_release)
 
     def docks(self) -> list[DockSpec]:
         return [
@@ -242,6 +252,39 @@ class ReviewFeature(Feature):
         x, y = self.host.view.interactor.iren.interactor.GetEventPosition()
         point = pick_point(self.host.view.interactor, x, y)
         self._pick = None if point is None else (index, point)
+
+    def _on_right_press(self, _obj: object, _event: str) -> None:
+        self._right = self.host.view.interactor.iren.interactor.GetEventPosition()
+
+    def _on_right_release(self, _obj: object, _event: str) -> None:
+        """A right click (not a zoom drag) on the twin offers *Add issue here…*."""
+        if self._right is None:
+            return
+        x, y = self.host.view.interactor.iren.interactor.GetEventPosition()
+        px, py = self._right
+        self._right = None
+        if self.book is None or abs(x - px) > 4 or abs(y - py) > 4:
+            return
+        if self.host.view.scene.pick(x, y) is None:
+            return
+        self._menu_at = (x, y)
+        self.menu.popup(QCursor.pos())
+
+    def _add_here(self) -> None:
+        self.add_issue_at(*self._menu_at)
+
+    def add_issue_at(self, x: int, y: int) -> QtIssueDialog | None:
+        """A new issue on the component under the view's pixel (x, y) (VTK's origin: lower
+        left), pinned to the 3D point there; None when nothing is there."""
+        if self.session is None or self.book is None:
+            return None
+        index = self.host.view.scene.pick(x, y)
+        point = pick_point(self.host.view.interactor, x, y)
+        if index is None or point is None:
+            return None
+        self.workbench.selection = (index,)
+        self._pick = (index, point)
+        return self.add_issue()
 
     # -- adding, editing, deleting -------------------------------------------------------------
     def draft(self) -> tuple[Issue, bytes, str]:
