@@ -67,6 +67,7 @@ class ReviewFeature(Feature):
         self.notes: list[str] = []  # what the last restored viewpoint could not bring back
         self._flagged: list[str] = []  # issue ids of the timeline's flags, in order
         self._pick: tuple[int, tuple[float, float, float]] | None = None  # last clicked point
+        self._centres: dict[str, tuple[float, float, float] | None] = {}  # pins of components
         self.dock.addRequested.connect(self.add_issue)
         self.dock.editRequested.connect(self.edit_issue)
         self.dock.deleteRequested.connect(self.delete_issue)
@@ -142,6 +143,7 @@ class ReviewFeature(Feature):
             self.book.changed.disconnect(self._on_changed)
         self.book = None
         self._pick = None
+        self._centres = {}
         if self.dialog is not None:
             self.dialog.reject()
             self.dialog = None
@@ -194,7 +196,7 @@ class ReviewFeature(Feature):
         highlight: int | None = None
         for row in listed:
             assert s is not None
-            at = issue_anchor(s, row.issue)
+            at = issue_anchor(s, row.issue, self._centres)
             if at is None:
                 continue
             if row.issue.id == self.dock.selected():

@@ -59,18 +59,30 @@ def component_indices(session: TwinSession, ids: Iterable[str]) -> tuple[list[in
     return list(dict.fromkeys(out)), unknown
 
 
-def issue_anchor(session: TwinSession, issue: Issue) -> tuple[float, float, float] | None:
-    """Where an issue's pin stands: its point, else its component's centre, else None."""
+Vec3 = tuple[float, float, float]
+
+
+def issue_anchor(
+    session: TwinSession, issue: Issue, centres: dict[str, Vec3 | None] | None = None
+) -> Vec3 | None:
+    """Where an issue's pin stands: its point, else its component's centre, else None.
+    ``centres`` caches the centres by component id (a scan of the model's triangles each)."""
     if issue.point is not None:
         return issue.point
-    if issue.component is None:
+    cid = issue.component
+    if cid is None:
         return None
-    nodes, _ = component_indices(session, [issue.component])
+    if centres is not None and cid in centres:
+        return centres[cid]
+    nodes, _ = component_indices(session, [cid])
     below: list[int] = []
     for n in nodes:
         below.extend(session.model.subtree(n))
     centre = component_centre(session.model, below)
-    return None if centre is None else (float(centre[0]), float(centre[1]), float(centre[2]))
+    at = None if centre is None else (float(centre[0]), float(centre[1]), float(centre[2]))
+    if centres is not None:
+        centres[cid] = at
+    return at
 
 
 def shown_values(session: TwinSession, component: int) -> dict[str, float]:
