@@ -35,6 +35,9 @@ def test_changes_are_saved_and_announced(tmp_path: Path) -> None:
     book.add_measurement(gone, where)  # undo
     assert [x.id for x in load_review(book.folder).measurements] == [m.id]
     assert len(seen) == 4
+    book.remove_issue(issue.id)
+    assert not (book.folder / "snapshots" / f"{issue.id}.png").exists()
+    assert load_review(book.folder).issues == []
 
 
 def test_a_broken_review_file_is_reported_and_kept(tmp_path: Path) -> None:

@@ -44,6 +44,11 @@ def default_author() -> str:
         return "unknown"
 
 
+def _snapshots(issue: Issue) -> set[str]:
+    names = {issue.snapshot} | {v.snapshot for v in issue.viewpoints()}
+    return {n for n in names if n}
+
+
 class ReviewBook:
     """A project's review, kept in step with its folder.
 
@@ -105,9 +110,16 @@ class ReviewBook:
         self.save()
 
     def remove_issue(self, issue_id: str) -> Issue:
+        """Remove an issue and the snapshots only it names."""
         issue = self.issue(issue_id)
         self.review.issues.remove(issue)
         self.save()
+        kept = {n for i in self.review.issues for n in _snapshots(i)}
+        for name in _snapshots(issue) - kept:
+            try:
+                self.snapshot_file(name).unlink(missing_ok=True)
+            except (OSError, ValueError) as exc:  # left behind: harmless, but say so
+                log.warning("review: snapshot %s of a deleted issue stays: %s", name, exc)
         return issue
 
     def add_measurement(self, measurement: Measurement, index: int | None = None) -> None:
