@@ -239,6 +239,7 @@ class ReportBuilder:
         self._check_views()
         self.snapshots: list[Snapshot] = []
         self.notes: list[str] = []
+        self.window_samples: int | None = None  # counted while the alarms are read
 
     def _check_views(self) -> None:
         from twinviewer.render.scene import STANDARD_VIEWS
@@ -348,7 +349,9 @@ class ReportBuilder:
         lookback = self.start - ALARM_LOOKBACK
         if lookback > self.held[0]:
             log_.processed_until = lookback
-        catch_up(log_, self.store, [s.id for s in sensors], until=self.end)
+        ids = [s.id for s in sensors]
+        catch_up(log_, self.store, ids, until=np.nextafter(self.start, -np.inf))
+        self.window_samples = catch_up(log_, self.store, ids, until=self.end)  # all read anyway
         iv = log_.intervals()
         with np.errstate(invalid="ignore"):
             keep = (iv["start"] <= self.end) & ~(iv["end"] < self.start)
@@ -457,12 +460,7 @@ class ReportBuilder:
         state = self.twin.sensor_state
         stale = [sensors[k].id for k in np.flatnonzero(state == Status.STALE)]
         no_data = [sensors[k].id for k in np.flatnonzero(state == Status.NO_DATA)]
-        samples: int | None = None
-        try:
-            s, _, _ = self.store.read(self.start, self.end)
-            samples = len(s)
-        except Exception as exc:  # counting is a nicety: a store that cannot is not an error
-            log.info("report: samples of the window not counted: %s", exc)
+        samples = self.window_samples
         rejected = self.options.rejected
         if rejected is not None:
             note = "counted by the live sources since the twin was opened"
