@@ -416,3 +416,55 @@ def test_planar_region_stops_at_a_bend_and_on_another_plane() -> None:
     assert faces_area(m, planar_region(m, 0, angle_tolerance=10)) == pytest.approx(8)
     with pytest.raises(ValueError, match="out of range"):
         planar_region(m, len(f))
+
+
+# -- the tools' picking (ui/measure/tool.py: no Qt) ---------------------------------------------
+
+
+def test_measure_tool_state_machine() -> None:
+    from twinviewer.ui.measure.tool import MeasureTool
+
+    m = model_of((CUBE_V * 2, CUBE_F), (CUBE_V + (5, 0, 0), CUBE_F), units="mm")
+    names: list[str] = []
+    tool = MeasureTool(m, namer=lambda stem: names.append(stem) or f"{stem} {len(names)}")
+    tool.start("distance")
+    assert "first point" in tool.hint()
+    first = tool.snap(10, (0.95, 0.97, 1.0), 0.1)  # near the corner (1, 1, 1)
+    assert first.kind == "vertex" and first.point == (1, 1, 1)
+    assert tool.click(first).measurement is None and "second point" in tool.hint()
+    points, closed, text = tool.preview(tool.snap(10, (-1, -1, 1), 0.1))
+    assert len(points) == 2 and not closed and text == "2.8284 mm"
+    out = tool.click(tool.snap(10, (-0.98, -1, 1), 0.1))
+    d = out.measurement
+    assert d is not None and d.name == "Distance 1" and d.unit == "mm" and d.components == ["p0"]
+    assert d.value == pytest.approx(8**0.5) and tool.picks == [] and tool.tool == "distance"
+    # an angle with an arm of no length is refused, and the tool carries on
+    tool.start("angle")
+    corner = tool.snap(10, (1, 1, 1), 0.1)
+    for p in (corner, corner):
+        tool.click(p)
+    assert "no direction" in tool.click(corner).message and tool.picks == []
+    # a polygon closes on its first corner; Backspace takes one back
+    tool.start("area")
+    for xy in ((-1, -1), (1, -1), (1, 1), (0.5, 0.9)):
+        tool.click(tool.snap(10, (*xy, 1), 0.01), 0.01)
+    assert tool.back() and len(tool.picks) == 3
+    tool.click(tool.snap(11, (-1, 1, 1), 0.01), 0.01)  # the other triangle of the face
+    polygon = tool.finish().measurement  # Enter
+    assert polygon is not None and polygon.kind == "area" and polygon.value == pytest.approx(4)
+    assert tool.finish().message == ""  # nothing left to close
+    # clearance: the same component twice is refused; two give a request
+    tool.start("clearance")
+    tool.click(tool.snap(0, (-1, -0.5, -0.5), 0.1))
+    assert "another component" in tool.click(tool.snap(1, (-1, 0.5, 0.5), 0.1)).message
+    request = tool.click(tool.snap(12, (4.5, 0, 0), 0.1)).clearance
+    assert request == (0, 1)
+    c = tool.clearance_measurement(request, clearance(m, 0, 1))
+    assert c.kind == "clearance" and c.value == pytest.approx(3.5) and c.components == ["p0", "p1"]
+    # a face: the cube's +z face, outlined by its four corners
+    tool.start("face")
+    f = tool.click(tool.snap(10, (0.2, 0.3, 1), 0.1)).measurement
+    assert f is not None and f.kind == "area" and f.value == pytest.approx(4)
+    assert len(f.points) == 4 and f.name.startswith("Area")
+    tool.cancel()
+    assert not tool.active and tool.hint() == ""
