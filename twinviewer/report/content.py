@@ -70,7 +70,7 @@ class ReportOptions:
     title: str | None = None
     author: str | None = None
     quantity: str | None = None  # colour the snapshots by this quantity
-    size: tuple[int, int] = (1200, 720)  # snapshot pixels
+    size: tuple[int, int] = (1000, 600)  # snapshot pixels: ~140 dpi across an A4 page
     overlay_origin: float | None = None  # an overlay clock's 'session' origin (default: held)
     rejected: dict[str, dict[str, int]] | None = None  # live sources: id -> reason -> count
 
@@ -177,6 +177,7 @@ class ReportContent:
     timezone: str | None  # the project's display time zone (None: UTC)
     version: str
     held: tuple[float, float]
+    colouring: str  # what the colours of the snapshots mean
     snapshots: list[Snapshot]
     components: list[ComponentState]
     components_without_sensors: int
@@ -186,6 +187,7 @@ class ReportContent:
     quality: DataQuality
     issues: list[IssueEntry]
     measurements: list[Measurement]
+    units: dict[str, str] = _field(default_factory=dict)  # sensor id -> unit
     notes: list[str] = _field(default_factory=list)
 
 
@@ -325,6 +327,7 @@ class ReportBuilder:
             timezone=p.display.timezone,
             version=__version__,
             held=self.held,
+            colouring=self._colouring(),
             snapshots=list(self.snapshots),
             components=components,
             components_without_sensors=bare,
@@ -334,8 +337,15 @@ class ReportBuilder:
             quality=quality,
             issues=issues,
             measurements=measurements,
+            units={x.id: x.unit for x in p.sensors},
             notes=list(self.notes),
         )
+
+    def _colouring(self) -> str:
+        legend = self.twin.legend()
+        if self.twin.active_quantity is None or legend is None:
+            return "components coloured by their worst sensor, in % of its range"
+        return f"components coloured by {legend.title}"
 
     def _tz(self) -> Any:
         from zoneinfo import ZoneInfo

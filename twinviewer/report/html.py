@@ -182,8 +182,8 @@ def _snapshots(c: ReportContent, tz: tzinfo | None) -> str:
         return ""
     body = "".join(
         f"<figure>{_img(s.png, s.label)}<figcaption>{escape(s.label)} at "
-        f"{escape(fmt_time(c.at, tz))}: components coloured by their worst sensor "
-        "(legend at the right, status key at the top right).</figcaption></figure>"
+        f"{escape(fmt_time(c.at, tz))}: {escape(c.colouring)}; the colour bar is at the right, "
+        "the status key above it.</figcaption></figure>"
         for s in c.snapshots
     )
     return _section("Views at the moment reported", body, "page")
@@ -386,12 +386,22 @@ def _issues(c: ReportContent, tz: tzinfo | None) -> str:
     else:
         body = (
             "<p>The review's open issues, and any other issue pinned to a moment in the window."
-            "</p>" + "".join(_issue(e, tz) for e in c.issues)
+            "</p>" + "".join(_issue(e, c.units, tz) for e in c.issues)
         )
     return _section("Issues", body)
 
 
-def _issue(e: IssueEntry, tz: tzinfo | None) -> str:
+def _review_date(text: str, tz: tzinfo | None) -> str:
+    """A review date (ISO 8601 UTC) in the project's zone."""
+    from twinviewer.review.model import parse_iso
+
+    try:
+        return fmt_time(parse_iso(text).timestamp(), tz)
+    except ValueError:
+        return text
+
+
+def _issue(e: IssueEntry, units: dict[str, str], tz: tzinfo | None) -> str:
     i = e.issue
     facts = [
         ("Status", i.status.replace("_", " ")),
@@ -399,7 +409,7 @@ def _issue(e: IssueEntry, tz: tzinfo | None) -> str:
         ("Component", i.component or "–"),
         ("Twin time", fmt_time(i.time, tz) if i.time is not None else "live"),
         ("Author", i.author),
-        ("Created", i.created),
+        ("Created", _review_date(i.created, tz)),
     ]
     if i.assigned_to:
         facts.append(("Assigned to", i.assigned_to))
@@ -408,11 +418,12 @@ def _issue(e: IssueEntry, tz: tzinfo | None) -> str:
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     values = ""
     if i.values:
-        values = "<p>Sensor values then: " + escape(
-            ", ".join(f"{k} = {v:.4g}" for k, v in i.values.items())
-        ) + "</p>"  # fmt: skip
+        shown = ", ".join(f"{escape(k)} = {fmt_value(v, units.get(k, ''))}" for k, v in
+                          i.values.items())  # fmt: skip
+        values = f"<p>Sensor values then: {shown}</p>"
     comments = "".join(
-        f"<p><b>{escape(cm.author)}</b> <span class='muted'>{escape(cm.date)}</span>: "
+        f"<p><b>{escape(cm.author)}</b> <span class='muted'>{escape(_review_date(cm.date, tz))}"
+        "</span>: "
         f"{escape(cm.text)}</p>"
         for cm in i.comments
     )
