@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from twinviewer.cli import main
 from twinviewer.report.charts import png_bytes
 from twinviewer.review import Measurement, new_issue
@@ -47,12 +49,23 @@ def review(path: Path, zero: float) -> None:
         values={"l3_fan_vibration": float(value[session.sensor_index["l3_fan_vibration"]])},
     )  # fmt: skip
     book.add_issue(issue, snapshot_png=png_bytes(image))
+    a, b = centre(session, "l3_booster_fan"), centre(session, "l3_ore_drive")
     book.add_measurement(
         Measurement(
-            name="Fan to crosscut wall", kind="distance", points=[(0, 0, 0), (0, 1.8, 0)],
-            components=["l3_booster_fan", "l3_crosscut"], value=1.8, unit="m",
+            name="Fan to ore drive", kind="distance", points=[a, b],
+            components=["l3_booster_fan", "l3_ore_drive"],
+            value=float(np.linalg.norm(np.subtract(b, a))), unit=session.model.units or "m",
         )
     )  # fmt: skip
+
+
+def centre(session: TwinSession, component: str) -> tuple[float, float, float]:
+    """The middle of a component's triangles (a point to measure from)."""
+    nodes = session.binding.component_nodes[component]
+    mask = np.isin(session.model.cell_component, nodes)
+    pts = session.model.points[np.unique(session.model.triangles[mask])]
+    x, y, z = (pts.min(axis=0) + pts.max(axis=0)) / 2
+    return float(x), float(y), float(z)
 
 
 def run() -> int:

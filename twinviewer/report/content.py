@@ -239,6 +239,7 @@ class ReportBuilder:
             views = [(first, first)]
         self.views = views
         self._check_views()
+        self.book = session.open_review()  # here, on the caller's thread: the window shares it
         self.snapshots: list[Snapshot] = []
         self.notes: list[str] = []
         self.window_samples: int | None = None  # counted while the alarms are read
@@ -262,8 +263,9 @@ class ReportBuilder:
         label, view = self.views[i]
         when = fmt_time(self.at, self._tz(), utc=True)
         image = draw_image(
-            self.twin, self.options.size, view, self.twin.project.name, when=f"{label}   {when}"
-        )
+            self.twin, self.options.size, view, self.twin.project.name, when=f"{label}   {when}",
+            measurements=list(self.book.measurements),
+        )  # fmt: skip
         shot = Snapshot(label, png_bytes(image))
         self.snapshots.append(shot)
         return shot
@@ -482,9 +484,9 @@ class ReportBuilder:
         return DataQuality(stale, no_data, self._gaps(), samples, rejected, note)
 
     def _review(self) -> tuple[list[IssueEntry], list[Measurement]]:
-        book = self.source.open_review()
+        book = self.book
         entries = []
-        for issue in sorted(book.issues, key=lambda i: (i.created, i.id)):
+        for issue in sorted(list(book.issues), key=lambda i: (i.created, i.id)):
             in_window = issue.time is not None and self.start <= issue.time <= self.end
             if issue.status not in OPEN_STATUSES and not in_window:
                 continue

@@ -180,10 +180,11 @@ def _attention(c: ReportContent) -> str:
 def _snapshots(c: ReportContent, tz: tzinfo | None) -> str:
     if not c.snapshots:
         return ""
+    marked = "; measurements in magenta" if c.measurements else ""
     body = "".join(
         f"<figure>{_img(s.png, s.label)}<figcaption>{escape(s.label)} at "
         f"{escape(fmt_time(c.at, tz))}: {escape(c.colouring)}; the colour bar is at the right, "
-        "the status key above it.</figcaption></figure>"
+        f"the status key above it{marked}.</figcaption></figure>"
         for s in c.snapshots
     )
     return _section("Views at the moment reported", body, "page")
@@ -436,17 +437,19 @@ def _issue(e: IssueEntry, units: dict[str, str], tz: tzinfo | None) -> str:
 
 
 def _measurements(c: ReportContent) -> str:
+    from twinviewer.render.annotations import value_text
+
     if not c.measurements:
-        body = "<p>No measurement was taken on the twin.</p>"
-    else:
-        rows = "".join(
-            f"<tr><td>{escape(m.name)}</td><td>{escape(m.kind)}</td>"
-            f"<td class='num'>{fmt_value(m.value, m.unit)}</td>"
-            f"<td>{escape(', '.join(m.components) or '–')}</td></tr>"
-            for m in c.measurements
-        )
-        body = (
-            "<table><thead><tr><th>Name</th><th>Kind</th><th class='num'>Value</th>"
-            f"<th>On</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        return _section("Measurements", "<p>No measurement was taken on the twin.</p>")
+    rows = "".join(
+        f"<tr><td>{escape(m.name)}</td><td>{escape(m.kind)}</td>"
+        f"<td class='num'>{escape(value_text(m))}</td>"
+        f"<td>{escape(', '.join(m.components) or '–')}</td></tr>"
+        for m in c.measurements
+    )
+    body = (
+        "<p>Measurements taken on the twin (also drawn in magenta in the views above).</p>"
+        "<table><thead><tr><th>Name</th><th>Kind</th><th class='num'>Value</th>"
+        f"<th>On</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
     return _section("Measurements", body)

@@ -17,6 +17,7 @@ from twinviewer.render.scene import TwinScene, configure_for_software_rendering
 from twinviewer.session import TwinSession
 
 if TYPE_CHECKING:
+    from twinviewer.review import Measurement
     from twinviewer.sim.overlay import OverlayFrame, SimOverlay
 
 log = logging.getLogger(__name__)
@@ -159,13 +160,15 @@ def draw_image(
     t: float = 0.0,
     when: str = "",
     out: Path | None = None,
+    measurements: Sequence[Measurement] = (),
 ) -> NDArray[np.uint8]:
     """Draw the session as it stands (its colours, legend and markers) on an off-screen scene
     and return the picture (height x width x 3); also written to ``out`` as a PNG if given.
 
     ``view`` is a saved view's name, a standard view or a camera; ``overlay`` is drawn at twin
     time ``t``; the caption is ``title``, then the overlay's description, then ``when``. This is
-    what ``twinviewer render`` and the review report's snapshots both draw."""
+    what ``twinviewer render`` and the review report's snapshots both draw, the report with the
+    review's ``measurements`` over the model."""
     import pyvista as pv
 
     configure_for_software_rendering()
@@ -184,6 +187,10 @@ def draw_image(
             caption += "   " + when
         scene.set_caption("title", caption.strip(), "upper_left", 18)
         scene.set_caption("stats", _stats_line(session), "lower_left", 13)
+        if measurements:
+            from twinviewer.render.annotations import MeasurementLayer
+
+            MeasurementLayer(plotter, font_size=13).set_measurements(measurements)
         image: NDArray[np.uint8] = plotter.screenshot(
             str(out) if out is not None else None, return_img=True
         )
