@@ -48,3 +48,17 @@ def test_a_broken_review_file_is_reported_and_kept(tmp_path: Path) -> None:
     with pytest.raises(ReviewFileError, match="review.json: line 1"):
         ReviewBook(project)
     assert broken.read_text().endswith("[{}]")
+
+
+def test_an_unsaved_book_never_writes(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    book = ReviewBook.unsaved(project, "review.json: line 3: not valid JSON")
+    seen: list[int] = []
+    book.changed.connect(lambda: seen.append(1))
+    book.add_issue(new_issue("Noted anyway", "ana"), b"\x89PNG")
+    m = Measurement(name="gap 1", kind="distance", points=[(0, 0, 0), (1, 0, 0)], value=1, unit="m")
+    book.add_measurement(m)
+    assert [i.title for i in book.issues] == ["Noted anyway"]
+    assert [x.name for x in book.measurements] == ["gap 1"]
+    assert seen == [1, 1]
+    assert not (tmp_path / "plant.review").exists()

@@ -242,6 +242,8 @@ class ReportBuilder:
         self.book = session.open_review()  # here, on the caller's thread: the window shares it
         self.snapshots: list[Snapshot] = []
         self.notes: list[str] = []
+        if self.book.error is not None:
+            self.notes.append(f"the review file cannot be read: {self.book.error}")
         self.window_samples: int | None = None  # counted while the alarms are read
 
     def _check_views(self) -> None:

@@ -6,7 +6,8 @@ only through its methods, writes ``review.json`` after each change (atomically, 
 :mod:`twinviewer.review.store`) and emits :attr:`ReviewBook.changed` so that every view of the
 review (the Review dock, the measurement list, markers in 3D and on the timeline) redraws. A
 review file that cannot be read raises :class:`~twinviewer.review.ReviewFileError` when the
-book is opened and is never overwritten.
+book is opened and is never overwritten; :meth:`ReviewBook.unsaved` is the book the window
+works with then (in memory, its :attr:`~ReviewBook.error` saying why).
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ class ReviewBook:
         self.folder = review_folder(project_path)
         self.review: Review = load_review(self.folder)
         self.author = default_author()
+        self.error: str | None = None  # why nothing is saved (an unreadable review file)
+
+    @classmethod
+    def unsaved(cls, project_path: str | Path, error: str) -> ReviewBook:
+        """An empty book kept in memory only, because the review file cannot be read
+        (``error`` says why); the file is left as it is."""
+        book = cls.__new__(cls)
+        book.folder = review_folder(project_path)
+        book.review = Review()
+        book.author = default_author()
+        book.error = error
+        return book
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -89,13 +102,14 @@ class ReviewBook:
 
     # -- changing ------------------------------------------------------------------------------
     def save(self) -> None:
-        """Write ``review.json`` now and tell every view."""
-        save_review(self.folder, self.review)
+        """Write ``review.json`` now (not in an unsaved book) and tell every view."""
+        if self.error is None:
+            save_review(self.folder, self.review)
         self.changed.emit()
 
     def add_issue(self, issue: Issue, snapshot_png: bytes | None = None) -> Issue:
         """Add an issue (with its snapshot's PNG bytes, stored as ``<issue id>.png``)."""
-        if snapshot_png is not None:
+        if snapshot_png is not None and self.error is None:
             name = f"{issue.id}.png"
             write_snapshot(self.folder, name, snapshot_png)
             issue.snapshot = name
@@ -114,6 +128,8 @@ class ReviewBook:
         issue = self.issue(issue_id)
         self.review.issues.remove(issue)
         self.save()
+        if self.error is not None:
+            return issue
         kept = {n for i in self.review.issues for n in _snapshots(i)}
         for name in _snapshots(issue) - kept:
             try:

@@ -333,12 +333,17 @@ class TwinSession:
         return self.prediction
 
     def open_review(self) -> ReviewBook:
-        """The design review kept beside the project (``<stem>.review/``), read once. A review
-        file that cannot be read raises :class:`~twinviewer.review.ReviewFileError`."""
+        """The design review kept beside the project (``<stem>.review/``), read once. When its
+        file cannot be read, an unsaved book whose ``error`` says why (the file is kept)."""
         if self.review is None:
+            from twinviewer.review import ReviewFileError
             from twinviewer.session.review_book import ReviewBook
 
-            self.review = ReviewBook(self.path)
+            try:
+                self.review = ReviewBook(self.path)
+            except ReviewFileError as exc:
+                log.warning("review: %s; nothing will be saved to it", exc)
+                self.review = ReviewBook.unsaved(self.path, str(exc))
         return self.review
 
     def close(self) -> None:

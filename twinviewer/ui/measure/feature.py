@@ -17,16 +17,15 @@ is described there.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QUndoStack
 from PySide6.QtWidgets import QMenu, QProgressBar, QToolButton, QWidget
 
 from twinviewer.render.annotations import MeasurementLayer, value_text, world_per_pixel
-from twinviewer.review import Measurement, ReviewFileError
+from twinviewer.review import Measurement
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
-from twinviewer.ui.measure.book import UnsavedBook
 from twinviewer.ui.measure.clearance_job import QtClearanceJob
 from twinviewer.ui.measure.dock import QtMeasureDock
 from twinviewer.ui.measure.picking import QtViewPicker
@@ -43,6 +42,7 @@ from twinviewer.ui.measure.undo import AddMeasurement, DeleteMeasurement, Rename
 if TYPE_CHECKING:
     from twinviewer.core.measure import Clearance
     from twinviewer.session import TwinSession
+    from twinviewer.session.review_book import ReviewBook
     from twinviewer.ui.main_window import QtMainWindow
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class MeasureFeature(Feature):
         self.picker.doubleClicked.connect(lambda *_: self.finish())
         self.picker.hovered.connect(self._on_hover)
         self.picker.dragStarted.connect(self._hide_snap)
-        self.book: Any = None  # a ReviewBook, or an UnsavedBook when the review is unreadable
+        self.book: ReviewBook | None = None
         self.tool: MeasureTool | None = None
         self.unit: str | None = None  # shown unit; None: the model's own
         self.job: QtClearanceJob | None = None
@@ -172,15 +172,11 @@ class MeasureFeature(Feature):
 
     # -- the twin --------------------------------------------------------------------------------
     def opened(self, session: TwinSession) -> None:
-        try:
-            self.book = session.open_review()
-        except ReviewFileError as exc:
-            self.host.error(
-                "The review cannot be read",
-                f"{exc}\n\nMeasurements taken now are shown but not saved; the review file is "
-                "left as it is.",
+        self.book = session.open_review()
+        if self.book.error is not None:  # the Review feature tells the user why
+            self.host.statusBar().showMessage(
+                "Measurements are not saved: the review file cannot be read", 10000
             )
-            self.book = UnsavedBook()
         self.book.changed.connect(self._on_book_changed)
         self.tool = MeasureTool(session.model, namer=self.book.unique_name)
         self.unit = None

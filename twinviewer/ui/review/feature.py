@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from twinviewer.core.project import project_stem
 from twinviewer.render.pins import IssuePins, pick_point
-from twinviewer.review import BcfError, Issue, ReviewFileError, new_issue, read_bcf, write_bcf
+from twinviewer.review import BcfError, Issue, new_issue, read_bcf, write_bcf
 from twinviewer.review.store import SNAPSHOTS, write_snapshot
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
@@ -120,19 +120,19 @@ class ReviewFeature(Feature):
 
     # -- the twin --------------------------------------------------------------------------------
     def opened(self, session: TwinSession) -> None:
-        try:
-            self.book = session.open_review()
-        except ReviewFileError as exc:
+        book = session.open_review()
+        if book.error is not None:
             self.book = None
             self.host.error(
                 "The review file cannot be read",
-                f"{exc}\n\nIssues cannot be added or imported until the file is fixed; it is "
-                "left as it is.",
+                f"{book.error}\n\nIssues cannot be added or imported until the file is fixed, "
+                "and measurements taken now are not saved; the file is left as it is.",
             )
             self.dock.set_enabled_for(False, "The review file cannot be read (see the message).")
             self._enable(False)
             self.dock.clear()
             return
+        self.book = book
         self.book.changed.connect(self._on_changed)
         self.dock.set_enabled_for(True)
         self._enable(True)
