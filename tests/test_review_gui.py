@@ -73,6 +73,9 @@ def test_issue_at_a_past_moment_brings_the_timeline_and_camera_back(
     assert issue.component == fan_id
     assert issue.time == pytest.approx(past)
     assert issue.values and set(issue.values) <= {x.id for x in s.sensors}
+    units = {x.id: x.unit for x in s.sensors}
+    some, value = sorted(issue.values.items())[0]
+    assert f"{some} = {value:.4g} {units[some]}" in rows[0].values  # shown with its unit
     assert issue.viewpoint is not None and issue.viewpoint.time == pytest.approx(past)
     assert issue.viewpoint.selection == [fan_id]
     assert [c.text for c in issue.comments] == ["Seen on the vibration trend too"]

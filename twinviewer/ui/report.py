@@ -216,11 +216,12 @@ class ReportFeature(Feature):
         s = self.session
         if s is None or self.building:
             return None
+        from twinviewer.core.project import project_stem
         from twinviewer.session.review_book import default_author
 
         at, window = self.defaults()
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime(at))
-        default = Path.cwd() / f"{s.path.name.split('.')[0]}-report-{stamp}.pdf"
+        default = s.path.parent / f"{project_stem(s.path)}-report-{stamp}.pdf"
         dialog = QtReportDialog(self.host, s, at, window, default, default_author())
         dialog.accepted.connect(lambda: self._accepted(dialog))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)

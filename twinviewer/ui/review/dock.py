@@ -61,6 +61,14 @@ class IssueRow:
     time_text: str
     time_short: str = ""  # for the table (the date without the year, no zone)
     snapshot: Path | None = None
+    values: str = ""  # the sensor values then, with their units
+
+
+def values_text(values: dict[str, float], units: dict[str, str]) -> str:
+    """``a = 1.5 degC, b = 3 mm/s``: sensor values with their units, by sensor id."""
+    return ", ".join(
+        f"{k} = {v:.4g} {units.get(k, '')}".rstrip() for k, v in sorted(values.items())
+    )
 
 
 def matches(issue: Issue, status: str | None, component: str | None, author: str | None,
@@ -489,8 +497,8 @@ def details_html(row: IssueRow) -> str:
         parts.append("<p style='margin:2px 0'>Labels: " + esc(", ".join(i.labels)) + "</p>")
     if i.text:
         parts.append(f"<p style='margin:4px 0'>{esc(i.text).replace(chr(10), '<br>')}</p>")
-    if i.values:
-        vals = ", ".join(f"{esc(k)} = {v:.4g}" for k, v in sorted(i.values.items()))
+    if row.values:
+        vals = esc(row.values)
         parts.append(f"<p style='margin:4px 0;color:#a0a6ae'>Values then: {vals}</p>")
     if i.comments:
         parts.append(f"<p style='margin:6px 0 0 0'><b>Comments ({len(i.comments)})</b></p>")

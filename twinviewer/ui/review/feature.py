@@ -28,7 +28,7 @@ from twinviewer.review.store import SNAPSHOTS, write_snapshot
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
 from twinviewer.ui.review.dialog import QtIssueDialog
-from twinviewer.ui.review.dock import STATUS_RGB, IssueRow, QtReviewDock
+from twinviewer.ui.review.dock import STATUS_RGB, IssueRow, QtReviewDock, values_text
 from twinviewer.ui.review.viewpoint import (
     capture,
     component_ids,
@@ -168,6 +168,7 @@ class ReviewFeature(Feature):
         if self.book is None:
             return []
         tz = self.host.time_zone
+        units = {x.id: x.unit for x in self.session.sensors} if self.session else {}
         out = []
         for n, issue in enumerate(self.book.issues, 1):
             when = format_time(issue.time, tz) if issue.time is not None else "–"
@@ -175,7 +176,7 @@ class ReviewFeature(Feature):
                 when += " (live)"
             snap = self.book.snapshot_file(issue.snapshot) if issue.snapshot else None
             short = short_time(issue.time, tz) if issue.time is not None else "–"
-            out.append(IssueRow(n, issue, when, short, snap))
+            out.append(IssueRow(n, issue, when, short, snap, values_text(issue.values, units)))
         return out
 
     def _on_changed(self) -> None:
@@ -315,7 +316,7 @@ class ReviewFeature(Feature):
             where.append("point (" + ", ".join(f"{v:.3g}" for v in point) + ")")
         where.append(format_time(t, self.host.time_zone) + (" (live)" if tl.live else ""))
         if values:
-            where.append(", ".join(f"{k} = {v:.4g}" for k, v in sorted(values.items())))
+            where.append(values_text(values, {x.id: x.unit for x in s.sensors}))
         return issue, png, " · ".join(where)
 
     def add_issue(self) -> QtIssueDialog | None:
