@@ -18,6 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from twinviewer.core.colour import COLORMAPS
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
+from twinviewer.core.project_tours import (
+    TIME_TAGS,
+    Callout,
+    Question,
+    Replay,
+    Section,
+    Tour,
+    TourCamera,
+    TourStep,
+    Transition,
+    check_tours,
+)
 
 PROJECT_SUFFIXES = (".twin.yaml", ".twin.yml", ".yaml", ".yml")
 
@@ -497,6 +509,7 @@ class Project(_Strict):
     fidelity: Fidelity = Field(default_factory=Fidelity)
     prediction: Prediction = Field(default_factory=Prediction)
     degradation: list[Degradation] = Field(default_factory=list)
+    tours: list[Tour] = Field(default_factory=list, description="Guided tours for training")
 
     @field_validator("models", mode="before")
     @classmethod
@@ -534,6 +547,13 @@ class Project(_Strict):
             unknown = [s for s in d.sensors if s not in seen]
             if unknown:
                 raise ValueError(f"degradation of {d.group!r} names unknown sensor {unknown[0]!r}")
+        check_tours(
+            self.tours,
+            sensors=seen,
+            views={v.name for v in self.views},
+            overlays={o.name for o in self.overlays},
+            quantities={s.quantity for s in self.sensors},
+        )
         return self
 
 
@@ -602,7 +622,14 @@ def _problems_from(exc: ValidationError, file: str, root: yaml.Node | None) -> l
     problems = []
     for err in exc.errors(include_url=False):
         # pydantic puts the tag of a discriminated union in the path; drop it from the key.
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in SOURCE_TYPES)]
+        loc = [
+            p
+            for p in err["loc"]
+            if not (
+                isinstance(p, str)
+                and (p in SOURCE_TYPES or (p in TIME_TAGS and "tours" in err["loc"]))
+            )
+        ]
         tag = next((p for p in err["loc"] if isinstance(p, str) and p in SOURCE_TYPES), None)
         key = _format_loc(loc)
         line = _line_of(root, loc)
@@ -681,13 +708,26 @@ _NESTED: dict[str, type[BaseModel]] = {
     "degradation": Degradation,
 }
 
+# Inside ``tours:`` the same key names mean other things (a step's ``time`` is not an overlay's).
+_TOUR_NESTED: dict[str, type[BaseModel]] = {
+    "tours": Tour,
+    "steps": TourStep,
+    "camera": TourCamera,
+    "transition": Transition,
+    "section": Section,
+    "time": Replay,
+    "callouts": Callout,
+    "question": Question,
+}
+
 
 def _model_at(loc: list[Any], source_type: str | None = None) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at ``loc`` (for 'expected one of')."""
     model: type[BaseModel] | None = Project
+    nested = _TOUR_NESTED if loc and loc[0] == "tours" else _NESTED
     for p in loc:
-        if isinstance(p, str) and p in _NESTED:
-            model = _NESTED[p]
+        if isinstance(p, str) and p in nested:
+            model = nested[p]
             if p == "sources" and source_type is not None:
                 model = SOURCE_TYPES[source_type]
     return model
