@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -356,6 +356,28 @@ class TwinSession:
         if self.history is not None:
             self.history.close()
             self.history = None
+
+    # -- components by id ----------------------------------------------------------------------
+    def component_ids(self, indices: Iterable[int]) -> list[str]:
+        """The ids of these model components (indices out of range are left out)."""
+        comps = self.model.components
+        return [comps[i].id for i in indices if 0 <= i < len(comps)]
+
+    def component_indices(self, ids: Iterable[str]) -> tuple[list[int], list[str]]:
+        """The model components these ids name (a model node id, or a project component's
+        nodes), without repeats, and the ids that name nothing in this twin."""
+        out: list[int] = []
+        unknown: list[str] = []
+        for cid in ids:
+            try:
+                out.append(self.model.index_of(cid))
+            except KeyError:
+                nodes = self.binding.component_nodes.get(cid)
+                if nodes:
+                    out.extend(int(n) for n in nodes)
+                else:
+                    unknown.append(cid)
+        return list(dict.fromkeys(out)), unknown
 
     # -- the frame -----------------------------------------------------------------------------
     def quantities(self) -> list[str]:

@@ -31,7 +31,6 @@ from twinviewer.ui.review.dialog import QtIssueDialog
 from twinviewer.ui.review.dock import STATUS_RGB, IssueRow, QtReviewDock, values_text
 from twinviewer.ui.review.viewpoint import (
     capture,
-    component_ids,
     issue_anchor,
     restore,
     shown_values,
@@ -304,7 +303,7 @@ class ReviewFeature(Feature):
         issue = new_issue(
             "untitled",
             self.book.author,
-            component=component_ids(s, [comp])[0] if comp is not None else None,
+            component=s.component_ids([comp])[0] if comp is not None else None,
             time=t,
             point=point,
             values=values,

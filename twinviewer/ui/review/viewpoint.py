@@ -7,13 +7,13 @@ to the issue's moment. What cannot come back (an overlay or a quantity this proj
 has, a component id the model lost) is reported, not guessed.
 
 The review stores component *ids* (they survive a re-export that reorders parts), the window
-works with component *indices*: :func:`component_ids` and :func:`component_indices` convert.
+works with component *indices*: ``TwinSession.component_ids`` and ``component_indices`` convert.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,29 +36,6 @@ DIFFERENCE_MODE = "difference"
 QUANTITY_MODE = "quantity:"
 
 
-# -- component ids -------------------------------------------------------------------------------
-def component_ids(session: TwinSession, indices: Iterable[int]) -> list[str]:
-    comps = session.model.components
-    return [comps[i].id for i in indices if 0 <= i < len(comps)]
-
-
-def component_indices(session: TwinSession, ids: Iterable[str]) -> tuple[list[int], list[str]]:
-    """The model nodes of these ids (a model component id, or a project component's nodes) and
-    the ids that name nothing in this twin."""
-    out: list[int] = []
-    unknown: list[str] = []
-    for cid in ids:
-        try:
-            out.append(session.model.index_of(cid))
-        except KeyError:
-            nodes = session.binding.component_nodes.get(cid)
-            if nodes:
-                out.extend(int(n) for n in nodes)
-            else:
-                unknown.append(cid)
-    return list(dict.fromkeys(out)), unknown
-
-
 Vec3 = tuple[float, float, float]
 
 
@@ -74,7 +51,7 @@ def issue_anchor(
         return None
     if centres is not None and cid in centres:
         return centres[cid]
-    nodes, _ = component_indices(session, [cid])
+    nodes, _ = session.component_indices([cid])
     below: list[int] = []
     for n in nodes:
         below.extend(session.model.subtree(n))
@@ -148,8 +125,8 @@ def capture(host: QtMainWindow) -> Viewpoint:
     tl = wb.timeline
     return Viewpoint(
         camera=capture_camera(host.view),
-        selection=component_ids(s, wb.selection),
-        hidden=component_ids(s, wb.hidden),
+        selection=s.component_ids(wb.selection),
+        hidden=s.component_ids(wb.hidden),
         section=section_plane(host),
         overlay=shown_overlay(host),
         colour_mode=colour_mode(host),
@@ -204,14 +181,14 @@ def restore(host: QtMainWindow, vp: Viewpoint | None, moment: float | None) -> l
         wb = host.workbench
         n = s.model.n_components
         if vp.shown_only is not None:
-            shown, unknown = component_indices(s, vp.shown_only)
+            shown, unknown = s.component_indices(vp.shown_only)
             keep = np.zeros(n, bool)
             for i in shown:
                 keep[s.model.subtree(i)] = True
             hidden = [int(i) for i in np.flatnonzero(~keep)]
         else:
-            hidden, unknown = component_indices(s, vp.hidden)
-        selection, unknown_sel = component_indices(s, vp.selection)
+            hidden, unknown = s.component_indices(vp.hidden)
+        selection, unknown_sel = s.component_indices(vp.selection)
         unknown += unknown_sel
         if unknown:
             notes.append(f"not in this twin: {', '.join(sorted(set(unknown)))}")
