@@ -21,6 +21,8 @@ from twinviewer.ui.review.feature import ReviewFeature
 from twinviewer.ui.scenarios import ScenariosFeature
 from twinviewer.ui.section import SectionFeature
 from twinviewer.ui.timeline.feature import TimelineFeature
+from twinviewer.ui.tours.feature import ToursFeature
+from twinviewer.ui.video_export import VideoExportFeature
 from twinviewer.ui.views import ViewsFeature
 
 FEATURES: list[type[Feature]] = [
@@ -40,5 +42,7 @@ FEATURES: list[type[Feature]] = [
     MeasureFeature,
     ReviewFeature,
     ReportFeature,
+    ToursFeature,
+    VideoExportFeature,
     HelpFeature,
 ]

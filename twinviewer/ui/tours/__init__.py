@@ -1,0 +1,1 @@
+"""Guided tours: the Tours dock (editor), the player and the presenter mode."""

@@ -1,0 +1,1 @@
+"""Video of tours and history replays (being built)."""
