@@ -9,7 +9,9 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
 * ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin;
 * ``reliability``: :mod:`twinviewer.bench.reliability`, the mine demo through mosquitto across
   a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported;
-* ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors.
+* ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors;
+* ``review``: :mod:`twinviewer.bench.review`, clearances of 50k-triangle parts and the review
+  report of the mine demo as HTML and PDF.
 
 :class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
 :mod:`twinviewer.bench.figures`; the submodules import them from there.
@@ -58,6 +60,12 @@ def _predict(quick: bool) -> list[Figure]:
     return bench_predict(quick)
 
 
+def _review(quick: bool) -> list[Figure]:
+    from twinviewer.bench.review import bench_review
+
+    return bench_review(quick)
+
+
 # in the order they run by default; mqtt, history and sim import their module when they run
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
@@ -67,6 +75,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "sim": _sim,
     "reliability": _reliability,
     "predict": _predict,
+    "review": _review,
 }
 
 
