@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 Shortcut = str | QKeySequence | QKeySequence.StandardKey
 
 #: Top-level menus in the order the menu bar shows them.
-MENUS = ("File", "View", "Data", "Help")
+MENUS = ("File", "Edit", "View", "Data", "Help")
 
 
 @dataclass

@@ -22,11 +22,13 @@ from twinviewer.ui.scenarios import ScenariosFeature
 from twinviewer.ui.section import SectionFeature
 from twinviewer.ui.timeline.feature import TimelineFeature
 from twinviewer.ui.tours.feature import ToursFeature
+from twinviewer.ui.undo import UndoFeature
 from twinviewer.ui.video_export import VideoExportFeature
 from twinviewer.ui.views import ViewsFeature
 
 FEATURES: list[type[Feature]] = [
     FilesFeature,
+    UndoFeature,
     ViewsFeature,
     ComponentsFeature,
     InspectorFeature,

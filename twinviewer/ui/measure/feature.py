@@ -38,6 +38,7 @@ from twinviewer.ui.measure.tool import (
     ToolName,
 )
 from twinviewer.ui.measure.undo import AddMeasurement, DeleteMeasurement, RenameMeasurement
+from twinviewer.ui.undo import UndoFeature
 
 if TYPE_CHECKING:
     from twinviewer.core.measure import Clearance
@@ -135,11 +136,12 @@ class MeasureFeature(Feature):
                        MENU, "picking", "Backspace", needs_twin=False),
             ActionSpec("measure.cancel", "&Stop measuring", lambda _=False: self.cancel(),
                        MENU, "picking", "Escape", needs_twin=False),
+            # Ctrl+Z / Ctrl+Shift+Z are Edit > Undo / Redo (ui/undo.py), over this stack too
             ActionSpec("measure.undo", "&Undo", lambda _=False: self.stack.undo(), MENU, "undo",
-                       "Ctrl+Z", "Undo the last measurement added, deleted or renamed",
+                       tip="Undo the last measurement added, deleted or renamed",
                        needs_twin=False),
             ActionSpec("measure.redo", "&Redo", lambda _=False: self.stack.redo(), MENU, "undo",
-                       "Ctrl+Shift+Z", "Redo what was undone", needs_twin=False),
+                       tip="Redo what was undone", needs_twin=False),
         ]  # fmt: skip
         return specs
 
@@ -163,6 +165,9 @@ class MeasureFeature(Feature):
         for tool in TOOLS:
             group.addAction(self.host.action(f"measure.{tool}"))
         self._group = group
+        undo = self.host.features.get(UndoFeature.name)
+        if isinstance(undo, UndoFeature):  # the window-wide Edit > Undo (Ctrl+Z) on this stack
+            undo.register(self.stack, self.dock)
         self.stack.canUndoChanged.connect(self._undo_state)
         self.stack.canRedoChanged.connect(self._undo_state)
         self.stack.undoTextChanged.connect(self._undo_state)
