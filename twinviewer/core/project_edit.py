@@ -12,18 +12,21 @@ Only :mod:`twinviewer.core` is imported.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from twinviewer.core.project import OpcUaSource, ProjectError, load_project
+from twinviewer.core.project_tours import Tour
 
-__all__ = ["ProjectEditError", "set_opcua_bindings"]
+__all__ = ["ProjectEditError", "delete_tour", "save_tour", "set_opcua_bindings"]
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.;=:/\-]*")
 
@@ -182,7 +185,9 @@ def _edit(text: str, item: yaml.MappingNode, bindings: dict[str, str]) -> str:
     return "\n".join(line for line in out if line is not None)
 
 
-def _replace_checked(path: Path, text: str, expected: dict[str, object]) -> None:
+def _replace_checked(
+    path: Path, text: str, expected: dict[str, object], what: str = "the bindings"
+) -> None:
     """Write ``text`` over ``path`` if it loads as the ``expected`` project; else raise."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
@@ -192,14 +197,299 @@ def _replace_checked(path: Path, text: str, expected: dict[str, object]) -> None
         try:
             got, _ = load_project(tmp)
         except ProjectError as exc:
+            problems = str(exc).replace(str(tmp), str(path))
             raise ProjectEditError(
-                f"the edited project would not load, {path} is unchanged:\n{exc}"
+                f"the edited project would not load, {path} is unchanged:\n{problems}"
             ) from None
         if got.model_dump() != expected:
-            raise ProjectEditError(
-                f"the edit would change more than the bindings, {path} is unchanged"
-            )
+            raise ProjectEditError(f"the edit would change more than {what}, {path} is unchanged")
         shutil.copymode(path, tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Tours
+# --------------------------------------------------------------------------------------------
+
+#: Widest line a written tour aims for; short lists and mappings go on one line within it.
+_WIDTH = 96
+#: Widest one-line mapping (``transition: {type: fly, duration: 3}``).
+_FLOW_MAPPING = 64
+
+
+def save_tour(path: str | Path, tour: Tour, replace: str | None = None) -> None:
+    """Write ``tour`` into the project's ``tours:`` list, keeping the rest of the file.
+
+    The tour named ``replace`` (else the one named like ``tour``) is replaced where it stands;
+    otherwise the tour is appended, and a missing ``tours:`` key is added at the end of the file.
+    In a block list only the lines of that one tour change: comments and layout elsewhere (other
+    tours included) stay byte for byte. A ``tours:`` in flow style (``tours: [...]``) is rewritten
+    as a block list (comments inside its brackets are lost). The tour is written as block YAML,
+    short lists such as camera positions and short mappings on one line, long captions folded.
+    The result must load as the project with this tour; otherwise :class:`ProjectEditError` says
+    why (lines counted in the edited text) and nothing is written.
+    """
+    path = Path(path)
+    project, _ = load_project(path)
+    names = [t.name for t in project.tours]
+    at: int | None = None
+    if replace is not None and replace in names:
+        at = names.index(replace)
+    elif tour.name in names:
+        at = names.index(tour.name)
+    expected = project.model_copy(deep=True)
+    if at is None:
+        expected.tours.append(tour.model_copy(deep=True))
+    else:
+        expected.tours[at] = tour.model_copy(deep=True)
+    _edit_tours(path, expected.model_dump(), expected.tours, at, tour)
+
+
+def delete_tour(path: str | Path, name: str) -> None:
+    """Remove the tour ``name`` from the project file, keeping the rest of it (comments
+    included); :class:`ProjectEditError` when there is no such tour."""
+    path = Path(path)
+    project, _ = load_project(path)
+    names = [t.name for t in project.tours]
+    if name not in names:
+        have = ", ".join(repr(n) for n in names) or "none"
+        raise ProjectEditError(f"{path}: no tour named {name!r} (its tours: {have})")
+    at = names.index(name)
+    expected = project.model_copy(deep=True)
+    del expected.tours[at]
+    _edit_tours(path, expected.model_dump(), expected.tours, at, None)
+
+
+def _edit_tours(
+    path: Path, expected: dict[str, object], tours: list[Tour], at: int | None, new: Tour | None
+) -> None:
+    """Put ``new`` at index ``at`` of the file's tours (``at`` None: append; ``new`` None:
+    delete), given the whole list of ``tours`` it then holds."""
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = raw.replace("\r\n", "\n")
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ProjectEditError(f"{path}: the top of the file is not a block mapping")
+    pair = next(((k, v) for k, v in root.value if k.value == "tours"), None)
+    if pair is None:  # a new key at the end of the file
+        lines = text.rstrip("\n").split("\n") if text.strip() else []
+        lines += ["", "tours:", *_tour_lines(tours, 2), ""]
+        edited = "\n".join(lines)
+    elif not (isinstance(pair[1], yaml.SequenceNode) and not pair[1].flow_style):
+        edited = _rewrite_value(text, *pair, tours)
+    else:
+        edited = _edit_block(text, pair[0], pair[1], at, new)
+    _replace_checked(path, edited.replace("\n", newline), expected, "the tour")
+
+
+def _rewrite_value(text: str, key: yaml.Node, value: yaml.Node, tours: list[Tour]) -> str:
+    """``tours: [...]`` or an empty ``tours:``: the list as a block below the key."""
+    before = text[: value.start_mark.index].rstrip(" \t")
+    after = text[value.end_mark.index :]
+    if not tours:
+        return before + " []" + after
+    lines = (before + after).split("\n")
+    at = key.start_mark.line + 1
+    lines[at:at] = _tour_lines(tours, key.start_mark.column + 2)
+    return "\n".join(lines)
+
+
+def _edit_block(
+    text: str, key: yaml.Node, seq: yaml.SequenceNode, at: int | None, new: Tour | None
+) -> str:
+    """One item of a block list replaced, appended or removed; every other line kept."""
+    lines = text.split("\n")
+    spans = []
+    dash = 0
+    for item in seq.value:
+        i = text.rfind("-", 0, item.start_mark.index)
+        line_start = text.rfind("\n", 0, i) + 1
+        if text[line_start:i].strip():
+            raise ProjectEditError("unexpected layout of the tours: list (an item shares a line)")
+        dash = i - line_start
+        spans.append((text.count("\n", 0, i), _end_line(text, item)))
+    body = [] if new is None else _tour_lines([new], dash)
+    if at is None:
+        after = spans[-1][1] + 1
+        lines[after:after] = body
+    else:
+        first, last = spans[at]
+        lines[first : last + 1] = body
+    if new is None and len(seq.value) == 1:  # the last tour went: an empty list stays
+        n = key.start_mark.line
+        col = key.end_mark.column
+        colon = lines[n].index(":", col)
+        lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
+    return "\n".join(lines)
+
+
+def _end_line(text: str, node: yaml.Node) -> int:
+    """The last line holding content of ``node`` (a block scalar's or collection's end mark
+    lies beyond it, past blank lines and comments)."""
+    if isinstance(node, yaml.ScalarNode):
+        return int(node.start_mark.line) + text[
+            node.start_mark.index : node.end_mark.index
+        ].rstrip().count("\n")
+    if getattr(node, "flow_style", False):
+        return int(node.end_mark.line)
+    if isinstance(node, yaml.MappingNode) and node.value:
+        return max(_end_line(text, n) for pair in node.value for n in pair)
+    if isinstance(node, yaml.SequenceNode) and node.value:
+        return max(_end_line(text, n) for n in node.value)
+    return int(node.start_mark.line)
+
+
+def _tour_lines(tours: list[Tour], dash: int) -> list[str]:
+    """Tours as the items of a block list whose dashes stand in column ``dash``."""
+    out: list[str] = []
+    for tour in tours:
+        out += _item_lines(_tour_data(tour), dash)
+    return out
+
+
+def _tour_data(tour: Tour) -> dict[str, Any]:
+    """What the file says of ``tour``: its keys as written (``from``/``to``), defaults left
+    out (but a transition's type), a callout without a label as the sensor id alone."""
+    data: dict[str, Any] = tour.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for step in data.get("steps", []):
+        if "transition" in step:  # say fly or cut, even where fly goes without saying
+            step["transition"] = {"type": "fly", **step["transition"]}
+        if "callouts" in step:
+            step["callouts"] = [
+                c["sensor"] if set(c) == {"sensor"} else c for c in step["callouts"]
+            ]
+    return data
+
+
+def _item_lines(value: Any, dash: int) -> list[str]:
+    """``value`` as one item of a block sequence (``- ...``) with its dash in column ``dash``."""
+    pad = " " * dash
+    if isinstance(value, dict) and value:
+        inner = _mapping_lines(value, dash + 2)
+        return [pad + "- " + inner[0][dash + 2 :], *inner[1:]]
+    inline = _inline(value, dash + 2, _WIDTH - dash - 2)
+    if inline is None:  # a list of lists: not in a tour, but be safe
+        inline = json.dumps(value, ensure_ascii=False)
+    first, *rest = inline.split("\n")
+    return [pad + "- " + first, *rest]
+
+
+def _mapping_lines(data: dict[str, Any], indent: int) -> list[str]:
+    pad = " " * indent
+    out: list[str] = []
+    for k, v in data.items():
+        key = _text(str(k), indent, _WIDTH)
+        inline = _inline(v, indent, _WIDTH - indent - len(key) - 2)
+        if inline is not None:
+            first, *rest = inline.split("\n")
+            out += [f"{pad}{key}: {first}", *rest]
+        elif isinstance(v, dict):
+            out += [f"{pad}{key}:", *_mapping_lines(v, indent + 2)]
+        else:
+            out.append(f"{pad}{key}:")
+            for x in v:
+                out += _item_lines(x, indent + 2)
+    return out
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _inline(v: Any, indent: int, room: int) -> str | None:
+    """``v`` written after ``key: `` (continuation lines already indented), or None when it
+    takes a block of its own."""
+    if isinstance(v, str):
+        return _text(v, indent, room)
+    if _is_scalar(v):
+        return _number(v)
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        if all(_is_scalar(x) for x in v):
+            flow = "[" + ", ".join(_flow_scalar(x) for x in v) + "]"
+            numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+            if numbers or len(flow) <= room:
+                return flow
+        return None
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        if all(_is_scalar(x) for x in v.values()):
+            pairs = (f"{_flow_scalar(str(k))}: {_flow_scalar(x)}" for k, x in v.items())
+            flow = "{" + ", ".join(pairs) + "}"
+            if len(flow) <= min(room, _FLOW_MAPPING):
+                return flow
+        return None
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _number(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    x = float(v)
+    if math.isnan(x):
+        return ".nan"
+    if math.isinf(x):
+        return ".inf" if x > 0 else "-.inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    r = repr(x)
+    if "e" in r and "." not in r:  # YAML 1.1 reads 1e-05 as a string
+        mantissa, exponent = r.split("e")
+        r = f"{mantissa}.0e{exponent}"
+    return r
+
+
+def _loads_as(doc: str, expected: Any) -> bool:
+    try:
+        return bool(yaml.safe_load(doc) == expected)
+    except yaml.YAMLError:
+        return False
+
+
+def _flow_scalar(v: Any) -> str:
+    if not isinstance(v, str):
+        return _number(v)
+    if (
+        v
+        and not any(c in v for c in ",[]{}:#")
+        and _loads_as(f"[{v}]", [v])
+        and _loads_as(f"{{k: {v}}}", {"k": v})
+    ):
+        return v
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _text(s: str, indent: int, room: int) -> str:
+    """A string as a block value: plain when that reads back the same, a literal block for
+    several lines, a folded block when too long for one line, else double-quoted."""
+    pad = " " * (indent + 2)
+    if "\n" in s.rstrip("\n"):
+        chomp = "|-" if not s.endswith("\n") else "|" if not s.endswith("\n\n") else None
+        if chomp is not None:
+            body = s[:-1] if s.endswith("\n") else s
+            block = chomp + "".join(f"\n{pad}{line}" if line else "\n" for line in body.split("\n"))
+            if _loads_as(f"{' ' * indent}k: {block}", {"k": s}):
+                return block
+    elif len(s) <= room and s.strip() == s and _loads_as(f"k: {s}", {"k": s}):
+        return s
+    elif len(s) > room and " " in s and "  " not in s and s.strip() == s:
+        words = s.split(" ")
+        rows = [words[0]]
+        for w in words[1:]:
+            if len(rows[-1]) + 1 + len(w) <= max(20, _WIDTH - indent - 2):
+                rows[-1] += " " + w
+            else:
+                rows.append(w)
+        block = ">-" + "".join(f"\n{pad}{r}" for r in rows)
+        if _loads_as(f"{' ' * indent}k: {block}", {"k": s}):
+            return block
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
