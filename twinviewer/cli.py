@@ -21,11 +21,13 @@ from twinviewer.commands import (
     predict,
     record,
     render,
+    replay,
     report,
     review,
     scenario,
     schema,
     simulate,
+    tour,
 )
 from twinviewer.commands import open as open_window
 
@@ -42,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
     predict,
     review,
     report,
+    tour,
+    replay,
     bench,
     schema,
 )

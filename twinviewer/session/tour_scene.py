@@ -48,6 +48,13 @@ log = logging.getLogger(__name__)
 TEXT_COLOUR = (0.95, 0.95, 0.95)
 BOX_COLOUR = (0.06, 0.07, 0.09)
 CAPTION_WIDTH = 64  # characters per caption line at any size (the font scales with the frame)
+# font sizes (points) in a 1080-line frame; other sizes scale them (see font_size)
+TITLE_PT, CAPTION_PT, STAMP_PT, CALLOUT_PT = 30, 24, 26, 20
+
+
+def font_size(points: int, height: int) -> int:
+    """A 1080p font size scaled to a frame ``height`` pixels high (never unreadably small)."""
+    return max(7, round(points * max(0.35, height / 1080.0)))
 
 
 # -- finding and planning a tour -----------------------------------------------------------------
@@ -158,8 +165,9 @@ class TextBox:
     def box(self) -> tuple[int, int, int, int]:
         """Where the box was drawn last: (left, bottom, right, top) display pixels."""
         b = [0.0, 0.0, 0.0, 0.0]
-        self.actor.GetBoundingBox(self.renderer, b)
-        return int(b[0]), int(b[2]), int(b[1]), int(b[3])
+        self.actor.GetBoundingBox(self.renderer, b)  # about the actor's anchor
+        x, y = self.actor.GetPositionCoordinate().GetComputedDisplayValue(self.renderer)
+        return x + int(b[0]), y + int(b[2]), x + int(b[1]), y + int(b[3])
 
     def remove(self) -> None:
         self.renderer.RemoveViewProp(self.actor)
@@ -210,12 +218,11 @@ class TourScene:
         self.zone = zone_of(session)
         self.quantity = session.active_quantity  # the colour mode a step's colour undoes to
         renderer = scene.plotter.renderer
-        height = renderer.GetRenderWindow().GetSize()[1] or 1080
-        px = max(0.35, height / 1080.0) * font_scale
-        self.title_box = TextBox(renderer, "upper_left", round(30 * px), bold=True)
-        self.caption_box = TextBox(renderer, "lower_left", round(24 * px))
-        self.stamp_box = TextBox(renderer, "lower_right", round(26 * px))
-        self.callouts = CalloutLayer(scene.plotter, font_size=round(20 * px))
+        height = int((renderer.GetRenderWindow().GetSize()[1] or 1080) * font_scale)
+        self.title_box = TextBox(renderer, "upper_left", font_size(TITLE_PT, height), bold=True)
+        self.caption_box = TextBox(renderer, "lower_left", font_size(CAPTION_PT, height))
+        self.stamp_box = TextBox(renderer, "lower_right", font_size(STAMP_PT, height))
+        self.callouts = CalloutLayer(scene.plotter, font_size=font_size(CALLOUT_PT, height))
         self.title = title
         self.title_box.set(title)
         self.current = -2  # no step entered yet

@@ -136,7 +136,10 @@ class VideoWriter:
             raise VideoError(f"frame rate {fps:g} out of range (0, 240]")
         self.fps = Fraction(fps).limit_denominator(1001)
         self.frames = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VideoError(f"{self.path}: cannot be written ({exc.strerror or exc})") from None
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part{self.path.suffix}")
         options = {"movflags": "+faststart"} if self.encoding.container == "mp4" else {}
         try:
