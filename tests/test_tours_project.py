@@ -307,3 +307,159 @@ def test_invalid_project_is_not_edited(tmp_path: Path) -> None:
     path = write(tmp_path, HEAD.replace("models: [model.glb]\n", "") + TOURS)
     with pytest.raises(ProjectError):
         save_tour(path, rich_tour())
+
+
+# -- validation: the tour, the step and the key ---------------------------------------------
+
+STEPS = """\
+tours:
+  - name: Intro
+    steps:
+      - title: One
+        view: iso
+      - title: Two
+        view: Pumps
+      - title: The pumps
+        transition: {type: jump}
+        callouts: [P1_TEMP]
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list:
+    with pytest.raises(ProjectError) as info:
+        load_project(write(tmp_path, text))
+    return info.value.problems
+
+
+def line_of(text: str, needle: str) -> int:
+    return text.split("\n").index(needle) + 1
+
+
+def test_schema_error_names_key_path_and_line(tmp_path: Path) -> None:
+    text = HEAD + STEPS
+    (p,) = problems(tmp_path, text)
+    assert p.key == "tours[0].steps[2].transition.type"
+    assert p.line == line_of(text, "        transition: {type: jump}")
+    assert "'fly' or 'cut'" in p.message and "'jump'" in p.message
+
+
+@pytest.mark.parametrize(
+    ("bad", "key", "expected"),
+    [
+        ("        captoin: x\n", "captoin", "title, caption, camera, view, transition,"),
+        (
+            "        transition: {type: fly, easeing: in}\n",
+            "transition.easeing",
+            "type, duration, easing",
+        ),
+        (
+            "        time: {from: start+10s, to: start+20s, sped: 2}\n",
+            "time.sped",
+            "from, to, speed",
+        ),
+        ("        callouts: [{sensor: P1_TEMP, lable: x}]\n", "callouts[0].lable", "sensor, label"),
+        (
+            "        question: {text: Q, answers: [a, b], correct: 1, hint: x}\n",
+            "question.hint",
+            "text, answers, correct, explanation",
+        ),
+        (
+            "        camera: {position: [1, 2, 3], focal_point: [0, 0, 0], fov: 30}\n",
+            "camera.fov",
+            "position, focal_point, up, view_angle",
+        ),
+        (
+            "        section: {origin: [0, 0, 0], normal: [1, 0, 0], flip: true}\n",
+            "section.flip",
+            "origin, normal",
+        ),
+    ],
+)
+def test_unknown_keys_list_what_the_step_expects(
+    tmp_path: Path, bad: str, key: str, expected: str
+) -> None:
+    steps = STEPS.replace("        transition: {type: jump}\n", "")
+    steps = steps.replace("        callouts: [P1_TEMP]\n", "") + bad
+    text = HEAD + steps
+    (p,) = problems(tmp_path, text)
+    assert p.key == f"tours[0].steps[2].{key}"
+    assert p.line == line_of(text, bad.rstrip("\n"))
+    assert f"unknown key {key.split('.')[-1]!r}; expected one of: {expected}" in p.message
+
+
+def test_unknown_tour_key_lists_tour_keys(tmp_path: Path) -> None:
+    text = HEAD + STEPS.replace("  - name: Intro\n", "  - name: Intro\n    descripton: x\n")
+    found = problems(tmp_path, text)
+    p = next(p for p in found if "descripton" in p.key)
+    assert p.key == "tours[0].descripton"
+    assert "expected one of: name, description, steps" in p.message
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "key_line"),
+    [
+        (
+            ("        callouts: [P1_TEMP]", "        callouts: [P1_TEMP, y]"),
+            "tour 'Intro', step 3 ('The pumps'): callouts: unknown sensor 'y'",
+            "        callouts: [P1_TEMP, y]",
+        ),
+        (
+            ("        view: Pumps", "        view: Pmps"),
+            "tour 'Intro', step 2 ('Two'): view: no view 'Pmps'; expected one of Pumps, iso,",
+            "        view: Pmps",
+        ),
+        (
+            ("        callouts: [P1_TEMP]", "        callouts: [P1_TEMP]\n        overlay: Heat"),
+            "tour 'Intro', step 3 ('The pumps'): overlay: no overlay 'Heat'; expected one of "
+            "Thermal",
+            "        overlay: Heat",
+        ),
+        (
+            ("        callouts: [P1_TEMP]", "        callouts: [P1_TEMP]\n        colour: speed"),
+            "step 3 ('The pumps'): colour: 'speed' is not a colour mode or a quantity of this "
+            "twin; expected one of status, health, temperature, vibration",
+            "        colour: speed",
+        ),
+    ],
+)
+def test_cross_reference_errors_name_tour_step_and_key(
+    tmp_path: Path, change: tuple[str, str], message: str, key_line: str
+) -> None:
+    text = HEAD + STEPS.replace("{type: jump}", "{type: cut}").replace(*change)
+    (p,) = problems(tmp_path, text)
+    assert message in p.message
+    assert p.line == line_of(text, key_line)
+    assert p.key.startswith("tours[0].steps[")
+
+
+def test_bad_times_and_questions(tmp_path: Path) -> None:
+    base = HEAD + STEPS.replace("{type: jump}", "{type: cut}")
+    text = base.replace("[P1_TEMP]\n", "[P1_TEMP]\n        time: yesterday\n")
+    (p,) = problems(tmp_path, text)
+    assert p.key == "tours[0].steps[2].time"
+    assert "start+170s" in p.message and "'yesterday'" in p.message
+    text = base.replace("[P1_TEMP]\n", "[P1_TEMP]\n        time: {from: start+9x, to: end}\n")
+    (p,) = problems(tmp_path, text)
+    assert p.key == "tours[0].steps[2].time.from"
+    question = "        question: {text: Q, answers: [a, b], correct: 3}\n"
+    text = base.replace("[P1_TEMP]\n", "[P1_TEMP]\n" + question)
+    (p,) = problems(tmp_path, text)
+    assert p.key == "tours[0].steps[2].question"
+    assert "correct is 3, but there are only 2 answers" in p.message
+    text = base.replace(
+        "        view: iso\n",
+        "        view: iso\n        camera: {position: [1, 0, 0], focal_point: [0, 0, 0]}\n",
+    )
+    (p,) = problems(tmp_path, text)
+    assert p.key == "tours[0].steps[0]" and "camera or view, not both" in p.message
+    text = base.replace("        view: iso\n", "        view: iso\n        dwell: forever\n")
+    found = problems(tmp_path, text)
+    assert {p.key for p in found} == {"tours[0].steps[0].dwell"}, found
+
+
+def test_tour_names_are_unique(tmp_path: Path) -> None:
+    text = HEAD + TOURS.replace("name: Pumps", "name: Intro")
+    (p,) = problems(tmp_path, text)
+    assert p.message == "tour name 'Intro' is used twice"
+    assert p.key == "tours[1].name"
+    assert p.line == line_of(text, "  - name: Intro") + 6

@@ -26,6 +26,7 @@ from twinviewer.core.project_tours import (
     Section,
     Tour,
     TourCamera,
+    TourError,
     TourStep,
     Transition,
     check_tours,
@@ -631,12 +632,16 @@ def _problems_from(exc: ValidationError, file: str, root: yaml.Node | None) -> l
             )
         ]
         tag = next((p for p in err["loc"] if isinstance(p, str) and p in SOURCE_TYPES), None)
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, TourError) and not loc:  # a tour's cross-reference: its key
+            loc = list(cause.loc)
         key = _format_loc(loc)
         line = _line_of(root, loc)
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = _model_at(loc[:-1], tag)
-            expected = ", ".join(parent.model_fields) if parent else ""
+            keys = parent.model_fields.items() if parent else ()
+            expected = ", ".join(f.alias or name for name, f in keys)
             msg = f"unknown key {loc[-1]!r}" + (
                 f"; expected one of: {expected}" if expected else ""
             )

@@ -244,12 +244,14 @@ class TourStep(_Strict):
             return [{"sensor": c} if isinstance(c, str) else c for c in v]
         return v
 
-    @field_validator("dwell")
+    @field_validator("dwell", mode="before")
     @classmethod
-    def _dwell(cls, v: float | str | None) -> float | str | None:
-        if isinstance(v, (int, float)) and not 0 <= v <= 3600:
-            raise ValueError(f"dwell must be between 0 and 3600 seconds, or 'wait'; got {v}")
-        return v
+    def _dwell(cls, v: Any) -> Any:
+        # one message for the union (not one per member: 'float' and "literal['wait']")
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if v is None or v == "wait" or (number and 0 <= v <= 3600):
+            return v
+        raise ValueError(f"dwell must be between 0 and 3600 seconds, or 'wait'; got {v!r}")
 
     @model_validator(mode="after")
     def _one_camera(self) -> TourStep:
@@ -271,6 +273,15 @@ class Tour(_Strict):
     steps: list[TourStep] = Field(min_length=1)
 
 
+class TourError(ValueError):
+    """A tour's reference to the rest of the project is wrong; ``loc`` is the key's path in
+    the file (``("tours", 0, "steps", 2, "callouts", 0)``), for its line."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def check_tours(
     tours: list[Tour],
     sensors: set[str],
@@ -278,31 +289,39 @@ def check_tours(
     overlays: set[str],
     quantities: set[str],
 ) -> None:
-    """Cross-references of the tours to the rest of the project; ValueError names the tour,
-    the step (counting from 1, with its title) and the key."""
+    """Cross-references of the tours to the rest of the project; :class:`TourError` names the
+    tour, the step (counting from 1, with its title) and the key."""
     names = [t.name for t in tours]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise ValueError(f"tour name {sorted(dup)[0]!r} is used twice")
-    for tour in tours:
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise TourError(f"tour name {name!r} is used twice", ("tours", i, "name"))
+    for i, tour in enumerate(tours):
         for k, step in enumerate(tour.steps, 1):
             where = f"tour {tour.name!r}, step {k} ({step.title!r})"
+            loc: tuple[str | int, ...] = ("tours", i, "steps", k - 1)
             if step.view is not None and step.view not in views and step.view not in STANDARD:
                 known = ", ".join(sorted(views) + list(STANDARD))
-                raise ValueError(f"{where}: view: no view {step.view!r}; expected one of {known}")
-            for c in step.callouts:
+                raise TourError(
+                    f"{where}: view: no view {step.view!r}; expected one of {known}",
+                    (*loc, "view"),
+                )
+            for j, c in enumerate(step.callouts):
                 if c.sensor not in sensors:
-                    raise ValueError(f"{where}: callouts: unknown sensor {c.sensor!r}")
+                    raise TourError(
+                        f"{where}: callouts: unknown sensor {c.sensor!r}", (*loc, "callouts", j)
+                    )
             if step.overlay is not None and step.overlay not in overlays:
                 known = ", ".join(sorted(overlays)) or "none in this project"
-                raise ValueError(
-                    f"{where}: overlay: no overlay {step.overlay!r}; expected one of {known}"
+                raise TourError(
+                    f"{where}: overlay: no overlay {step.overlay!r}; expected one of {known}",
+                    (*loc, "overlay"),
                 )
             if step.colour is not None and step.colour not in ("status", "health", *quantities):
                 known = ", ".join(["status", "health", *sorted(quantities)])
-                raise ValueError(
+                raise TourError(
                     f"{where}: colour: {step.colour!r} is not a colour mode or a quantity of "
-                    f"this twin; expected one of {known}"
+                    f"this twin; expected one of {known}",
+                    (*loc, "colour"),
                 )
 
 

@@ -71,17 +71,22 @@ def _unit(v: F64) -> F64:
     return v / n if n > 0 else v
 
 
-def slerp(a: F64, b: F64, f: float) -> F64:
-    """Spherical interpolation between unit vectors ``a`` and ``b`` (opposite vectors turn
-    about any perpendicular axis)."""
+def slerp(a: F64, b: F64, f: float, about: F64 | None = None) -> F64:
+    """Spherical interpolation between unit vectors ``a`` and ``b``. Opposite vectors turn
+    about ``about`` (its part across ``a``) when given and usable, else about any axis across
+    ``a``: a camera turning round to look back turns about its up, not over its head."""
     dot = float(np.clip(np.dot(a, b), -1.0, 1.0))
     if dot > 0.9995:  # nearly the same direction: a straight line is exact enough
         return _unit(a + f * (b - a))
     if dot < -0.9995:
-        axis = np.cross(a, [1.0, 0.0, 0.0])
+        axis = np.zeros(3)
+        if about is not None:
+            axis = about - np.dot(about, a) * a
+        if np.linalg.norm(axis) < 1e-6:
+            axis = np.cross(a, [1.0, 0.0, 0.0])
         if np.linalg.norm(axis) < 1e-6:
             axis = np.cross(a, [0.0, 1.0, 0.0])
-        b = _unit(np.cross(axis, a))  # a quarter turn, twice
+        b = _unit(np.cross(_unit(axis), a))  # a quarter turn, twice
         return slerp(a, b, 2 * f) if f < 0.5 else slerp(b, -a, 2 * f - 1)
     omega = math.acos(dot)
     s = math.sin(omega)
@@ -101,8 +106,9 @@ def interpolate(a: Pose, b: Pose, f: float) -> Pose:
     la, lb = float(np.linalg.norm(da)), float(np.linalg.norm(db))
     focal = fa + f * (fb - fa)
     dist = la * (lb / la) ** f if la > 0 and lb > 0 else la + f * (lb - la)
-    direction = slerp(_unit(da), _unit(db), f)
-    up = slerp(_unit(np.asarray(a.up, float)), _unit(np.asarray(b.up, float)), f)
+    up_a, up_b = _unit(np.asarray(a.up, float)), _unit(np.asarray(b.up, float))
+    direction = slerp(_unit(da), _unit(db), f, about=up_a)  # turning round: about the up
+    up = slerp(up_a, up_b, f, about=_unit(da))  # rolling over: about the view direction
     up = up - np.dot(up, direction) * direction  # keep it perpendicular to the view
     if np.linalg.norm(up) < 1e-9:
         up = np.asarray(b.up, float)
@@ -210,8 +216,11 @@ class TourPlan:
             else:
                 dwell = DEFAULT_DWELL
             easing = step.transition.easing
-            self.timings.append(Timing(k, t, t + fly, t + fly + dwell, easing, wait))
-            t += fly + dwell
+            # one sum each, so that a step ends exactly where the next one starts
+            arrive = t + fly
+            end = arrive + dwell
+            self.timings.append(Timing(k, t, arrive, end, easing, wait))
+            t = end
         self.duration = t
 
     def index_at(self, t: float) -> int:
