@@ -54,6 +54,12 @@ def _reliability(quick: bool) -> list[Figure]:
     return bench_reliability(quick)
 
 
+def _video(quick: bool) -> list[Figure]:
+    from twinviewer.bench.video import bench_video
+
+    return bench_video(quick)
+
+
 def _predict(quick: bool) -> list[Figure]:
     from twinviewer.bench.predict import bench_predict
 
@@ -76,6 +82,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "reliability": _reliability,
     "predict": _predict,
     "review": _review,
+    "video": _video,
 }
 
 
