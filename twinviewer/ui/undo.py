@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtGui import QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -33,9 +34,9 @@ class UndoFeature(Feature):
         self.group.canRedoChanged.connect(self._update)
         self.group.undoTextChanged.connect(self._update)
         self.group.redoTextChanged.connect(self._update)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._on_focus)
+        self._app = QApplication.instance()
+        if isinstance(self._app, QApplication):
+            self._app.focusChanged.connect(self._on_focus)
 
     def actions(self) -> list[ActionSpec]:
         return [
@@ -47,6 +48,11 @@ class UndoFeature(Feature):
 
     def hosted(self) -> None:
         self._update()
+
+    def shutdown(self) -> None:
+        if isinstance(self._app, QApplication):
+            self._app.focusChanged.disconnect(self._on_focus)
+        self._owners = []
 
     # -- the stacks ------------------------------------------------------------------------------
     def register(self, stack: QUndoStack, widget: QWidget | None = None) -> None:
@@ -74,9 +80,11 @@ class UndoFeature(Feature):
         self.group.redo()
 
     def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if new is None:
+        if new is None or not shiboken6.isValid(self.group):
             return
         for widget, stack in self._owners:
+            if not shiboken6.isValid(widget):
+                continue
             if widget is new or widget.isAncestorOf(new):
                 self.activate(stack)
                 return
