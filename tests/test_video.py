@@ -77,6 +77,7 @@ def test_tour_video_has_every_frame_at_its_time(mine: tuple[Path, float], tmp_pa
         assert stream.codec_context.name == "h264"
         assert (stream.width, stream.height) == (320, 240)
         assert len(frames) == round(5.0 * 5)
+        assert stream.duration is not None and stream.time_base is not None
         assert float(stream.duration * stream.time_base) == pytest.approx(5.0, abs=0.01)
         assert container.metadata["title"].endswith("First day")
         assert json.loads(container.metadata["comment"]) == {"fps": 5, "frames": 25}
@@ -195,6 +196,7 @@ def test_tour_scene_applies_and_undoes_each_step(mine: tuple[Path, float]):
     path, zero = mine
     session = TwinSession.open(path)
     store = session.open_history()
+    assert store is not None
     plotter = pv.Plotter(off_screen=True, window_size=[320, 240])
     try:
         scene = TwinScene(plotter)
@@ -213,6 +215,7 @@ def test_tour_scene_applies_and_undoes_each_step(mine: tuple[Path, float]):
         assert not scene.hidden.any() and scene.clip_plane is None
         assert session.active_quantity == "vibration"
         held = store.time_range()
+        assert held is not None
         assert shown.twin_time == pytest.approx(held[0] + 60.0 + 30.0)
         plotter.render()
         assert set(ts.callouts.labels) == {"l3_fan_vibration", "l3_fan_bearing_temperature"}
