@@ -11,7 +11,9 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
   a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported;
 * ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors;
 * ``review``: :mod:`twinviewer.bench.review`, clearances of 50k-triangle parts and the review
-  report of the mine demo as HTML and PDF.
+  report of the mine demo as HTML and PDF;
+* ``video``: :mod:`twinviewer.bench.video`, seconds of export per minute of 1080p tour video
+  beside drawing its frames alone.
 
 :class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
 :mod:`twinviewer.bench.figures`; the submodules import them from there.
