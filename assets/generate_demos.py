@@ -282,11 +282,14 @@ def _plain_value(v: Any) -> Any:
     return v
 
 
+_FOLDED = ("description", "caption", "text", "explanation")  # long texts: folded blocks
+
+
 def _mapping_lines(d: dict[str, Any], indent: str) -> list[str]:
     """One key a line; small lists and mappings in flow style."""
     out = []
     for k, v in d.items():
-        if k == "description" and isinstance(v, str) and len(v) > 70:
+        if k in _FOLDED and isinstance(v, str) and len(v) > 70:
             out.append(f"{indent}{k}: >-")
             out += [indent + "  " + line for line in textwrap.wrap(v, 92 - len(indent))]
         elif isinstance(v, dict) and (
@@ -375,6 +378,15 @@ def view(name: str, position: Vec, focal_point: Vec, up: Vec = (0, 0, 1)) -> dic
         "position": [round(float(c), 1) for c in position],
         "focal_point": [round(float(c), 1) for c in focal_point],
         "up": [round(float(c), 3) for c in up],
+    }
+
+
+def shot(lo: Vec, hi: Vec, azimuth: float, elevation: float, margin: float = 1.0) -> dict[str, Any]:
+    """A tour step's camera framing the box [lo, hi] from a direction (see :func:`framing`)."""
+    position, focal = framing(lo, hi, azimuth, elevation, margin=margin)
+    return {
+        "position": [round(float(c), 1) for c in position],
+        "focal_point": [round(float(c), 1) for c in focal],
     }
 
 
@@ -1763,8 +1775,189 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             },
         ],
         "fidelity": {"tolerance": 0.05},
+        "tours": [mine_tour()],
     }
     return t, project
+
+
+def mine_tour() -> dict[str, Any]:
+    """The mine's induction tour. The level 3 booster fan fault of the simulator (start 20 s,
+    150 s to its alarm) passes the warning at 95 s and the alarm at 170 s of the feed."""
+    z3 = LEVEL_Z[2]
+    return {
+        "name": "Your first day underground",
+        "description": (
+            "An induction for new starters: how you get down, how the mine is laid out, where "
+            "the air comes from, where to go when it goes wrong, and what the booster fan on "
+            "level 3 told us before it failed."
+        ),
+        "steps": [
+            {
+                "title": "The mine",
+                "caption": (
+                    "Everything you see above the grey ground line is the **surface**: the "
+                    "headframe over the main shaft, the hoist house, the workshops and, at the "
+                    "far corner, the main ventilation fan. Below it, four **levels** 40 m apart "
+                    "reach 160 m down into the orebody (the brown blocks are the stopes being "
+                    "mined). Colours show each part's worst sensor: green normal, amber "
+                    "warning, red alarm, grey no data."
+                ),
+                "view": "Overview",
+                "transition": {"type": "cut"},
+                "colour": "status",
+                "dwell": 10,
+            },
+            {
+                "title": "The shaft: how you get down",
+                "caption": (
+                    "The **main shaft** is your way in and out. The **cage** carries people "
+                    "and the **skip** hoists ore; both hang on ropes that run over the sheaves "
+                    "at the top of the headframe to the hoist drum. The hoist motor current "
+                    "rises when the skip lifts a full load: a cage trip draws far less. Listen "
+                    "for the bell signals and never step into the cage until the onsetter "
+                    "says so."
+                ),
+                "view": "Shaft",
+                "transition": {"type": "fly", "duration": 3},
+                "highlight": ["shaft_cage", "shaft_skip", "surface_headframe", "hoist"],
+                "callouts": ["hoist_motor_current", "hoist_drum_vibration"],
+                "dwell": 12,
+            },
+            {
+                "title": "Four levels, one layout",
+                "caption": (
+                    "Every level has the same layout. From the **shaft station** a "
+                    "**crosscut** runs east to the **ore drive** along the orebody; loaders "
+                    "muck ore at the **drawpoints** and tip it into the ore passes, which drop "
+                    "it to the crusher on level 4. The **ramp** (the spiral decline) joins all "
+                    "levels for vehicles and is your second way out. Learn your level's "
+                    "number: every sign and every radio call uses it."
+                ),
+                "camera": shot(
+                    (-52.0, -40.0, LEVEL_Z[-1] - 5.0), (95.0, 56.0, 2.0), -105.0, 18.0, margin=1.2
+                ),
+                "transition": {"type": "fly", "duration": 4},
+                "hide": ["surface"],
+                "highlight": ["l1_crosscut", "l2_crosscut", "l3_crosscut", "l4_crosscut", "ramp"],
+                "transparent": ["orebody"],
+                "dwell": 12,
+            },
+            {
+                "title": "Ventilation: fresh air in, used air out",
+                "caption": (
+                    "The **main fan** on the surface pulls air up the **ventilation shaft**. "
+                    "Fresh air comes down the main shaft and the ramp, runs along each "
+                    "crosscut, pushed by the level's **booster fan**, past the workings, and "
+                    "leaves by the return airways. The crosscut airflow must stay above 20 "
+                    "m3/s (warning) and 12 m3/s (alarm): less air means gas and heat build "
+                    "up. The colours now show airflow."
+                ),
+                "camera": shot(
+                    (-8.0, -12.0, LEVEL_Z[-1] - 5.0), (66.0, 56.0, 12.0), -62.0, 16.0, margin=1.15
+                ),
+                "transition": {"type": "fly", "duration": 4},
+                "hide": ["surface_ground_outline", "orebody"],
+                "highlight": [
+                    "main_fan",
+                    "vent_shaft",
+                    "l1_booster_fan",
+                    "l2_booster_fan",
+                    "l3_booster_fan",
+                ],
+                "colour": "airflow",
+                "callouts": ["return_airflow", "l3_airflow", "l3_methane"],
+                "dwell": 12,
+            },
+            {
+                "title": "The refuge chamber on level 3",
+                "caption": (
+                    "If fire or bad air cuts you off from the shaft and the ramp, go to the "
+                    "nearest **refuge chamber**: a sealed room with its own air supply, water "
+                    "and a phone to the surface. This one is in a cuddy beside the level 3 "
+                    "crosscut. Its oxygen must read between 19.5 and 23 % and its "
+                    "temperature below 30 degC: a chamber that fails either is reported at "
+                    "once. Find the chamber on your level before your first shift."
+                ),
+                "camera": shot(
+                    (12.0, -8.0, z3 - 4.0), (38.0, 14.0, z3 + 4.0), -65.0, 35.0, margin=1.1
+                ),
+                "transition": {"type": "fly", "duration": 4, "easing": "in_out"},
+                "isolate": ["level_3"],
+                "highlight": ["l3_refuge_chamber"],
+                "callouts": ["refuge_oxygen", "refuge_temperature"],
+                "dwell": 10,
+                "question": {
+                    "text": (
+                        "Smoke fills the level 3 crosscut and you cannot reach the shaft "
+                        "station. What do you do?"
+                    ),
+                    "answers": [
+                        "Walk out up the ramp through the smoke",
+                        "Go into the refuge chamber, seal it and call the surface",
+                        "Wait beside the booster fan, where the air moves",
+                    ],
+                    "correct": 2,
+                    "explanation": (
+                        "Never walk through smoke. The refuge chamber keeps you alive with "
+                        "its own air until the rescue team reaches you; the phone tells them "
+                        "where you are."
+                    ),
+                },
+            },
+            {
+                "title": "The booster fan incident, replayed",
+                "caption": (
+                    "Two minutes of the recorded history at 10x. The **level 3 booster fan** "
+                    "bearing was wearing out. Watch its **vibration**: it creeps up, passes "
+                    "the warning (7.1 mm/s) about 95 s into the feed and the alarm (11 mm/s) "
+                    "at about 170 s. The bearing temperature and the motor current hardly "
+                    "move, and the crosscut airflow still looks fine: vibration is the first "
+                    "and, for a long time, the only sign. The fan was stopped and its bearing "
+                    "changed before it seized and cut level 3's air."
+                ),
+                "camera": shot((10.0, -10.0, z3 - 6.0), (36.0, 12.0, z3 + 4.0), -125.0, 28.0),
+                "transition": {"type": "fly", "duration": 3},
+                "isolate": ["level_3"],
+                "highlight": ["l3_booster_fan"],
+                "colour": "status",
+                "time": {"from": "start+60s", "to": "start+190s", "speed": 10},
+                "callouts": [
+                    "l3_fan_vibration",
+                    "l3_fan_bearing_temperature",
+                    "l3_fan_current",
+                    "l3_airflow",
+                ],
+                "question": {
+                    "text": "What showed the bearing fault first?",
+                    "answers": [
+                        "The bearing temperature",
+                        "The bearing vibration",
+                        "The crosscut airflow",
+                    ],
+                    "correct": 2,
+                    "explanation": (
+                        "A worn rolling bearing vibrates long before it runs hot, and the "
+                        "airflow only drops once the fan slows or stops. The vibration passed "
+                        "its warning more than a minute before its alarm."
+                    ),
+                },
+            },
+            {
+                "title": "Back to live",
+                "caption": (
+                    "That is the mine as it is now. Keep the **alarm list** in view: an "
+                    "amber warning is the time to act, not the red alarm. Replay this tour "
+                    "whenever you like, and ask your supervisor to walk the level 3 escape "
+                    "route with you."
+                ),
+                "view": "Overview",
+                "transition": {"type": "fly", "duration": 4},
+                "time": "live",
+                "colour": "status",
+                "dwell": "wait",
+            },
+        ],
+    }
 
 
 def live_links(name: str, sensors: list[Any], fmt: str, topic: str) -> list[dict[str, Any]]:
@@ -2675,8 +2868,161 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             },
         ],
         "fidelity": {"tolerance": 0.05},
+        "tours": [locomotive_tour()],
     }
     return t, project
+
+
+def locomotive_tour() -> dict[str, Any]:
+    """The locomotive's running gear tour. The simulator's axle 4 bearing fault (start 15 s,
+    150 s to its alarm) passes the warning at 90 s and the alarm at 165 s of the feed."""
+    return {
+        "name": "Running gear and the hot axle box",
+        "description": (
+            "For drivers and depot fitters: the bogies, the traction motors and the axle "
+            "boxes, the axle 4 bearing that ran hot, and how the heat simulation tells a hot "
+            "bearing from a hard-working one."
+        ),
+        "steps": [
+            {
+                "title": "A diesel-electric locomotive",
+                "caption": (
+                    "Six axles on two bogies (Co'Co'). The **V16 diesel** in the long hood "
+                    "turns the **main alternator**; the electricity drives six **traction "
+                    "motors**, one on each axle. Nothing mechanical links the engine to the "
+                    "wheels. The cab is at the front (axle 1 end); the hood is cut away on "
+                    "this side to show the power unit."
+                ),
+                "view": "Overview",
+                "transition": {"type": "cut"},
+                "colour": "status",
+                "dwell": 10,
+            },
+            {
+                "title": "Two bogies, three axles each",
+                "caption": (
+                    "Each **bogie** is a frame on three wheelsets that turns under the body "
+                    "in curves. Axles are numbered from the cab: 1 to 3 in the front bogie, "
+                    "4 to 6 in the rear. Each end of an axle runs in a roller bearing inside "
+                    "an **axle box**, and the bogie frame rests on the axle boxes through its "
+                    "springs. The brake units press the blocks on the treads."
+                ),
+                "camera": shot((-10.0, -1.6, 0.0), (10.0, 1.6, 1.6), -35.0, 16.0, margin=0.9),
+                "transition": {"type": "fly", "duration": 4},
+                "isolate": ["bogie_front", "bogie_rear", "track"],
+                "highlight": ["bogie_front_frame", "bogie_rear_frame"],
+                "dwell": 10,
+            },
+            {
+                "title": "Traction motors",
+                "caption": (
+                    "Each axle has its own **traction motor**, hung on the axle on one side "
+                    "and on the bogie frame by its nose on the other (nose suspension). Its "
+                    "current is the pulling force: it is highest when starting a heavy train. "
+                    "The winding temperature warns at 155 degC: long hauls at low speed and "
+                    "full current heat the motors most."
+                ),
+                "camera": shot((3.6, -1.6, -0.4), (9.4, 1.6, 1.4), -60.0, 28.0, margin=1.05),
+                "transition": {"type": "fly", "duration": 3},
+                "isolate": ["bogie_front"],
+                "transparent": ["wheelset_1", "wheelset_2", "wheelset_3", "bogie_front_frame"],
+                "highlight": ["traction_motor_1", "traction_motor_2", "traction_motor_3"],
+                "callouts": ["tm1_current", "tm1_winding_temperature"],
+                "dwell": 10,
+            },
+            {
+                "title": "The axle boxes of the rear bogie",
+                "caption": (
+                    "A healthy axle bearing runs at a steady temperature, a little above the "
+                    "air, and about the same as the bearings of the other axles under the "
+                    "same load. Warning at 80 degC, alarm at 95 degC. Compare an axle with "
+                    "its neighbours: one bearing warmer than the rest is the first sign of "
+                    "trouble, long before a limit."
+                ),
+                "view": "Running gear",
+                "transition": {"type": "fly", "duration": 3},
+                "highlight": ["axle_box_4", "axle_box_5", "axle_box_6"],
+                "colour": "temperature",
+                "callouts": [
+                    "axle4_bearing_temperature",
+                    "axle5_bearing_temperature",
+                    "axle6_bearing_temperature",
+                ],
+                "dwell": 10,
+            },
+            {
+                "title": "The axle 4 bearing fault, replayed",
+                "caption": (
+                    "Two minutes of the recorded history at 10x. The **axle 4** bearing "
+                    "temperature climbs away from axles 5 and 6 while the load stays the "
+                    "same, passes the warning (80 degC) about 90 s into the feed and the "
+                    "alarm (95 degC) at about 165 s. Traction motor 4 stays normal: the heat "
+                    "comes from the bearing, not the motor. A bearing left running like this "
+                    "seizes and can break the axle: the train was stopped and the axle box "
+                    "examined."
+                ),
+                "camera": shot((-9.4, -1.6, -0.6), (-3.6, 1.6, 1.3), -60.0, 24.0, margin=1.05),
+                "transition": {"type": "fly", "duration": 3},
+                "isolate": ["bogie_rear"],
+                "transparent": ["bogie_rear_frame", "bogie_rear_brake_units"],
+                "highlight": ["axle_box_4"],
+                "colour": "status",
+                "time": {"from": "start+60s", "to": "start+185s", "speed": 10},
+                "callouts": [
+                    "axle4_bearing_temperature",
+                    "axle5_bearing_temperature",
+                    "tm4_winding_temperature",
+                ],
+                "question": {
+                    "text": (
+                        "The axle 4 bearing reads 84 degC, axles 5 and 6 read 50 degC, the "
+                        "train is at full power. What do you do?"
+                    ),
+                    "answers": [
+                        "Carry on: the alarm is at 95 degC",
+                        "Report it, reduce speed and have the axle box examined at the next stop",
+                        "Cut out traction motor 4",
+                    ],
+                    "correct": 2,
+                    "explanation": (
+                        "One bearing 30 degC hotter than its neighbours under the same load "
+                        "is failing, whatever the limit says; cutting out the motor does not "
+                        "cool a bearing that still turns."
+                    ),
+                },
+            },
+            {
+                "title": "The heat simulation against the measurements",
+                "caption": (
+                    "The colours are now the **heat simulation**: how the losses of the "
+                    "traction motors and the friction of healthy bearings heat the bogies "
+                    "over a duty cycle. Where the measured and simulated temperatures agree "
+                    "within 5 %, the model is trusted. The axle 4 box measures far above "
+                    "what the simulation expects for its load: the difference is the fault, "
+                    "not hard work."
+                ),
+                "view": "Running gear",
+                "transition": {"type": "fly", "duration": 3},
+                "overlay": "Motor and bearing heat (FV)",
+                "highlight": ["axle_box_4"],
+                "callouts": ["axle4_bearing_temperature", "axle5_bearing_temperature"],
+                "dwell": 12,
+            },
+            {
+                "title": "Back to live",
+                "caption": (
+                    "That is the locomotive as it runs now. On every trip, glance at the "
+                    "axle bearing temperatures side by side; report any axle that runs "
+                    "warmer than the others, even inside its limits."
+                ),
+                "view": "Overview",
+                "transition": {"type": "fly", "duration": 4},
+                "time": "live",
+                "colour": "status",
+                "dwell": "wait",
+            },
+        ],
+    }
 
 
 LOCOMOTIVE_HEADER = """\

@@ -258,3 +258,78 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
             gb = b.geometry[b.graph[node][1]]
             assert len(ga.faces) == len(gb.faces), node
             np.testing.assert_allclose(ga.bounds, gb.bounds, atol=1e-4, err_msg=node)
+
+
+# -- the tours -----------------------------------------------------------------------------------
+
+# name: (the tour, the faulty sensor, the feed second its fault passes the alarm limit)
+TOURS = {
+    "mine": ("Your first day underground", "l3_fan_vibration", 170.0),
+    "locomotive": ("Running gear and the hot axle box", "axle4_bearing_temperature", 165.0),
+}
+
+
+@names
+def test_demo_has_its_tour_and_every_name_in_it_exists(name: str) -> None:
+    from twinviewer.core.project_tours import STANDARD
+    from twinviewer.session.twin import TwinSession
+
+    title, _, _ = TOURS[name]
+    p = project(name)
+    (tour,) = p.tours
+    assert tour.name == title
+    assert 5 <= len(tour.steps) <= 8
+    sensors = {s.id for s in p.sensors}
+    views = {v.name for v in p.views}
+    session = TwinSession.open(project_path(name))
+    try:
+        for k, step in enumerate(tour.steps, 1):
+            where = f"{name}, step {k} ({step.title})"
+            ids = [c for _, c in step.components()]
+            _, unknown = session.component_indices(ids)
+            assert not unknown, f"{where}: no component {unknown}"
+            assert {c.sensor for c in step.callouts} <= sensors, where
+            assert step.view is None or step.view in views or step.view in STANDARD, where
+            assert step.camera is not None or step.view is not None, where  # each step frames
+            assert len(step.caption) > 150, f"{where}: a caption that teaches"
+    finally:
+        session.close()
+    assert any(s.question is not None for s in tour.steps)
+    assert tour.steps[-1].time == "live"
+
+
+@names
+def test_incident_replay_covers_the_fault(name: str, tmp_path: Path) -> None:
+    from twinviewer.core.tour_plan import step_times
+    from twinviewer.history.store import HistoryStore
+    from twinviewer.session.demos import demo_copy
+
+    _, sensor, alarm_at = TOURS[name]
+    path, zero = demo_copy(name, tmp_path, 240.0, models=False)
+    p, _ = load_project(path)
+    (tour,) = p.tours
+    ids = [s.id for s in p.sensors]
+    store = HistoryStore.open(tmp_path / f"{name}.history", ids)
+    try:
+        held = store.time_range()
+        assert held is not None
+        replays = [
+            (k, st)
+            for k, st in enumerate(step_times(tour, held))
+            if st.kind == "replay" and sensor in {c.sensor for c in tour.steps[k].callouts}
+        ]
+        assert len(replays) == 1, "one step replays the incident, its faulty sensor called out"
+        k, st = replays[0]
+        t, _, _, value = store.series(ids.index(sensor), st.t0, st.t1, 100_000)
+    finally:
+        store.close()
+    limits = p.sensors[ids.index(sensor)]
+    assert limits.alarm is not None and limits.warning is not None
+    assert limits.alarm.high is not None and limits.warning.high is not None
+    # The replay starts while the sensor is still normal and runs past its alarm.
+    assert value[0] < limits.warning.high
+    crossed = t[value > limits.alarm.high]
+    assert len(crossed), f"{name}: the replay ends before the alarm"
+    assert crossed[0] - zero == pytest.approx(alarm_at, abs=10.0)
+    assert st.t0 - zero < alarm_at - 60 and st.t1 - zero > alarm_at + 5
+    assert 5.0 <= (st.t1 - st.t0) / st.speed <= 30.0  # and it lasts a watchable while
