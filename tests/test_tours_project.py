@@ -463,3 +463,35 @@ def test_tour_names_are_unique(tmp_path: Path) -> None:
     assert p.message == "tour name 'Intro' is used twice"
     assert p.key == "tours[1].name"
     assert p.line == line_of(text, "  - name: Intro") + 6
+
+
+# -- twinviewer check ---------------------------------------------------------------------------
+
+
+def test_check_warns_of_tour_components_the_model_lacks(tmp_path: Path) -> None:
+    from twinviewer.commands.check import check
+    from twinviewer.session.demos import demo_copy
+
+    path, _ = demo_copy("mine", tmp_path, 0.0, models=False)
+    assert not [p for p in check(path).problems if p.key.startswith("tours")]
+    tour = Tour.model_validate(
+        {
+            "name": "Typos",
+            "steps": [
+                {"title": "Fine", "highlight": ["l3_booster_fan", "hoist", "level_3"]},
+                {"title": "Two typos", "highlight": ["l3_boster_fan"], "hide": ["ramp", "sufrace"]},
+            ],
+        }
+    )
+    save_tour(path, tour)  # the file is valid: components are only known with the model
+    report = check(path)
+    assert report.ok  # warnings, not errors: the tour still plays
+    found = [p for p in report.problems if p.key.startswith("tours")]
+    assert [(p.severity, p.key) for p in found] == [
+        ("warning", "tours[1].steps[1].highlight[0]"),
+        ("warning", "tours[1].steps[1].hide[1]"),
+    ]
+    assert found[0].message == (
+        "tour 'Typos', step 2 ('Two typos'): highlight: no component 'l3_boster_fan' in the "
+        "model or 'components'"
+    )

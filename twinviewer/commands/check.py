@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twinviewer.core.model import ModelData, ModelReadError
-from twinviewer.core.project import Problem, ProjectError
+from twinviewer.core.project import Problem, Project, ProjectError
 from twinviewer.session import is_project_file, load_twin_project, read_models
 
 if TYPE_CHECKING:
     from twinviewer.commands import Subparsers
+    from twinviewer.core.binding import Binding
 
 
 @dataclass
@@ -27,6 +28,31 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
+
+
+def _tour_problems(
+    project: Project, model: ModelData, binding: Binding, file: str
+) -> list[Problem]:
+    """A warning for each component a tour step names that the model does not have (the tour
+    still plays; the step shows less than it says)."""
+    known = {c.id for c in model.components}
+    known |= {cid for cid, nodes in binding.component_nodes.items() if len(nodes)}
+    out = []
+    for i, tour in enumerate(project.tours):
+        for k, step in enumerate(tour.steps):
+            for key in ("highlight", "isolate", "hide", "transparent"):
+                for j, cid in enumerate(getattr(step, key)):
+                    if cid not in known:
+                        out.append(
+                            Problem(
+                                severity="warning",
+                                file=file,
+                                key=f"tours[{i}].steps[{k}].{key}[{j}]",
+                                message=f"tour {tour.name!r}, step {k + 1} ({step.title!r}): "
+                                f"{key}: no component {cid!r} in the model or 'components'",
+                            )
+                        )
+    return out
 
 
 def check(path: str | Path, list_components: int = 40) -> CheckReport:
@@ -114,6 +140,8 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
                     f"sensor in the {src.sensor_field!r} field",
                 )
             )
+
+    report.problems += _tour_problems(project, model, binding, file)
 
     parts = [c for c in model.components if c.kind == "part"]
     report.lines.append(
