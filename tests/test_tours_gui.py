@@ -41,13 +41,19 @@ def key(qtbot, window, k, mods=Qt.KeyboardModifier.NoModifier) -> None:
     qtbot.keyClick(widget, k, mods)
 
 
+def choose(tours, name: str):
+    """The tour ``name`` chosen in the dock (the demo brings tours of its own)."""
+    tours.choose_tour([d.name for d in tours.book.drafts].index(name))
+    return tours.draft
+
+
 def shown_docks(window) -> set[str]:
     return {d.windowTitle() for d in window.findChildren(QDockWidget) if d.isVisible()}
 
 
 def test_author_save_reopen_play_and_present(qtbot, window, tmp_path: Path) -> None:
     from twinviewer.core.project import load_project
-    from twinviewer.session.demos import demo_copy
+    from twinviewer.session.demos import demo_copy, demo_project
     from twinviewer.ui.tours.capture import moment_text
 
     path, zero = demo_copy("mine", tmp_path / "a", FEED, models=False)
@@ -148,16 +154,17 @@ def test_author_save_reopen_play_and_present(qtbot, window, tmp_path: Path) -> N
     text = path.read_text()
     assert "tours:" in text and "First day" in text
     assert [line for line in text.splitlines() if line.startswith("#")] == comments
-    assert [t.name for t in s.project.tours] == ["First day"]
-    (saved,) = load_project(path)[0].tours
-    assert saved.steps == draft.steps
+    demo_tours = [t.name for t in load_project(demo_project("mine"))[0].tours]
+    assert [t.name for t in s.project.tours] == [*demo_tours, "First day"]
+    saved = load_project(path)[0].tours[-1]
+    assert saved.name == "First day" and saved.steps == draft.steps
 
     # closed and opened again: the tour is there
     window.close_session()
     open_twin(qtbot, window, path)
     s = window.session
-    draft = tours.draft
-    assert draft is not None and draft.name == "First day" and not draft.dirty
+    draft = choose(tours, "First day")
+    assert not draft.dirty
     assert [x.title for x in draft.steps] == ["Step 1", "The fan from above"]
 
     # somewhere else before playing: live-like latest moment, nothing selected, iso view
@@ -305,6 +312,7 @@ def test_callouts_stay_live_and_a_question_is_scored_and_kept(
     wb = window.workbench
     tours = window.features["tours"]
     player = tours.player
+    choose(tours, "Fan fault")
     assert tours.preview(0)
     assert player.index == 0 and not player.playing
 

@@ -41,6 +41,7 @@ class CalloutLayer:
         marked, positions = session.sensor_positions()
         where = {int(k): positions[i] for i, k in enumerate(marked)}
         missing: list[str] = []
+        stacked: dict[tuple[float, ...], int] = {}  # labels at one point go one above another
         for c in callouts:
             k = index.get(c.sensor)
             anchor = None
@@ -52,7 +53,10 @@ class CalloutLayer:
                 missing.append(c.sensor)
                 continue
             sensor = session.sensors[k]
-            actor = self._actor(anchor)
+            at = tuple(round(float(x), 6) for x in anchor)
+            row = stacked.get(at, 0)
+            stacked[at] = row + 1
+            actor = self._actor(anchor, row)
             self.view.interactor.renderer.AddViewProp(actor)
             self._shown.append((k, c.label or sensor.name or sensor.id, actor))
             self.labels[c.sensor] = actor
@@ -76,7 +80,7 @@ class CalloutLayer:
         self._shown = []
         self.labels = {}
 
-    def _actor(self, anchor: np.ndarray) -> vtk.vtkTextActor:
+    def _actor(self, anchor: np.ndarray, row: int) -> vtk.vtkTextActor:
         actor = vtk.vtkTextActor()
         actor.SetPickable(False)
         prop = actor.GetTextProperty()
@@ -96,5 +100,6 @@ class CalloutLayer:
         coord = actor.GetPositionCoordinate()
         coord.SetCoordinateSystemToDisplay()
         coord.SetReferenceCoordinate(world)
-        coord.SetValue(*OFFSET_PX)
+        line = self.font_size * 2.4 + 10  # two lines of text and a gap
+        coord.SetValue(OFFSET_PX[0], OFFSET_PX[1] + row * line)
         return actor

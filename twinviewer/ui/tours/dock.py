@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +45,16 @@ def _button(text: str, tip: str, name: str) -> QPushButton:
     b = QPushButton(text)
     b.setToolTip(tip)
     b.setObjectName(name)
+    return b
+
+
+def _small(text: str, tip: str, name: str) -> QToolButton:
+    """A button as wide as its text (a push button is at least 80 px in most styles)."""
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setObjectName(name)
+    b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
     return b
 
 
@@ -67,10 +79,10 @@ class QtToursDock(QWidget):
         self.tours.setToolTip("The project's tours")
         self.tours.activated.connect(self.tourChosen)
         row.addWidget(self.tours, 1)
-        self.new_tour = _button(
+        self.new_tour = _small(
             "New", "A new tour (add the current view as its first step)", "tour-new"
         )
-        self.delete_tour = _button("Delete", "Delete this tour", "tour-delete")
+        self.delete_tour = _small("Delete", "Delete this tour", "tour-delete")
         row.addWidget(self.new_tour)
         row.addWidget(self.delete_tour)
         lay.addLayout(row)
@@ -86,10 +98,11 @@ class QtToursDock(QWidget):
         self.steps.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.steps.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.steps.setMinimumHeight(90)
+        self.steps.setMaximumHeight(130)  # the step's editor below matters more
         self.steps.setToolTip("The tour's steps; drag one to change the order")
         self.steps.currentRowChanged.connect(self._on_row)
         self.steps.model().rowsMoved.connect(self._on_moved)
-        lay.addWidget(self.steps, 2)
+        lay.addWidget(self.steps)
         row = QHBoxLayout()
         self.add_step = _button(
             "Add view",
@@ -160,13 +173,13 @@ class QtToursDock(QWidget):
         lay.addWidget(box)
 
         row = QHBoxLayout()
-        self.restart = _button("⏮", "Restart the tour", "tour-restart")
-        self.previous = _button("◀", "Previous step", "tour-previous")
-        self.play = _button("▶ Play", "Play / pause the tour", "tour-play")
-        self.next = _button("▶|", "Next step", "tour-next")
-        self.stop = _button("■", "Stop the tour and put the window back", "tour-stop")
-        for b in (self.restart, self.previous, self.play, self.next, self.stop):
-            row.addWidget(b)
+        self.restart = _small("Restart", "Restart the tour", "tour-restart")
+        self.previous = _small("◀ Back", "Previous step", "tour-previous")
+        self.play = _small("▶ Play", "Play / pause the tour", "tour-play")
+        self.next = _small("Next ▶", "Next step", "tour-next")
+        self.stop = _small("■ Stop", "Stop the tour and put the window back", "tour-stop")
+        for control in (self.restart, self.previous, self.play, self.next, self.stop):
+            row.addWidget(control)
         lay.addLayout(row)
         row = QHBoxLayout()
         self.presenter = _button(

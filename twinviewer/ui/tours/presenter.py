@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pyvista as pv
 import vtk
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -61,9 +62,13 @@ class QtProgressStrip(QWidget):
         super().__init__(parent)
         self.setObjectName("tour-progress")
         self.setMinimumHeight(30)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.titles: list[str] = []
         self.current = -1
         self.fraction = 0.0
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
+        return QSize(640, 30)
 
     def set_steps(self, titles: list[str]) -> None:
         self.titles = list(titles)
@@ -111,10 +116,12 @@ class QtProgressStrip(QWidget):
 
 
 class LaserPointer:
-    """A red dot with a soft halo at a display position of a 3D view (VTK 2D actors)."""
+    """A red dot with a soft halo at a display position of a 3D view: VTK 2D actors in a
+    renderer layer of their own above the scene's (over callouts and measurement labels)."""
 
     def __init__(self, renderer: vtk.vtkRenderer) -> None:
-        self.renderer = renderer
+        self.main = renderer
+        self.renderer: vtk.vtkRenderer | None = None
         self.actors: list[vtk.vtkActor2D] = []
         for radius, opacity in ((LASER_RADIUS_PX * 2.2, 0.28), (LASER_RADIUS_PX, 0.95)):
             disc = pv.Disc(inner=0.0, outer=radius, c_res=40)
@@ -130,8 +137,19 @@ class LaserPointer:
         self.position: tuple[float, float] | None = None
 
     def show(self) -> None:
-        for a in self.actors:
-            self.renderer.AddViewProp(a)
+        window = self.main.GetRenderWindow()
+        if window is None:
+            return
+        if self.renderer is None:
+            self.renderer = vtk.vtkRenderer()
+            layer = window.GetNumberOfLayers()
+            window.SetNumberOfLayers(layer + 1)
+            self.renderer.SetLayer(layer)
+            self.renderer.SetInteractive(False)
+            for a in self.actors:
+                self.renderer.AddViewProp(a)
+        self.renderer.SetViewport(self.main.GetViewport())
+        window.AddRenderer(self.renderer)
 
     def move(self, x: float, y: float) -> None:
         """To display position (x, y): VTK's pixels, origin bottom left."""
@@ -147,8 +165,9 @@ class LaserPointer:
 
     def hide(self) -> None:
         self.away()
-        for a in self.actors:
-            self.renderer.RemoveViewProp(a)
+        window = self.main.GetRenderWindow()
+        if window is not None and self.renderer is not None:
+            window.RemoveRenderer(self.renderer)
 
 
 class _Saved:
@@ -181,6 +200,7 @@ class QtPresenter(QObject):
         self.strip.stepClicked.connect(player.go_to)
         self.panel = QWidget()
         self.panel.setObjectName("tour-caption")
+        self.panel.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.panel.setStyleSheet(
             "#tour-caption { background: #15181d; } "
             "#tour-caption QLabel { color: #f2f4f7; } "

@@ -134,6 +134,8 @@ class QtQuizPanel(QWidget):
         for button in self.choices.buttons():
             self.choices.removeButton(button)
             self.answers.removeWidget(button)
+            button.hide()
+            button.setParent(None)
             button.deleteLater()
         self.result.clear()
         if question is None:
