@@ -407,22 +407,8 @@ class TourScene:
 
     # -- callouts -----------------------------------------------------------------------------
     def callout_position(self, sensor: int) -> tuple[float, float, float] | None:
-        """Where a sensor's callout is pinned: its position, else the middle of its
-        component's box; None when it has neither."""
-        s = self.session
-        pos = s.sensors[sensor].position
-        if pos is not None:
-            return tuple(float(v) for v in pos)  # type: ignore[return-value]
-        nodes = s.binding.sensor_nodes[sensor]
-        if not nodes:
-            return None
-        m = s.model
-        cells = np.isin(m.cell_component, np.asarray(nodes))
-        if not cells.any():
-            return None
-        pts = m.points[np.unique(m.triangles[cells])]
-        mid = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
-        return (float(mid[0]), float(mid[1]), float(mid[2]))
+        """Where a sensor's callout is pinned (see ``TwinSession.sensor_anchor``)."""
+        return self.session.sensor_anchor(sensor)
 
     def _set_callouts(self, step: TourStep) -> None:
         s = self.session

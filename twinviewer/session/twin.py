@@ -379,6 +379,17 @@ class TwinSession:
                     unknown.append(cid)
         return list(dict.fromkeys(out)), unknown
 
+    def sensor_anchor(self, sensor: int) -> tuple[float, float, float] | None:
+        """Where a sensor is in 3D: its ``position``, else the centre of the box of the
+        components it colours; None when it has neither."""
+        pos = self.sensors[sensor].position
+        if pos is not None:
+            return (float(pos[0]), float(pos[1]), float(pos[2]))
+        from twinviewer.render.pins import component_centre
+
+        mid = component_centre(self.model, self.binding.sensor_nodes[sensor])
+        return None if mid is None else (float(mid[0]), float(mid[1]), float(mid[2]))
+
     # -- the frame -----------------------------------------------------------------------------
     def quantities(self) -> list[str]:
         return sorted({s.quantity for s in self.sensors})

@@ -1,9 +1,9 @@
-"""A step's callouts: live sensor values pinned to the 3D view, updated while the step dwells.
+"""A step's callouts in the window: live sensor values pinned to the 3D view.
 
-Each callout is a small framed label (name, value, unit) whose corner follows a world point:
-the sensor's own position when the project gives one, else the centre of the components the
-sensor colours. The labels are 2D text actors of the view's renderer, not pickable; the owner
-calls :meth:`CalloutLayer.update` on every frame so the values keep moving with the twin.
+The labels are :class:`twinviewer.render.callouts.CalloutLayer`'s, the same a tour video burns
+in (laid out so none covers another, with a leader to the sensor's place); this class picks
+the sensors of a step, pins each where ``TwinSession.sensor_anchor`` says, and writes the values
+the twin shows now into the labels on every frame while the step dwells.
 """
 
 from __future__ import annotations
@@ -11,95 +11,55 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 import vtk
 
-from twinviewer.core.project_tours import Callout
-from twinviewer.render.pins import component_centre
+from twinviewer.core.project_tours import Callout as StepCallout
+from twinviewer.render.callouts import Callout, CalloutLayer, callout_text
 
 if TYPE_CHECKING:
     from twinviewer.session import TwinSession
     from twinviewer.ui.view3d import QtView3D
 
-FRAME = (1.0, 0.78, 0.2)  # amber: not a status colour, not the cyan selection
-OFFSET_PX = (10.0, 10.0)
 
-
-class CalloutLayer:
-    """The callouts of the step being shown, over one 3D view."""
+class TourCallouts:
+    """The callouts of the step being shown, over the window's 3D view."""
 
     def __init__(self, view: QtView3D, font_size: int = 15) -> None:
-        self.view = view
-        self.font_size = font_size
-        self.labels: dict[str, vtk.vtkTextActor] = {}
-        self._shown: list[tuple[int, str, vtk.vtkTextActor]] = []  # (sensor index, label, actor)
+        self.layer = CalloutLayer(view.interactor, font_size=font_size)
+        self._shown: list[tuple[str, int, str]] = []  # sensor id, index, label
 
-    def show(self, session: TwinSession, callouts: list[Callout]) -> list[str]:
+    @property
+    def labels(self) -> dict[str, vtk.vtkTextActor]:
+        """The label of each sensor shown, by sensor id."""
+        return self.layer.labels
+
+    def show(self, session: TwinSession, callouts: list[StepCallout]) -> list[str]:
         """Pin these callouts (replacing those shown); returns the sensors that cannot be."""
-        self.clear()
-        index = {s.id: k for k, s in enumerate(session.sensors)}
-        marked, positions = session.sensor_positions()
-        where = {int(k): positions[i] for i, k in enumerate(marked)}
         missing: list[str] = []
-        stacked: dict[tuple[float, ...], int] = {}  # labels at one point go one above another
+        shown: list[Callout] = []
+        self._shown = []
         for c in callouts:
-            k = index.get(c.sensor)
-            anchor = None
-            if k is not None:
-                anchor = where.get(k)
-                if anchor is None:
-                    anchor = component_centre(session.model, session.binding.sensor_nodes[k])
-            if k is None or anchor is None:
+            k = session.sensor_index.get(c.sensor)
+            where = session.sensor_anchor(k) if k is not None else None
+            if k is None or where is None:
                 missing.append(c.sensor)
                 continue
             sensor = session.sensors[k]
-            at = tuple(round(float(x), 6) for x in anchor)
-            row = stacked.get(at, 0)
-            stacked[at] = row + 1
-            actor = self._actor(anchor, row)
-            self.view.interactor.renderer.AddViewProp(actor)
-            self._shown.append((k, c.label or sensor.name or sensor.id, actor))
-            self.labels[c.sensor] = actor
-        self.update(session)
+            label = c.label or sensor.name or sensor.id
+            self._shown.append((c.sensor, k, label))
+            shown.append(Callout(c.sensor, self._text(session, k, label), where))
+        self.layer.set_callouts(shown)
         return missing
 
     def update(self, session: TwinSession) -> None:
         """Write the values the twin shows now into the labels."""
-        for k, label, actor in self._shown:
-            v = float(session.shown_value[k])
-            unit = session.sensors[k].unit
-            value = f"{v:.4g} {unit}".strip() if math.isfinite(v) else "no data"
-            actor.SetInput(f"{label}\n{value}")
-
-    def texts(self) -> dict[str, str]:
-        return {sensor: actor.GetInput() for sensor, actor in self.labels.items()}
+        self.layer.set_texts({sid: self._text(session, k, lab) for sid, k, lab in self._shown})
 
     def clear(self) -> None:
-        for _k, _label, actor in self._shown:
-            self.view.interactor.renderer.RemoveViewProp(actor)
         self._shown = []
-        self.labels = {}
+        self.layer.clear()
 
-    def _actor(self, anchor: np.ndarray, row: int) -> vtk.vtkTextActor:
-        actor = vtk.vtkTextActor()
-        actor.SetPickable(False)
-        prop = actor.GetTextProperty()
-        prop.SetFontFamilyToArial()
-        prop.SetFontSize(self.font_size)
-        prop.SetColor(0.98, 0.98, 0.98)
-        prop.SetBackgroundColor(0.08, 0.09, 0.11)
-        prop.SetBackgroundOpacity(0.8)
-        prop.SetFrame(True)
-        prop.SetFrameColor(*FRAME)
-        prop.SetFrameWidth(2)
-        prop.SetJustificationToLeft()
-        prop.SetVerticalJustificationToBottom()
-        world = vtk.vtkCoordinate()
-        world.SetCoordinateSystemToWorld()
-        world.SetValue(*(float(x) for x in anchor))
-        coord = actor.GetPositionCoordinate()
-        coord.SetCoordinateSystemToDisplay()
-        coord.SetReferenceCoordinate(world)
-        line = self.font_size * 2.4 + 10  # two lines of text and a gap
-        coord.SetValue(OFFSET_PX[0], OFFSET_PX[1] + row * line)
-        return actor
+    @staticmethod
+    def _text(session: TwinSession, k: int, label: str) -> str:
+        value = float(session.shown_value[k]) if len(session.shown_value) > k else math.nan
+        return callout_text(label, value, session.sensors[k].unit)

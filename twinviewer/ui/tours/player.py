@@ -40,7 +40,7 @@ from twinviewer.ui.review.viewpoint import (
     restore,
     restore_camera,
 )
-from twinviewer.ui.tours.callouts import CalloutLayer
+from twinviewer.ui.tours.callouts import TourCallouts
 from twinviewer.ui.tours.capture import expand, hidden_by
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class QtTourPlayer(QObject):
         self._arrived = False
         self._moment: float | None = math.nan  # the twin time shown last (NaN: none yet)
         self._last = 0.0
-        self.callouts = CalloutLayer(host.view)
+        self.callouts = TourCallouts(host.view)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
