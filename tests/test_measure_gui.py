@@ -155,14 +155,14 @@ def test_rename_and_delete_from_the_list_with_undo(qtbot, window, boxes) -> None
     table.item(0, 0).setText("Corner")  # what an edit of the name cell commits
     assert measure.book.measurements[0].name == "Corner"
     assert measure.layer.labels[m.id].GetInput() == "Corner: 90.00°"
-    assert window.action("measure.undo").text() == "&Undo rename Angle 1 to Corner"
-    window.action("measure.undo").trigger()
+    assert window.action("edit.undo").text() == "&Undo rename Angle 1 to Corner"
+    window.action("edit.undo").trigger()
     assert measure.book.measurements[0].name == "Angle 1"
     measure.dock.select(m.id)
     assert measure.layer.selected == m.id
     qtbot.mouseClick(measure.dock.delete_button, Qt.MouseButton.LeftButton)
     assert measure.book.measurements == []
-    window.action("measure.undo").trigger()
+    window.action("edit.undo").trigger()
     assert [x.name for x in measure.book.measurements] == ["Angle 1"]
 
 

@@ -136,12 +136,6 @@ class MeasureFeature(Feature):
                        MENU, "picking", "Backspace", needs_twin=False),
             ActionSpec("measure.cancel", "&Stop measuring", lambda _=False: self.cancel(),
                        MENU, "picking", "Escape", needs_twin=False),
-            # Ctrl+Z / Ctrl+Shift+Z are Edit > Undo / Redo (ui/undo.py), over this stack too
-            ActionSpec("measure.undo", "&Undo", lambda _=False: self.stack.undo(), MENU, "undo",
-                       tip="Undo the last measurement added, deleted or renamed",
-                       needs_twin=False),
-            ActionSpec("measure.redo", "&Redo", lambda _=False: self.stack.redo(), MENU, "undo",
-                       tip="Redo what was undone", needs_twin=False),
         ]  # fmt: skip
         return specs
 
@@ -168,11 +162,6 @@ class MeasureFeature(Feature):
         undo = self.host.features.get(UndoFeature.name)
         if isinstance(undo, UndoFeature):  # the window-wide Edit > Undo (Ctrl+Z) on this stack
             undo.register(self.stack, self.dock)
-        self.stack.canUndoChanged.connect(self._undo_state)
-        self.stack.canRedoChanged.connect(self._undo_state)
-        self.stack.undoTextChanged.connect(self._undo_state)
-        self.stack.redoTextChanged.connect(self._undo_state)
-        self._undo_state()
         self._tool_state()
 
     # -- the twin --------------------------------------------------------------------------------
@@ -423,12 +412,3 @@ class MeasureFeature(Feature):
     def _on_chosen(self, measurement_id: str) -> None:
         self.layer.select(measurement_id or None)
         self.host.view.request_render()
-
-    def _undo_state(self, *_: object) -> None:
-        undo, redo = self.host.action("measure.undo"), self.host.action("measure.redo")
-        undo.setEnabled(self.stack.canUndo())
-        redo.setEnabled(self.stack.canRedo())
-        undo.setText(f"&Undo {self.stack.undoText()}" if self.stack.canUndo() else "&Undo")
-        redo.setText(f"&Redo {self.stack.redoText()}" if self.stack.canRedo() else "&Redo")
-        for act, tip in ((undo, self.stack.undoText()), (redo, self.stack.redoText())):
-            act.setToolTip(tip)
