@@ -53,10 +53,12 @@ def main() -> int:
             path.write_text(text + FALLBACK, encoding="utf-8")
         out = Path(tmp) / "mine-tour.mp4"
         done = export_project(path, VideoRequest(out, SIZE, FPS, tour=NAME))
-        # a frame resting on the first step, one in the flight, one late in the replay
+        # a frame resting on the first step, one in the flight to the second, and one late in
+        # the replay (the demo tour's incident is its last step but one; the fallback's last)
         starts = [i for i, k in enumerate(done.steps) if i == 0 or done.steps[i - 1] != k]
         second = starts[1] if len(starts) > 1 else len(done.steps) // 2
-        wanted = {starts[0] + 3: 1, second + 3: 2, done.frames - 2: 3}
+        late = starts[-1] - 2 if len(starts) > 3 else done.frames - 2
+        wanted = {starts[0] + 3: 1, second + 3: 2, late: 3}
         with av.open(str(out)) as container:
             for i, frame in enumerate(container.decode(video=0)):
                 if i in wanted:
