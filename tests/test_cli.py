@@ -104,7 +104,7 @@ def test_check_reports_unbound_sensors_and_components(tmp_path: Path, corpus: Pa
     r = twinviewer("check", str(p))
     assert r.returncode == 1  # a selector that matches nothing is an error
     assert "components.ghost: glob 'nothing_*' matches no node of the model" in r.stderr
-    assert "sensor 's2' is bound to nothing" in r.stdout
+    assert "error: sensors[1].component: sensor 's2' is bound to nothing" in r.stderr
     assert "sensors bound to nothing: s2" in r.stdout
     assert "components with no sensor (2): block01, block02" in r.stdout
 

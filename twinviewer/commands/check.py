@@ -80,7 +80,7 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
     for w in model.warnings:
         report.problems.append(Problem(severity="warning", file=model.source, message=w))
 
-    from twinviewer.core.binding import bind
+    from twinviewer.core.binding import bind, sensor_problems
 
     binding = bind(project, model)
     for cid in binding.unmatched_components:
@@ -96,17 +96,7 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
                 message=f"{how} matches no node of the model",
             )
         )
-    for i, s in enumerate(project.sensors):
-        if s.id in binding.unbound_sensors:
-            msg = (
-                f"sensor {s.id!r} is bound to nothing: component {s.component!r} is neither a "
-                "component id in 'components' nor a node of the model"
-                if s.component
-                else f"sensor {s.id!r} has no component"
-            )
-            report.problems.append(
-                Problem(severity="warning", file=file, key=f"sensors[{i}].component", message=msg)
-            )
+    report.problems += sensor_problems(project, model, binding, file)
     known_sensors = {s.id for s in project.sensors}
     for j, src in enumerate(project.sources):
         for k, fault in enumerate(getattr(src, "faults", [])):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from twinviewer.core.colour import ComponentBinding
 from twinviewer.core.model import ModelData, base_name
-from twinviewer.core.project import ComponentSelector, Project
+from twinviewer.core.project import ComponentSelector, Problem, Project
 
 
 def select(model: ModelData, selector: ComponentSelector) -> list[int]:
@@ -105,3 +107,93 @@ def bind(project: Project, model: ModelData) -> Binding:
         unbound_sensors=unbound_sensors,
         unbound_parts=[i for i in parts if not covered[i]],
     )
+
+
+def _normalised(name: str) -> str:
+    """``'L3 Booster-Fan'`` -> ``'l3_booster_fan'``: case and separators do not count."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def suggest_names(ref: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``candidates`` most like ``ref``, best first ('did you mean ...?').
+
+    Names are compared with case and separators ignored (``L3 Booster Fan`` finds
+    ``l3_booster_fan``), by :func:`difflib.get_close_matches` (ratio >= 0.6).
+    """
+    by_norm: dict[str, str] = {}
+    for c in candidates:
+        by_norm.setdefault(_normalised(c), c)
+    want = _normalised(ref)
+    if want in by_norm:  # the same name spelled differently
+        return [by_norm[want]]
+    close = difflib.get_close_matches(want, list(by_norm), n=n, cutoff=0.6)
+    return [by_norm[c] for c in close]
+
+
+def component_names(project: Project, model: ModelData) -> list[str]:
+    """What a sensor's ``component`` may name: the project's component ids, then the model's."""
+    names = list(project.components)
+    names += [c.id for c in model.components if c.id not in project.components]
+    return names
+
+
+def did_you_mean(suggestions: list[str]) -> str:
+    """``"did you mean 'a' or 'b'?"`` (empty when there is nothing to suggest)."""
+    if not suggestions:
+        return ""
+    quoted = [repr(s) for s in suggestions]
+    text = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"did you mean {text}?"
+
+
+def sensor_problems(
+    project: Project, model: ModelData, binding: Binding, file: str
+) -> list[Problem]:
+    """Findings about each sensor's binding.
+
+    A sensor whose ``component`` is neither a component id of the project nor a node of the
+    model is an *error* (a typo would otherwise leave it silently uncoloured), with the closest
+    names as a suggestion. A sensor without a component, or bound to a project component whose
+    selector matches nothing (itself an error under ``components``), is a warning.
+    """
+    out = []
+    unbound = set(binding.unbound_sensors)
+    names: list[str] | None = None
+    for i, s in enumerate(project.sensors):
+        if s.id not in unbound:
+            continue
+        key = f"sensors[{i}].component"
+        if s.component is None:
+            out.append(
+                Problem(
+                    severity="warning",
+                    file=file,
+                    key=key,
+                    message=f"sensor {s.id!r} has no component",
+                )
+            )
+        elif s.component in project.components:
+            out.append(
+                Problem(
+                    severity="warning",
+                    file=file,
+                    key=key,
+                    message=f"sensor {s.id!r} is bound to nothing: component {s.component!r} "
+                    "matches no node of the model",
+                )
+            )
+        else:
+            if names is None:
+                names = component_names(project, model)
+            hint = did_you_mean(suggest_names(s.component, names, n=1))
+            out.append(
+                Problem(
+                    severity="error",
+                    file=file,
+                    key=key,
+                    message=f"sensor {s.id!r} is bound to nothing: component {s.component!r} is "
+                    "neither a component id in 'components' nor a node of the model"
+                    + (f"; {hint}" if hint else ""),
+                )
+            )
+    return out
