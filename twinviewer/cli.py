@@ -18,6 +18,7 @@ from twinviewer.commands import (
     check,
     fidelity,
     history,
+    new,
     predict,
     record,
     render,
@@ -34,6 +35,7 @@ from twinviewer.commands import open as open_window
 # the sub-commands, in the order `twinviewer --help` lists them (open also adds demo)
 COMMANDS: tuple[Command, ...] = (
     open_window,
+    new,
     check,
     render,
     fidelity,
