@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinviewer.sim.cgns import read_cgns
+from twinviewer.sim.ensight import CASE_SUFFIXES as ENSIGHT_SUFFIXES
+from twinviewer.sim.ensight import read_ensight
 from twinviewer.sim.exodus import read_exodus
 from twinviewer.sim.meshiofiles import MESHIO_FORMATS, read_meshio
+from twinviewer.sim.openfoam import CASE_SUFFIXES, OPENFOAM, is_openfoam_case, read_openfoam
 from twinviewer.sim.result import SimReadError, SimResult
 from twinviewer.sim.vtkfiles import read_pvd, read_series, read_vtk
 from twinviewer.sim.vtkhdf import read_vtkhdf
@@ -49,6 +53,9 @@ register_reader("XDMF", (".xdmf", ".xmf"), read_xdmf)
 register_reader("Exodus II", (".e", ".exo", ".ex2", ".exii"), read_exodus)
 register_reader("VTKHDF", (".vtkhdf",), read_vtkhdf)
 register_reader("meshio", tuple(MESHIO_FORMATS), read_meshio)
+register_reader("EnSight Gold", ENSIGHT_SUFFIXES, read_ensight)
+register_reader("CGNS", (".cgns",), read_cgns)
+register_reader("OpenFOAM", CASE_SUFFIXES, read_openfoam)  # also a case folder, a controlDict
 
 
 def sim_readers() -> list[SimReaderInfo]:
@@ -61,6 +68,8 @@ def result_suffixes() -> list[str]:
 
 
 def find_sim_reader(path: Path) -> SimReaderInfo | None:
+    if is_openfoam_case(path):  # a case folder or its controlDict: no suffix to go by
+        return next((r for r in reversed(_READERS) if r.name == "OpenFOAM"), None)
     suffix = path.suffix.lower()
     for info in reversed(_READERS):  # later registrations override
         if suffix in info.suffixes:
@@ -69,7 +78,8 @@ def find_sim_reader(path: Path) -> SimReaderInfo | None:
 
 
 def is_result(path: str | Path) -> bool:
-    """Whether a path's suffix is that of a simulation result (the file is not opened)."""
+    """Whether a path's suffix is that of a simulation result, or it is an OpenFOAM case (a
+    folder with system/controlDict, or that controlDict); files are not opened."""
     return find_sim_reader(Path(path)) is not None
 
 
@@ -88,6 +98,8 @@ def read_result(path: str | Path) -> SimResult:
             f"(expected one of {', '.join(result_suffixes())})",
         )
     suffix = path.suffix.lower()
+    if info.name == "OpenFOAM":  # a folder, or an empty case.foam: checked by the reader
+        return _run(info, path, OPENFOAM)
     if info.name == "VTK":
         expected = describe(suffix)
     elif info.name == "meshio":
@@ -100,6 +112,11 @@ def read_result(path: str | Path) -> SimResult:
         raise SimReadError(path, f"file not found (expected {expected})")
     if path.stat().st_size == 0:
         raise SimReadError(path, f"file is empty (expected {expected})")
+    return _run(info, path, expected)
+
+
+def _run(info: SimReaderInfo, path: Path, expected: str) -> SimResult:
+    """``info.function(path)``; whatever goes wrong becomes one SimReadError line."""
     try:
         result = info.function(path)
     except SimReadError:
