@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twinviewer.core.model import ModelData, ModelReadError
 from twinviewer.core.project import Problem, Project, ProjectError
@@ -24,6 +24,7 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     model: ModelData | None = None
     lines: list[str] = field(default_factory=list)  # the summary for people
+    result: dict[str, Any] | None = None  # a simulation result's description (check_result)
 
     @property
     def ok(self) -> bool:
@@ -55,8 +56,10 @@ def _tour_problems(
     return out
 
 
-def check(path: str | Path, list_components: int = 40) -> CheckReport:
-    """Everything wrong with a project: schema, model files, bindings."""
+def check(path: str | Path, list_components: int = 40, as_result: bool = False) -> CheckReport:
+    """Everything wrong with a project: schema, model files, bindings. A simulation result no
+    model reader reads (``.pvd``, an OpenFOAM case, ``.case``, ...), or any result with
+    ``as_result``, is described instead (:func:`check_result`)."""
     path = Path(path)
     report = CheckReport(path)
     file = str(path)
@@ -65,6 +68,8 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
             Problem(severity="error", file=file, message="no such file or folder")
         )
         return report
+    if as_result or _bare_result(path):
+        return check_result(path)
     try:
         project, folder = load_twin_project(path)
     except ProjectError as exc:
@@ -159,17 +164,91 @@ def check(path: str | Path, list_components: int = 40) -> CheckReport:
     return report
 
 
+def _bare_result(path: Path) -> bool:
+    """A simulation result that is not also a model file (``.vtu`` etc. stay models)."""
+    from twinviewer.formats.registry import find_reader
+    from twinviewer.sim import is_result
+
+    if is_project_file(path):
+        return False
+    return is_result(path) and (path.is_dir() or find_reader(path) is None)
+
+
+def check_result(path: str | Path, list_items: int = 40) -> CheckReport:
+    """Describe a simulation result (format, time steps, fields with units, parts, bounds), or
+    one error line when it cannot be read."""
+    from twinviewer.sim import SimReadError, read_result
+
+    path = Path(path)
+    report = CheckReport(path)
+    try:
+        result = read_result(path)
+    except SimReadError as exc:
+        report.problems.append(Problem(severity="error", file=str(path), message=exc.reason))
+        return report
+    n = result.n_steps
+    for step in range(1, n) if n <= 20 else (n // 2, n - 1):  # a step cut short fails here
+        try:
+            result.mesh(step)
+        except SimReadError as exc:
+            report.problems.append(Problem(severity="error", file=str(path), message=exc.reason))
+            return report
+    times = result.times
+    bounds = result.bounds
+    report.result = {
+        "format": result.kind,
+        "steps": result.n_steps,
+        "times": [float(t) for t in times],
+        "fields": [
+            {
+                "name": f.name,
+                "association": f.association,
+                "components": f.components,
+                "unit": f.unit,
+            }
+            for f in result.fields
+        ],
+        "parts": list(result.parts),
+        "bounds": list(bounds),
+    }
+    span = f", t = {times[0]:g} .. {times[-1]:g}" if result.n_steps > 1 else ""
+    report.lines.append(f"{path.name}: {result.kind}")
+    report.lines.append(f"  {result.n_steps} time step{'s' if result.n_steps != 1 else ''}{span}")
+    report.lines.append(f"  fields ({len(result.fields)}):")
+    for f in result.fields[:list_items]:
+        unit = f" [{f.unit}]" if f.unit else ""
+        shape = "scalar" if f.components == 1 else f"{f.components} components"
+        report.lines.append(f"    {f.name}{unit}  ({f.association}, {shape})")
+    report.lines.append(f"  parts ({len(result.parts)}):")
+    for name in result.parts[:list_items]:
+        report.lines.append(f"    {name}")
+    if len(result.parts) > list_items:
+        report.lines.append(f"    ... and {len(result.parts) - list_items} more")
+    lo, hi = bounds[0::2], bounds[1::2]
+    report.lines.append(
+        "  bounds: "
+        + ", ".join(f"{a} {x:g} .. {y:g}" for a, x, y in zip("xyz", lo, hi, strict=True))
+    )
+    return report
+
+
 def add_parser(sub: Subparsers) -> None:
     c = sub.add_parser("check", help="validate a project; non-zero exit on errors")
     c.add_argument("project", type=Path)
     c.add_argument("--json", action="store_true", help="findings as JSON")
+    c.add_argument(
+        "--result",
+        action="store_true",
+        help="describe the file as a simulation result (steps, fields, parts) even where it "
+        "is also a model file (.vtu, .vtk, ...); results that are not models always are",
+    )
     c.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """The findings (``--json``: as one object; errors to stderr); exit 1 on any error."""
     path: Path = args.project
-    report = check(path)
+    report = check(path, as_result=getattr(args, "result", False))
     if args.json:
         out = {
             "path": str(path),
@@ -177,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
             "problems": [p.model_dump() for p in report.problems],
             "components": [c.id for c in report.model.components] if report.model else [],
         }
+        if report.result is not None:
+            out["result"] = report.result
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     else:
         for p in report.problems:
