@@ -398,3 +398,16 @@ def test_check_every_corpus_result() -> None:
     for path, (ok, problems, steps) in reports.items():
         assert ok, (path, problems)
         assert steps and steps >= 1, path
+
+
+def test_open_a_bare_case_says_how_to_show_it(tmp_path: Path) -> None:
+    """The window shows results on a twin's model: `open` on a result alone says how, without
+    starting a window; a broken case gets its one-line error."""
+    case = write_cavity(tmp_path / "cavity")
+    r = twinviewer("open", str(case))
+    assert r.returncode == 2
+    assert "OpenFOAM" in r.stderr and "overlays:" in r.stderr and "Traceback" not in r.stderr
+    (case / "system" / "controlDict").unlink()
+    r = twinviewer("open", str(case))
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "controlDict" in r.stderr

@@ -8,6 +8,7 @@ the only command module that imports :mod:`twinviewer.app` (the composition root
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,9 +44,38 @@ def run(args: argparse.Namespace) -> int:
     from twinviewer.app import run_app
 
     if args.command == "open":
+        refused = _bare_result(args.project)
+        if refused is not None:
+            sys.stderr.write(refused + "\n")
+            return 1 if ": error:" in refused else 2
         return run_app(
             project=args.project, speed=args.speed, sources=args.source, history=args.history
         )
     if args.command == "demo":
         return run_app(project=demo_project(args.name), speed=args.speed)
     return run_app()
+
+
+def _bare_result(path: Path) -> str | None:
+    """What to tell a user who opens a simulation result by itself (``None`` for anything the
+    window opens). The window shows results as overlays on a twin's model, so a result that is
+    not also a model file is described and the way to show it is given."""
+    from twinviewer.formats.registry import find_reader
+    from twinviewer.session import is_project_file
+    from twinviewer.sim import SimReadError, is_result, read_result
+
+    if is_project_file(path) or not is_result(path):
+        return None
+    if path.is_file() and find_reader(path) is not None:
+        return None  # a .vtu, .vtk ...: the window opens it as a model
+    try:
+        result = read_result(path)
+    except SimReadError as exc:
+        return f"{exc.path}: error: {exc.reason}"
+    fields = ", ".join(dict.fromkeys(f.name for f in result.fields)) or "no fields"
+    return (
+        f"{path}: {result.kind} ({result.n_steps} time steps; {fields}) is a simulation "
+        "result; the window shows results on a twin's model: add it to a project as "
+        f"'overlays: [{{name: result, result: {path}, visible: true}}]' beside a model, then "
+        f"'twinviewer open PROJECT.twin.yaml' ('twinviewer check {path}' describes it)"
+    )
