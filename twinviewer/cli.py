@@ -28,6 +28,7 @@ from twinviewer.commands import (
     scenario,
     schema,
     simulate,
+    tags,
     tour,
 )
 from twinviewer.commands import open as open_window
@@ -36,6 +37,7 @@ from twinviewer.commands import open as open_window
 COMMANDS: tuple[Command, ...] = (
     open_window,
     new,
+    tags,
     check,
     render,
     fidelity,
