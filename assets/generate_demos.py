@@ -1124,9 +1124,11 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
                 CONCRETE,
             )
             t.part(f"l{n}_booster_fan", g, fan_unit(fx, fx + 3.6, 0.0, zl + 1.55, 1.2), FAN_BLUE)
-        sensor_pos[f"l{n}_methane"] = (xd, 24.0 - 4.0, zl + 2.9)
+        # gas and airflow sensors hang in the middle of their drift (its centre line, half the
+        # wall height up), where a sensor field along the airways starts from
+        sensor_pos[f"l{n}_methane"] = (xd, 24.0 - 4.0, zl + WALL_H / 2)
         sensor_pos[f"l{n}_co"] = (xd - 8.0, 0.0, zl + 2.9)
-        sensor_pos[f"l{n}_airflow"] = (40.0, 0.0, zl + 2.9)
+        sensor_pos[f"l{n}_airflow"] = (40.0, 0.0, zl + WALL_H / 2)
         sensor_pos[f"l{n}_air_temperature"] = (xd, -20.0, zl + 2.9)
 
     # level-specific equipment

@@ -1,7 +1,8 @@
 """``twinviewer render``: render a project to a PNG without a window.
 
 The state drawn is the project's simulated feed after ``--after`` seconds, or the recorded
-state at ``--at``; ``--overlay`` draws a simulation result instead. The work is
+state at ``--at``; ``--overlay`` draws a simulation result instead, and ``--field QUANTITY``
+(without ``--overlay``) spreads that quantity's point sensors over the surface. The work is
 :func:`twinviewer.session.headless.render_png`.
 """
 
@@ -44,7 +45,19 @@ def add_parser(sub: Subparsers) -> None:
     r.add_argument("--quantity", help="colour by this quantity (default: worst per component)")
     r.add_argument("--history", metavar="URL", help="--at reads this PostgreSQL database")
     r.add_argument("--overlay", metavar="NAME", help="draw this simulation overlay of the project")
-    r.add_argument("--field", metavar="F", help="with --overlay: colour by this field instead")
+    r.add_argument(
+        "--field",
+        metavar="F",
+        help="with --overlay: colour the overlay by this field instead; without: spread the "
+        "point sensors of quantity F over the surface (a sensor field)",
+    )
+    r.add_argument(
+        "--field-method",
+        choices=("geodesic", "idw", "rbf"),
+        default="geodesic",
+        help="how a sensor field spreads: geodesic (distance along the mesh, the default), "
+        "idw (inverse distance in a straight line) or rbf (radial basis functions)",
+    )
     r.set_defaults(run=run)
 
 
@@ -66,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
             args.at,
             history=args.history,
             overlay=args.overlay,
-            field=args.field,
+            field=args.field if args.overlay else None,
+            sensor_field=None if args.overlay else args.field,
+            field_method=args.field_method,
         )
     except (ProjectError, ModelReadError, SimReadError, ValueError, OSError) as exc:
         sys.stderr.write(f"twinviewer render: {exc}\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
@@ -24,6 +25,18 @@ from twinviewer.render.colourbars import ColourBars, make_status_legend
 from twinviewer.render.xray import Split, opaque_components, same_mask, split_stand_in
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class PointField:
+    """A field drawn over the twin: its mesh (values in point data ``field``), each
+    triangle's component, the actor and its lookup table."""
+
+    mesh: pv.PolyData
+    components: NDArray[np.int64]
+    actor: vtk.vtkActor
+    lut: vtk.vtkLookupTable
+
 
 HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # cyan: no status colour uses it
 # Above this many triangles, camera moves draw a clustered stand-in (llvmpipe: ~10M tris/s).
@@ -84,6 +97,7 @@ class TwinScene:
         self._overlays: dict[
             str, tuple[pv.PolyData, vtk.vtkActor, vtk.vtkScalarBarActor | None]
         ] = {}
+        self._field: PointField | None = None  # a sensor field drawn over the twin
         plotter.set_background(background)
         # Bars are laid out for the view's size; a resized window re-lays them out just before
         # the next frame is drawn (a no-op when the size is unchanged).
@@ -151,6 +165,7 @@ class TwinScene:
         return mapper
 
     def clear_model(self) -> None:
+        self.clear_point_field()
         for name in ("twin-model", "twin-xray", "twin-highlight", "twin-markers"):
             self.plotter.remove_actor(name, reset_camera=False)
         self._actor = self._highlight_actor = self._marker_actor = self._ghost_actor = None
@@ -206,6 +221,7 @@ class TwinScene:
             self._shown = self._cells_mesh(keep)
             self._visible_cells = keep
         self._refresh_drawn(force=True)
+        self._show_field_cells()
 
     def _cells_mesh(self, cells: NDArray[np.int64]) -> pv.PolyData:
         """The given cells of the model as a mesh over the model's own points (not copied)."""
@@ -523,6 +539,8 @@ class TwinScene:
             mappers.append(self._marker_actor.GetMapper())
         for _, actor, _ in self._overlays.values():
             mappers.append(actor.GetMapper())
+        if self._field is not None:
+            mappers.append(self._field.actor.GetMapper())
         for name, actor in self.plotter.actors.items():
             if name.startswith("glyphs-"):
                 mappers.append(actor.GetMapper())
@@ -625,6 +643,88 @@ class TwinScene:
         if old is not None:
             self.plotter.remove_actor(f"overlay-{name}", reset_camera=False)
             self._bars.remove(f"overlay:{name}")
+
+    # -- sensor fields (per-point colours over the twin) ----------------------------------------
+    def set_point_field(
+        self,
+        points: NDArray[np.floating],
+        triangles: NDArray[np.integer],
+        components: NDArray[np.integer],
+        values: NDArray[np.floating],
+        table: NDArray[np.uint8],
+        lo: float,
+        hi: float,
+    ) -> None:
+        """Draw a field of values per vertex over the twin (a sensor field): its own surface
+        (``triangles`` over ``points``, each triangle of model component ``components``) lying
+        on the twin's faces, drawn a little towards the camera so that it covers them, coloured
+        through ``table`` over ``lo..hi`` (NaN: neutral). Triangles of hidden components are
+        left out; the section plane cuts it. Replaces the previous field."""
+        self.clear_point_field()
+        faces = np.empty((len(triangles), 4), np.int64)
+        faces[:, 0] = 3
+        faces[:, 1:] = triangles
+        mesh = pv.PolyData(np.asarray(points, np.float32), faces=faces.ravel())
+        mesh.point_data["field"] = np.array(values, np.float64)  # ours: written each frame
+        lut = vtk.vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.SetTableRange(lo, hi)
+        lut.Build()
+        vtk_to_numpy(lut.GetTable())[:] = table
+        lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))  # filled by hand (see above)
+        lut.SetNanColor(*(float(c) / 255.0 for c in (176, 182, 190)), 1.0)
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetLookupTable(lut)
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("field")
+        mapper.SetScalarRange(lo, hi)
+        mapper.ScalarVisibilityOn()
+        mapper.InterpolateScalarsBeforeMappingOn()
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-1.0, -8.0)
+        self._clip_mapper(mapper)
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        actor.PickableOff()
+        actor.GetProperty().SetAmbient(0.25)
+        actor.GetProperty().SetDiffuse(0.75)
+        self._field = PointField(mesh, np.asarray(components, np.int64), actor, lut)
+        self._show_field_cells()
+        self.plotter.add_actor(actor, name="twin-field", reset_camera=False)
+
+    def set_point_field_values(self, values: NDArray[np.floating]) -> None:
+        """New values for the field's vertices (the next frame): one copy, no rebuild."""
+        if self._field is not None:
+            self._field.mesh.point_data["field"][:] = values
+            self._field.mesh.GetPointData().GetArray("field").Modified()
+            self._field.actor.GetMapper().GetInput().Modified()
+
+    def point_field_values(self) -> NDArray[np.float64] | None:
+        f = self._field
+        return None if f is None else np.asarray(f.mesh.point_data["field"])
+
+    def clear_point_field(self) -> None:
+        if self._field is not None:
+            self.plotter.remove_actor("twin-field", reset_camera=False)
+            self._field = None
+
+    def _show_field_cells(self) -> None:
+        """Give the field's mapper its triangles on visible components (sharing the values)."""
+        f = self._field
+        if f is None:
+            return
+        hidden = self._hidden
+        comp = f.components
+        if not len(hidden) or not hidden.any():
+            f.actor.GetMapper().SetInputData(f.mesh)
+            return
+        keep = ~hidden[np.clip(comp, 0, len(hidden) - 1)]
+        sub = pv.PolyData()
+        sub.SetPoints(f.mesh.GetPoints())
+        cells = f.mesh.faces.reshape(-1, 4)[keep]
+        sub.faces = cells.ravel()
+        sub.GetPointData().AddArray(f.mesh.GetPointData().GetArray("field"))
+        f.actor.GetMapper().SetInputData(sub)
 
     # -- legend and captions -------------------------------------------------------------------
     @property

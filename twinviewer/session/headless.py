@@ -18,6 +18,7 @@ from twinviewer.session import TwinSession
 
 if TYPE_CHECKING:
     from twinviewer.review import Measurement
+    from twinviewer.session.field import SensorField
     from twinviewer.sim.overlay import OverlayFrame, SimOverlay
 
 log = logging.getLogger(__name__)
@@ -116,15 +117,26 @@ def render_png(
     history: str | None = None,
     overlay: str | None = None,
     field: str | None = None,
+    sensor_field: str | None = None,
+    field_method: str = "geodesic",
 ) -> Path:
     """Render a project to ``out``. ``view`` is a saved view's name or a standard view;
     ``at`` renders the recorded state at that instant instead of a simulated feed, read from
-    ``history`` (a PostgreSQL URL) when given, else from the project's store."""
+    ``history`` (a PostgreSQL URL) when given, else from the project's store. ``field`` is the
+    overlay's field; ``sensor_field`` spreads that quantity's positioned sensors over the
+    surface by ``field_method`` (see :mod:`twinviewer.session.field`)."""
     configure_for_software_rendering()
     session = TwinSession.open(path)
     session.history_url = history
+    if sensor_field is not None:
+        quantity = sensor_field
     if quantity is not None:
         session.set_active_quantity(quantity)
+    spread = None
+    if sensor_field is not None:
+        from twinviewer.session.field import FieldBook
+
+        spread = FieldBook(session).field(sensor_field, field_method)
     now = 0.0
     when = None
     start = 0.0  # the overlay clock's 'session' origin: 0 s of a headless simulated feed
@@ -147,7 +159,9 @@ def render_png(
         moment = f"at {stamp} (recorded)"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    draw_image(session, size, view, session.project.name, sim, t, moment, out=out)
+    draw_image(
+        session, size, view, session.project.name, sim, t, moment, out=out, sensor_field=spread
+    )
     return out
 
 
@@ -161,6 +175,7 @@ def draw_image(
     when: str = "",
     out: Path | None = None,
     measurements: Sequence[Measurement] = (),
+    sensor_field: SensorField | None = None,
 ) -> NDArray[np.uint8]:
     """Draw the session as it stands (its colours, legend and markers) on an off-screen scene
     and return the picture (height x width x 3); also written to ``out`` as a PNG if given.
@@ -168,7 +183,8 @@ def draw_image(
     ``view`` is a saved view's name, a standard view or a camera; ``overlay`` is drawn at twin
     time ``t``; the caption is ``title``, then the overlay's description, then ``when``. This is
     what ``twinviewer render`` and the review report's snapshots both draw, the report with the
-    review's ``measurements`` over the model."""
+    review's ``measurements`` over the model; ``sensor_field`` is drawn over the twin with the
+    session's shown values."""
     import pyvista as pv
 
     configure_for_software_rendering()
@@ -181,6 +197,8 @@ def draw_image(
         draw_session(scene, session)
         apply_view(scene, session, view)
         caption = title
+        if sensor_field is not None:
+            caption += "   " + show_sensor_field(scene, session, sensor_field)
         if overlay is not None:
             caption += "   " + show_overlay(scene, session, overlay, t)
         if when:
@@ -197,6 +215,19 @@ def draw_image(
     finally:
         plotter.close()
     return image
+
+
+def show_sensor_field(scene: TwinScene, session: TwinSession, field: SensorField) -> str:
+    """Draw ``field`` at the session's shown values, with its colour bar; returns a caption."""
+    values = field.values(session.shown_value)
+    scene.show_markers(field.positions)  # the field's own sensors, in its colours
+    scene.set_marker_colours(session.sensor_rgba[field.sensors])
+    scene.set_point_field(
+        field.points, field.triangles, field.components, values, field.table, field.lo, field.hi
+    )
+    scene.set_legend(field.title, field.table, field.lo, field.hi)
+    n = len(field.sensors)
+    return f"field of {field.quantity} {field.label} from {n} sensors"
 
 
 def show_overlay(scene: TwinScene, session: TwinSession, sim: SimOverlay, t: float) -> str:
