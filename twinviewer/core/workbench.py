@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from twinviewer.core.timeline import Timeline
 
 CompareMode = Literal["side", "difference"]
+FieldMethod = Literal["geodesic", "idw", "rbf"]
 
 
 class OverlayView(BaseModel):
@@ -87,6 +88,10 @@ class Workbench(EventedModel):
         :class:`twinviewer.predict.health.HealthState`), or ``None`` without models.
     health_colours
         Components are coloured by their health index instead of their sensors.
+    field_quantity, field_method
+        The quantity whose point sensors are spread over the surface (the *Field* colour mode,
+        ``None``: off; it is also the active quantity), and how: along the mesh (``geodesic``),
+        inverse distance (``idw``) or radial basis functions (``rbf``).
     timeline
         The current time, the range held and live-follow (its own evented model).
     """
@@ -109,6 +114,8 @@ class Workbench(EventedModel):
     alarms: Any = None
     health: Any = None
     health_colours: bool = False
+    field_quantity: str | None = None
+    field_method: FieldMethod = "geodesic"
     timeline: Timeline = Field(default_factory=lambda: Timeline(0.0, 0.0, live=True))
 
     @field_validator("selection", "hidden", "covered", mode="before")
@@ -144,6 +151,7 @@ class Workbench(EventedModel):
         self.alarms = None
         self.health = None
         self.health_colours = False
+        self.field_quantity = None
         self.comparison = None
         self.section = False
         self.residual = False
