@@ -46,7 +46,7 @@ from twinviewer.session.twin import TwinSession
 
 log = logging.getLogger(__name__)
 
-MAX_TRIANGLES = 300_000  # the refined surface stays below this (llvmpipe: ~30 ms to draw)
+MAX_TRIANGLES = 150_000  # the refined surface stays below this (llvmpipe: ~15-25 ms to draw)
 MIN_SENSORS = 2  # a field needs at least two positioned sensors of its quantity
 
 
