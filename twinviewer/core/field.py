@@ -26,7 +26,7 @@ product, ``W @ values`` (:func:`apply_weights`). Three ways to make ``W``:
     within the cutoff get no weight and stay uncoloured.
 
 The surface graph (:func:`surface_graph`) copes with real models: coincident vertices are
-welded first (many files repeat the vertices of every triangle), long triangles are bisected
+welded first (many files repeat the vertices of every triangle), long triangles are cut into strips
 until no edge is longer than the graph's resolution (:func:`refine`; a 70 m drift floor of
 two triangles would otherwise have no vertex between its ends), and small gaps between
 separate parts (a drift floor that stops on another one, parts modelled apart that touch) are

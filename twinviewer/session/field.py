@@ -1,13 +1,13 @@
 """The *Field* colour mode on an open twin: one quantity's point sensors spread over the surface.
 
 :class:`FieldBook` belongs to one :class:`~twinviewer.session.TwinSession`. It makes the
-surface the fields are drawn on once (the model's triangles bisected until no edge is longer
-than the field's resolution, so that a long drift floor of two triangles gets vertices between
-its ends; :func:`twinviewer.core.field.refine`) and, per (quantity, method), a
+surface the fields are drawn on once (the model's triangles cut into strips until no edge is
+longer than the field's resolution, so that a long drift floor of two triangles gets vertices
+between its ends; :func:`twinviewer.core.field.refine`) and, per (quantity, method), a
 :class:`SensorField`: the weight matrix from that quantity's positioned sensors to the surface
 points the field reaches (see :mod:`twinviewer.core.field` for the methods), built once and
 cached. A frame is then ``W @ values`` over the reached points (a sparse product: about a
-millisecond for 10^5 points) and one array copy into the scene, whose lookup table maps values
+few milliseconds for 10^5 points) and one array copy into the scene, whose lookup table maps values
 to colours on the GPU side of VTK: the same colour map and range as the quantity's legend, so
 the field, the sensor markers and the colour bar agree.
 
