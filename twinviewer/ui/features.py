@@ -5,6 +5,7 @@ compared scenario). Adding a capability is one module under ``ui/`` and one line
 from __future__ import annotations
 
 from twinviewer.ui.alarms.feature import AlarmsFeature
+from twinviewer.ui.authoring import AuthoringFeature
 from twinviewer.ui.charts.feature import ChartsFeature
 from twinviewer.ui.colouring import ColouringFeature
 from twinviewer.ui.components.feature import ComponentsFeature
@@ -28,6 +29,7 @@ from twinviewer.ui.views import ViewsFeature
 
 FEATURES: list[type[Feature]] = [
     FilesFeature,
+    AuthoringFeature,
     UndoFeature,
     ViewsFeature,
     ComponentsFeature,
