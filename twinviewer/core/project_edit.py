@@ -29,10 +29,12 @@ from twinviewer.core.project_tours import Tour
 
 __all__ = [
     "ProjectEditError",
+    "RemovedSensor",
     "SensorEdit",
     "add_sensors",
     "delete_tour",
     "plan_sensors",
+    "remove_sensor",
     "save_tour",
     "set_opcua_bindings",
 ]
@@ -634,3 +636,79 @@ def _sensor_lines(sensors: Sequence[Sensor], dash: int) -> list[str]:
     for s in sensors:
         out += _item_lines(_sensor_data(s), dash)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Removing a sensor
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RemovedSensor:
+    """What :func:`remove_sensor` took out of the file: the sensor, where it stood in
+    ``sensors:``, and its node id in each ``opcua`` source that bound it ({source id: node})."""
+
+    sensor: Sensor
+    index: int
+    bindings: dict[str, str] = field(default_factory=dict)
+
+
+def remove_sensor(project_path: str | Path, sensor_id: str) -> RemovedSensor:
+    """Take the sensor ``sensor_id`` out of the project file, and its binding out of every
+    ``opcua`` source's ``nodes:``, keeping the rest of the file (comments included).
+
+    In a block list only the sensor's own lines go (the last one leaves ``sensors: []``); a
+    flow list is rewritten as a block. The result must load as the project without the sensor
+    (a tour callout or a simulator fault still naming it makes it invalid), else
+    :class:`ProjectEditError` and nothing is written.
+    """
+    path = Path(project_path)
+    project, _ = load_project(path)
+    ids = [s.id for s in project.sensors]
+    if sensor_id not in ids:
+        raise ProjectEditError(f"{path}: no sensor with id {sensor_id!r}")
+    at = ids.index(sensor_id)
+    expected = project.model_copy(deep=True)
+    removed = RemovedSensor(expected.sensors.pop(at), at)
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = _drop_sensor_item(raw.replace("\r\n", "\n"), at, expected.sensors)
+    for i, source in enumerate(expected.sources):
+        if isinstance(source, OpcUaSource) and sensor_id in source.nodes:
+            removed.bindings[source.id] = source.nodes.pop(sensor_id)
+            text = _edit(text, _source_node(yaml.compose(text), i), dict(source.nodes))
+    _replace_checked(path, text.replace("\n", newline), expected.model_dump(), "the sensor")
+    return removed
+
+
+def _drop_sensor_item(text: str, at: int, remaining: list[Sensor]) -> str:
+    """The file's ``sensors:`` without its item ``at`` (``remaining``: the items left)."""
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ProjectEditError("the top of the file is not a block mapping")
+    pair = next(((k, v) for k, v in root.value if k.value == "sensors"), None)
+    if pair is None or not isinstance(pair[1], yaml.SequenceNode):
+        raise ProjectEditError("cannot find the sensors: list in the file's YAML")
+    key, seq = pair
+    if seq.flow_style:  # [...]: the rest as a block below the key, or []
+        before = text[: seq.start_mark.index].rstrip(" \t")
+        after = text[seq.end_mark.index :]
+        if not remaining:
+            return before + " []" + after
+        lines = (before + after).split("\n")
+        line = key.start_mark.line + 1
+        lines[line:line] = _sensor_lines(remaining, key.start_mark.column + 2)
+        return "\n".join(lines)
+    item = seq.value[at]
+    dash = text.rfind("-", 0, item.start_mark.index)
+    line_start = text.rfind("\n", 0, dash) + 1
+    if text[line_start:dash].strip():
+        raise ProjectEditError("unexpected layout of the sensors: list (an item shares a line)")
+    first, last = text.count("\n", 0, dash), _end_line(text, item)
+    lines = text.split("\n")
+    del lines[first : last + 1]
+    if not remaining:  # the last sensor went: an empty list stays
+        n = key.start_mark.line
+        colon = lines[n].index(":", key.end_mark.column)
+        lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
+    return "\n".join(lines)
