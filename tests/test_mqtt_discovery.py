@@ -244,3 +244,57 @@ def test_connection_tls(secure_broker: Mosquitto) -> None:
     ok, message = discovery.test_connection(MqttSource(**base, url=url, tls=tls), 5)
     assert not ok
     assert "TLS" in message or "client certificate" in message
+
+
+# -- writing the source into the project ---------------------------------------------------------
+
+
+def test_add_source_keeps_the_file(tmp_path: Path) -> None:
+    from twinviewer.core.project_edit import ProjectEditError, add_source
+
+    path, _ = demo_copy("mine", tmp_path, 0, False)
+    before = path.read_text()
+    source = MqttSource(
+        type="mqtt",
+        id="site_broker",
+        url="mqtts://broker.example:8883",
+        topic="twinviewer/mine/{component}/{sensor}",
+        username=USER,
+        password_env="SITE_PW",
+        client_id="viewer-1",
+        tls={"ca_file": "pki/ca.pem"},
+    )
+    add_source(path, source)
+    after = path.read_text()
+    project, _ = load_project(path)
+    assert project.sources[-1] == source
+    # every line that was there is still there, in order (comments included)
+    old = before.rstrip("\n").split("\n")
+    new = after.split("\n")
+    it = iter(new)
+    assert all(any(line == n for n in it) for line in old)
+    assert "    id: site_broker\n" in after and "    tls: {ca_file: pki/ca.pem}\n" in after
+    with pytest.raises(ProjectEditError, match="is there already"):
+        add_source(path, source)
+    assert path.read_text() == after
+
+
+@pytest.mark.parametrize("tail", ["", "sources: []\n"])
+def test_add_source_to_a_project_without_sources(tmp_path: Path, tail: str) -> None:
+    from twinviewer.core.project_edit import add_source
+
+    path, _ = demo_copy("mine", tmp_path, 0, False)
+    text = path.read_text()
+    cut = text.index("\nsources:")
+    rest = text[cut + 1 :]
+    # drop the sources block (up to the next top-level key)
+    nxt = next((i for i, line in enumerate(rest.split("\n")[1:], 1) if line[:1].isalpha()), None)
+    lines = rest.split("\n")
+    remainder = "\n".join(lines[nxt:]) if nxt is not None else ""
+    path.write_text(text[: cut + 1] + "# our broker comes next\n" + tail + remainder)
+    assert not load_project(path)[0].sources
+    source = MqttSource(type="mqtt", url="mqtt://127.0.0.1:1883", topic="site/{sensor}")
+    add_source(path, source)
+    project, _ = load_project(path)
+    assert project.sources == [source]
+    assert "# our broker comes next" in path.read_text()

@@ -712,3 +712,56 @@ def _drop_sensor_item(text: str, at: int, remaining: list[Sensor]) -> str:
         colon = lines[n].index(":", key.end_mark.column)
         lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Data sources (the MQTT source dialog)
+# --------------------------------------------------------------------------------------------
+
+
+def add_source(project_path: str | Path, source: Any) -> None:
+    """Append ``source`` (an ``MqttSource``, ``OpcUaSource`` ...) to the file's ``sources:``.
+
+    Only additions: a source whose id is taken is refused. Its defaults are left out, the rest
+    of the file (comments included) stays as it was; a missing ``sources:`` key is added at the
+    end, ``sources: []`` becomes a block list. The result must load as the project plus this
+    source, else :class:`ProjectEditError` and nothing is written."""
+    path = Path(project_path)
+    project, _ = load_project(path)
+    if any(s.id == source.id for s in project.sources):
+        raise ProjectEditError(f"{path}: a source with id {source.id!r} is there already")
+    expected = project.model_copy(deep=True)
+    expected.sources.append(source.model_copy(deep=True))
+    data: dict[str, Any] = {"type": source.type, "id": source.id}
+    data.update(source.model_dump(mode="json", exclude_defaults=True))
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = raw.replace("\r\n", "\n")
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ProjectEditError("the top of the file is not a block mapping")
+    pair = next(((k, v) for k, v in root.value if k.value == "sources"), None)
+    if pair is None:
+        lines = text.rstrip("\n").split("\n")
+        lines += ["", "sources:", *_item_lines(data, 2), ""]
+    else:
+        key, seq = pair
+        if not isinstance(seq, yaml.SequenceNode):
+            raise ProjectEditError("the file's sources: is not a list")
+        if seq.flow_style or not seq.value:  # [] or [...]: a block list below the key
+            if seq.value:
+                raise ProjectEditError("sources: is written as a flow list; make it a block list")
+            before = text[: seq.start_mark.index].rstrip(" \t")
+            lines = (before + text[seq.end_mark.index :]).split("\n")
+            at = key.start_mark.line + 1
+            lines[at:at] = _item_lines(data, key.start_mark.column + 2)
+        else:
+            last = seq.value[-1]
+            dash_at = text.rfind("-", 0, last.start_mark.index)
+            dash = dash_at - (text.rfind("\n", 0, dash_at) + 1)
+            lines = text.split("\n")
+            after = _end_line(text, last) + 1
+            lines[after:after] = _item_lines(data, dash)
+    _replace_checked(
+        path, "\n".join(lines).replace("\n", newline), expected.model_dump(), "the new source"
+    )
