@@ -21,6 +21,7 @@ from twinviewer.ui.report import ReportFeature
 from twinviewer.ui.review.feature import ReviewFeature
 from twinviewer.ui.scenarios import ScenariosFeature
 from twinviewer.ui.section import SectionFeature
+from twinviewer.ui.tags_import import TagImportFeature
 from twinviewer.ui.timeline.feature import TimelineFeature
 from twinviewer.ui.tours.feature import ToursFeature
 from twinviewer.ui.undo import UndoFeature
@@ -43,6 +44,7 @@ FEATURES: list[type[Feature]] = [
     OverlaysFeature,
     ScenariosFeature,
     SectionFeature,
+    TagImportFeature,
     MeasureFeature,
     ReviewFeature,
     ReportFeature,
