@@ -1,5 +1,5 @@
-"""Data sources: each live source's state and rates, the status bar's summary, and binding
-sensors to OPC UA nodes by browsing the server."""
+"""Data sources: each live source's state and rates, the status bar's summary, binding
+sensors to OPC UA nodes by browsing the server, and adding an MQTT source (test, discover)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class DataSourcesFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.panel = QtSourcePanel()
+        self.panel.add_mqtt_requested.connect(self.add_mqtt_dialog)
+        self.panel.add_mqtt_button.setEnabled(False)
         self.source_label = QtElidedLabel("No source", minimum=60)
         self.rate_label = QtElidedLabel("")
         self.clock_label = QtElidedLabel("", minimum=80)
@@ -52,12 +54,21 @@ class DataSourcesFeature(Feature):
                 "sources",
                 "Ctrl+B",
                 "Browse the OPC UA server and bind its variables to the project's sensors",
-            )
+            ),
+            ActionSpec(
+                "sources.add_mqtt",
+                "Add &MQTT source…",
+                self.add_mqtt_dialog,
+                "Data",
+                "sources",
+                tip="Test a broker, discover its topics and add it to the project's sources",
+            ),
         ]
 
     def opened(self, session: TwinSession) -> None:
         has_opcua = any(c.type == "opcua" for c in session.project.sources)
         self.host.action("sources.bind_opcua").setEnabled(has_opcua)
+        self.panel.add_mqtt_button.setEnabled(is_project_file(session.path))
 
     def refresh(self) -> None:
         s = self.session
@@ -81,6 +92,7 @@ class DataSourcesFeature(Feature):
         self.clock_label.setStyleSheet("color: #ff5060; font-weight: bold;" if n_alarm else "")
 
     def closed(self) -> None:
+        self.panel.add_mqtt_button.setEnabled(False)
         self.source_label.setText("No source")
         self.rate_label.setText("")
         self.clock_label.setText("")
@@ -112,3 +124,25 @@ class DataSourcesFeature(Feature):
             f"Wrote {len(dialog.bindings())} bindings to {s.path}", 8000
         )
         self.host.reopen()  # the feed uses the new nodes
+
+    def add_mqtt_dialog(self) -> QDialog | None:
+        """The MQTT source dialog (modeless); once it wrote the source, the twin reopens."""
+        s = self.session
+        if s is None:
+            return None
+        if not is_project_file(s.path):
+            self.host.error("No project file", "Sources are kept in a *.twin.yaml project file.")
+            return None
+        from twinviewer.ui.data_sources.mqtt_dialog import QtMqttSourceDialog
+
+        dialog = QtMqttSourceDialog(s.path, s.sensors, [c.id for c in s.project.sources], self.host)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        path = s.path
+
+        def added(source_id: str) -> None:
+            self.host.statusBar().showMessage(f"Added MQTT source {source_id!r} to {path}", 8000)
+            self.host.reopen()  # the new source starts
+
+        dialog.added.connect(added)
+        dialog.open()
+        return dialog

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -65,6 +67,8 @@ class _Rate:
 class QtSourcePanel(QWidget):
     """Passive view of the sources' status; :meth:`refresh` is called twice a second."""
 
+    add_mqtt_requested = Signal()  # the "Add MQTT source…" button
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -75,9 +79,20 @@ class QtSourcePanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.add_mqtt_button = QPushButton("Add MQTT source…")
+        self.add_mqtt_button.setToolTip(
+            "Connect to a broker, discover its topics and add it to the project's sources"
+        )
+        self.add_mqtt_button.clicked.connect(self.add_mqtt_requested)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.add_mqtt_button)
+        buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.table, 1)
+        row.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.table)
+        layout.addLayout(row)
         self._rates: dict[str, _Rate] = {}
 
     def refresh(self, sources: list[Source], types: dict[str, str]) -> None:
