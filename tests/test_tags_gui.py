@@ -76,6 +76,7 @@ def test_a_tag_list_is_previewed_mapped_bound_imported_and_undone(
     assert "hot" in dialog.bad_view.item(0, 2).text()
     assert _cells(dialog.unbound_view, 1) == ["F2_CO2"]
     assert _cells(dialog.unbound_view, 2) == ["flor_2"]
+    assert _cells(dialog.unbound_view, 3)[0].startswith("floor_2")
     combo = dialog.unbound_combo("F2_CO2")
     assert combo.currentText() == KEEP_UNBOUND
     assert combo.itemText(1) == "floor_2 (suggested)"

@@ -109,7 +109,7 @@ class TagImportDialog(QDialog):
                                                   "Component", "Range", "Import"])  # fmt: skip
         self.bad_view = self._table("tag-bad", ["Line", "Tag", "Reason"])
         self.unbound_view = self._table(
-            "tag-unbound", ["Line", "Tag", "Component in the file", "Bind to"]
+            "tag-unbound", ["Line", "Tag", "Component in the file", "Suggested", "Bind to"]
         )
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tag-tabs")
@@ -302,12 +302,13 @@ class TagImportDialog(QDialog):
         v = self.unbound_view
         v.setRowCount(len(self.unbound))
         for r, u in enumerate(self.unbound):
-            cells = [f"{self.where} {u.line}", u.sensor, u.component or "(none)"]
+            hints = self.suggestions(u)
+            cells = [f"{self.where} {u.line}", u.sensor, u.component or "(none)",
+                     ", ".join(hints) or "–"]  # fmt: skip
             for c, text in enumerate(cells):
                 v.setItem(r, c, QTableWidgetItem(text))
             combo = QComboBox()
             combo.addItem(KEEP_UNBOUND, None)
-            hints = self.suggestions(u)
             for name in hints:
                 combo.addItem(f"{name} (suggested)", name)
             if len(self._names) <= ALL_NAMES_UP_TO:
@@ -320,14 +321,14 @@ class TagImportDialog(QDialog):
             combo.currentIndexChanged.connect(
                 lambda _i, tag=u.sensor, box=combo: self.bind(tag, box.currentData())
             )
-            v.setCellWidget(r, 3, combo)
+            v.setCellWidget(r, 4, combo)
         v.resizeColumnsToContents()
         v.horizontalHeader().setStretchLastSection(True)
 
     def unbound_combo(self, tag: str) -> QComboBox:
         """The *Bind to* combo of an unbound tag."""
         r = next(i for i, u in enumerate(self.unbound) if u.sensor == tag)
-        combo = self.unbound_view.cellWidget(r, 3)
+        combo = self.unbound_view.cellWidget(r, 4)
         assert isinstance(combo, QComboBox)
         return combo
 
