@@ -2,29 +2,45 @@
 
 At a scrubbed time inside a data-quality gap of a sensor, its row says "data missing" (cause,
 samples) instead of presenting the value held from before the gap as the value at that time.
+
+Its buttons add a sensor to the selected component, or edit or remove one of its sensors, in
+the project file (:mod:`twinviewer.core.project_edit`: comments kept). Each edit is an undoable
+command on the window's Edit > Undo; after a write the twin is opened again from its file, with
+the camera and the selection kept.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QMessageBox
 
 from twinviewer.core.colour import STATUS_LABELS, Status
 from twinviewer.core.gaps import Gap
+from twinviewer.core.project import ProjectError, load_project
+from twinviewer.core.project_edit import ProjectEditError, add_sensors, remove_sensor
 from twinviewer.predict.health import GOOD, POOR, HealthState
 from twinviewer.session import TwinSession
+from twinviewer.session.twin import is_project_file
 from twinviewer.ui.feature import DockSpec, Feature
+from twinviewer.ui.inspector.sensor_dialog import SensorDialog
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
 from twinviewer.ui.timeline.predictions import crossing_label, format_duration, format_span
+from twinviewer.ui.undo import UndoFeature
 from twinviewer.ui.widgets.gaps import GapQuery, missing_text
 
 if TYPE_CHECKING:
     from twinviewer.core.project import Sensor
     from twinviewer.ui.main_window import QtMainWindow
+
+log = logging.getLogger(__name__)
 
 
 def fmt_value(v: float) -> str:
@@ -98,6 +114,16 @@ class InspectorFeature(Feature):
         self._gap_query: GapQuery | None = None
         self._gap_twin: object = None
         self.workbench.events.selection.connect(lambda _sel: self.refresh())
+        self.undo_stack = QUndoStack(self.inspector)
+        self.dialog: SensorDialog | None = None
+        self._keep: tuple[tuple[tuple[float, ...], ...], list[str]] | None = None
+        self.inspector.addRequested.connect(self.add_sensor)
+        self.inspector.editRequested.connect(self.edit_sensor)
+        self.inspector.removeRequested.connect(self.remove_sensor)
+        host.sessionOpened.connect(self._restore_view)
+
+    def hosted(self) -> None:
+        self.host.feature(UndoFeature).register(self.undo_stack, self.inspector)
 
     def docks(self) -> list[DockSpec]:
         return [
@@ -119,6 +145,7 @@ class InspectorFeature(Feature):
             return
         i = selection[0]
         c = s.model.components[i]
+        self.inspector.set_authoring(is_project_file(s.path))
         st = Status(int(s.component_state[i]))
         tri = int(s.triangle_counts[i])
         extra = f" (+{len(selection) - 1} more selected)" if len(selection) > 1 else ""
@@ -169,3 +196,159 @@ class InspectorFeature(Feature):
     def closed(self) -> None:
         self._gap_query, self._gap_twin = None, None
         self.inspector.clear()
+        if self.dialog is not None:
+            self.dialog.reject()
+
+    # -- authoring: the component's sensors in the project file -------------------------------
+    def _component(self) -> str | None:
+        s = self.session
+        if s is None or not self.workbench.selection:
+            return None
+        ids = s.component_ids(self.workbench.selection[:1])
+        return ids[0] if ids else None
+
+    def add_sensor(self) -> SensorDialog | None:
+        """Open the dialog for a new sensor of the selected component (not modal)."""
+        component = self._component()
+        if component is None or self.session is None:
+            return None
+        taken = [x.id for x in self.session.sensors]
+        return self._open_dialog(SensorDialog(component, None, taken, self.host))
+
+    def edit_sensor(self, sensor_id: str) -> SensorDialog | None:
+        """Open the dialog on the sensor ``sensor_id`` (not modal)."""
+        s = self.session
+        component = self._component()
+        k = s.sensor_index.get(sensor_id) if s is not None else None
+        if s is None or k is None or component is None:
+            return None
+        sensor = s.sensors[k]
+        taken = [x.id for x in s.sensors]
+        return self._open_dialog(
+            SensorDialog(sensor.component or component, sensor, taken, self.host)
+        )
+
+    def _open_dialog(self, dialog: SensorDialog) -> SensorDialog:
+        if self.dialog is not None:
+            self.dialog.reject()
+        self.dialog = dialog
+        dialog.accepted.connect(lambda d=dialog: self._dialog_done(d))
+        dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
+        dialog.open()
+        return dialog
+
+    def _forget(self, dialog: SensorDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def _dialog_done(self, dialog: SensorDialog) -> None:
+        sensor = dialog.sensor()
+        if sensor is None or self.session is None:
+            return
+        old = dialog.original
+        if old is not None and old.model_dump() == sensor.model_dump():
+            return  # nothing changed: nothing to write or undo
+        verb = "edit" if old is not None else "add"
+        self._push(
+            SensorCommand(self, self.session.path, old, sensor, f"{verb} sensor {sensor.id}")
+        )
+
+    def remove_sensor(self, sensor_id: str, confirm: bool = True) -> None:
+        """Remove the sensor ``sensor_id`` from the project (after asking, unless told not to)."""
+        s = self.session
+        k = s.sensor_index.get(sensor_id) if s is not None else None
+        if s is None or k is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(
+                self.host,
+                "Remove sensor",
+                f"Remove the sensor {sensor_id} from {s.path.name}? (Edit > Undo brings it back)",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._push(SensorCommand(self, s.path, s.sensors[k], None, f"remove sensor {sensor_id}"))
+
+    def _push(self, command: SensorCommand) -> None:
+        if command.apply(undo=False):  # written: only then is there something to undo
+            command.done = True
+            self.undo_stack.push(command)
+
+    def written(self, path: Path) -> None:
+        """The project file changed: open it again, keeping the camera and the selection."""
+        s = self.session
+        if s is None or s.path != path:
+            return
+        self._keep = (
+            tuple(tuple(v) for v in self.host.view.scene.camera()),
+            s.component_ids(self.workbench.selection),
+        )
+        self.host.reopen()
+
+    def _restore_view(self, session: TwinSession) -> None:
+        if self._keep is None:
+            return
+        (position, focal, up), ids = self._keep
+        self._keep = None
+        self.host.view.scene.set_camera(position, focal, up)
+        self.host.view.request_render()
+        indices, _ = session.component_indices(ids)
+        self.workbench.selection = tuple(indices)
+        self.refresh()
+
+
+class SensorCommand(QUndoCommand):
+    """One sensor written to the project file: ``before`` (None: there was none) becomes
+    ``after`` (None: removed). Undo writes ``before`` back (a removed sensor is appended, with
+    its source bindings)."""
+
+    def __init__(
+        self,
+        feature: InspectorFeature,
+        path: Path,
+        before: Sensor | None,
+        after: Sensor | None,
+        text: str,
+    ) -> None:
+        super().__init__(text)
+        self.feature = feature
+        self.path = path
+        self.before = before
+        self.after = after
+        self.bindings: dict[str, str] = {}  # {source id: node id} of a removed sensor
+        self.done = False  # the first redo (QUndoStack.push) finds the edit already written
+
+    def redo(self) -> None:
+        if self.done:
+            self.done = False
+            return
+        self.apply(undo=False)
+
+    def undo(self) -> None:
+        self.apply(undo=True)
+
+    def apply(self, undo: bool) -> bool:
+        """Write ``after`` (``before`` when undoing); whether the file was written."""
+        old, new = (self.after, self.before) if undo else (self.before, self.after)
+        try:
+            if new is None:
+                assert old is not None
+                self.bindings = remove_sensor(self.path, old.id).bindings
+            else:
+                nodes = None
+                if old is None and self.bindings:  # a removed sensor comes back with its bindings
+                    project, _ = load_project(self.path)
+                    have = {x.id: x for x in project.sources if x.type == "opcua"}
+                    nodes = {
+                        src: {**getattr(have[src], "nodes", {}), new.id: node}
+                        for src, node in self.bindings.items()
+                        if src in have
+                    }
+                add_sensors(self.path, [new], nodes)
+        except (ProjectEditError, ProjectError, OSError) as exc:
+            log.warning("%s: %s", self.path, exc)
+            self.feature.host.error("The project file was not changed", str(exc))
+            return False
+        self.feature.written(self.path)
+        return True

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QItemSelectionModel, QMimeData, Qt, Signal, SignalInstance
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -58,7 +60,12 @@ class _SensorTable(QTableWidget):
 
 
 class QtInspector(QWidget):
-    """Passive view: the window fills it from the session a few times a second."""
+    """Passive view: the window fills it from the session a few times a second. Its buttons
+    ask to add a sensor to the component, or to edit or remove the sensor of the current row."""
+
+    addRequested = Signal()  # noqa: N815 (Qt's naming)
+    editRequested = Signal(str)  # noqa: N815
+    removeRequested = Signal(str)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +101,64 @@ class QtInspector(QWidget):
         layout.addLayout(form)
         layout.addWidget(QLabel("Sensors", self))
         layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add sensor…", self)
+        self.add_button.setToolTip("Add a sensor to this component (written to the project)")
+        self.edit_button = QPushButton("Edit…", self)
+        self.edit_button.setToolTip("Edit the selected sensor")
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip("Remove the selected sensor from the project")
+        for b in (self.add_button, self.edit_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.add_button.clicked.connect(lambda _=False: self.addRequested.emit())
+        self.edit_button.clicked.connect(lambda _=False: self._ask(self.editRequested))
+        self.remove_button.clicked.connect(lambda _=False: self._ask(self.removeRequested))
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._can_add = False
+        self._update_buttons()
+
+    def set_authoring(self, can_add: bool) -> None:
+        """Whether sensors can be added here (a component of a twin saved in a file)."""
+        self._can_add = can_add
+        self._update_buttons()
+
+    def selected_sensor(self) -> str | None:
+        """The id of the sensor in the current row, if any row is selected."""
+        rows = sorted({it.row() for it in self.table.selectedItems()})
+        item = self.table.item(rows[0], 0) if rows else None
+        return item.text() if item is not None else None
+
+    def select_sensor(self, sensor_id: str) -> bool:
+        """Select the row of ``sensor_id``; whether it is listed."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.text() == sensor_id:
+                # the selection model directly: selectRow() heeds the keys held down
+                flags = QItemSelectionModel.SelectionFlag
+                self.table.selectionModel().select(
+                    self.table.model().index(r, 0), flags.ClearAndSelect | flags.Rows
+                )
+                self._update_buttons()
+                return True
+        return False
+
+    def sensor_ids(self) -> list[str]:
+        """The sensors listed, in order."""
+        items = (self.table.item(r, 0) for r in range(self.table.rowCount()))
+        return [it.text() for it in items if it is not None]
+
+    def _ask(self, signal: SignalInstance) -> None:
+        sensor = self.selected_sensor()
+        if sensor is not None:
+            signal.emit(sensor)
+
+    def _update_buttons(self) -> None:
+        self.add_button.setEnabled(self._can_add)
+        chosen = self._can_add and self.selected_sensor() is not None
+        self.edit_button.setEnabled(chosen)
+        self.remove_button.setEnabled(chosen)
 
     def set_component(self, name: str, fields: dict[str, str]) -> None:
         self.title.setText(name)
@@ -113,6 +178,7 @@ class QtInspector(QWidget):
     def clear(self) -> None:
         self.set_component("No component selected", {})
         self.table.setRowCount(0)
+        self.set_authoring(False)
 
     def set_sensors(self, rows: list[SensorRow]) -> None:
         self.table.setRowCount(len(rows))
@@ -149,6 +215,7 @@ class QtInspector(QWidget):
                     item.setBackground(QBrush(QColor(*rgb)))
                     dark = sum(rgb) < 380
                     item.setForeground(QBrush(QColor("white" if dark else "black")))
+        self._update_buttons()
 
     def value_of(self, sensor_id: str) -> str | None:
         """The displayed value text of a sensor, with its unit (for tests and accessibility)."""
