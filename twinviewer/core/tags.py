@@ -196,7 +196,7 @@ def detect_columns(
     return out
 
 
-def _read_rows(path: Path, sheet: str | None) -> tuple[str, list[tuple[int, list[Any]]]]:
+def read_rows(path: Path, sheet: str | None) -> tuple[str, list[tuple[int, list[Any]]]]:
     """("line" or "row", [(line number, cells)]) of the file's non-empty rows."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return "row", _read_xlsx(path, sheet)
@@ -361,7 +361,7 @@ def parse_tags(
     path = Path(path)
     if not path.is_file():
         raise TagFileError(f"{path}: no such file")
-    where, rows = _read_rows(path, sheet)
+    where, rows = read_rows(path, sheet)
     if not rows:
         raise TagFileError(f"{path}: no rows; expected a header row and one row per tag")
     header_line, headers = rows[0]

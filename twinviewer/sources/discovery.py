@@ -100,7 +100,7 @@ class _Link:
         self.target: MqttTarget = target_of(config)  # ConfigError
         ctx = tls_context(config, folder) if self.target.tls else None
         # the feed's own client set-up: client id, session, credentials, TLS, timeouts
-        self.client = MqttFeed(config, [], folder)._make_client(self.target, ctx)
+        self.client = MqttFeed(config, [], folder).make_client(self.target, ctx)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = None

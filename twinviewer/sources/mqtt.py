@@ -233,7 +233,7 @@ class MqttFeed(Source):
         except ValueError as exc:  # ConfigError, or a bad topic template
             self._set(SourceState.ERROR, str(exc))
             return
-        client = self._client = self._make_client(target, ctx)
+        client = self._client = self.make_client(target, ctx)
         delay = FIRST_DELAY
         first = True
         try:
@@ -266,7 +266,7 @@ class MqttFeed(Source):
         finally:
             self._close(client)
 
-    def _make_client(self, target: MqttTarget, ctx: ssl.SSLContext | None) -> paho.Client:
+    def make_client(self, target: MqttTarget, ctx: ssl.SSLContext | None) -> paho.Client:
         cfg = self.config
         clean = cfg.clean_start or not cfg.client_id
         if not cfg.clean_start and not cfg.client_id:

@@ -43,10 +43,10 @@ from twinviewer.core.tags import (
     TagRow,
     TagTable,
     Unbound,
-    _read_rows,
     detect_columns,
     parse_tags,
     plan_bindings,
+    read_rows,
     unbound_tags,
 )
 from twinviewer.ui.feature import ActionSpec, Feature
@@ -86,7 +86,7 @@ class TagImportDialog(QDialog):
         self.setObjectName("tag-import")
         self.setWindowTitle(f"Import tag list: {path.name}")
         self.path, self.project, self.model = path, project, model
-        self.where, rows = _read_rows(path, None)
+        self.where, rows = read_rows(path, None)
         if not rows:
             raise TagFileError(f"{path}: no rows; expected a header row and one row per tag")
         self.header_line, cells = rows[0]
