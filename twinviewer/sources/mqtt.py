@@ -267,6 +267,8 @@ class MqttFeed(Source):
             self._close(client)
 
     def make_client(self, target: MqttTarget, ctx: ssl.SSLContext | None) -> paho.Client:
+        """A paho client set up as this source connects (client id and session, TLS,
+        credentials); topic discovery and the connection test use it too."""
         cfg = self.config
         clean = cfg.clean_start or not cfg.client_id
         if not cfg.clean_start and not cfg.client_id:
