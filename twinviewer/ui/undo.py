@@ -66,6 +66,10 @@ class UndoFeature(Feature):
             self.activate(stack)
 
     def activate(self, stack: QUndoStack) -> None:
+        # a stack that outlives the window (a feature's, cleared as the window goes) may still
+        # signal after the group is gone
+        if not shiboken6.isValid(self.group) or not shiboken6.isValid(stack):
+            return
         if self.group.activeStack() is not stack:
             self.group.setActiveStack(stack)
 
