@@ -227,7 +227,11 @@ def test_values_arrive_for_bound_sensors(
     check_samples(project, plain, batch)
     for i in set(batch.sensor.tolist()):  # no loss: consecutive steps, in order
         steps = np.rint((batch.time[batch.sensor == i] - plain.stats.started) * RATE)
-        assert np.all(np.diff(steps) == 1)
+        # The first value is the one the server sends when the monitored item is created; its
+        # sampling may start a few steps later while the subscription is still being set up
+        # (seen once in a CI run: steps 1, 7, 8, ...). From then on nothing may be missing.
+        assert np.all(np.diff(steps[1:]) == 1)
+        assert steps[1] > steps[0]
     assert feed.status.accepted == len(batch) and feed.status.messages == len(batch)
     assert not feed.status.rejected
 
