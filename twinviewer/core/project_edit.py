@@ -308,20 +308,27 @@ def _rewrite_value(text: str, key: yaml.Node, value: yaml.Node, tours: list[Tour
     return "\n".join(lines)
 
 
-def _edit_block(
-    text: str, key: yaml.Node, seq: yaml.SequenceNode, at: int | None, new: Tour | None
-) -> str:
-    """One item of a block list replaced, appended or removed; every other line kept."""
-    lines = text.split("\n")
+def _item_spans(text: str, seq: yaml.SequenceNode, what: str) -> tuple[list[tuple[int, int]], int]:
+    """The (first, last) line of each item of a block list, and the column of its dashes;
+    ProjectEditError when an item does not start a line of its own."""
     spans = []
     dash = 0
     for item in seq.value:
         i = text.rfind("-", 0, item.start_mark.index)
         line_start = text.rfind("\n", 0, i) + 1
         if text[line_start:i].strip():
-            raise ProjectEditError("unexpected layout of the tours: list (an item shares a line)")
+            raise ProjectEditError(f"unexpected layout of the {what}: list (an item shares a line)")
         dash = i - line_start
         spans.append((text.count("\n", 0, i), _end_line(text, item)))
+    return spans, dash
+
+
+def _edit_block(
+    text: str, key: yaml.Node, seq: yaml.SequenceNode, at: int | None, new: Tour | None
+) -> str:
+    """One item of a block list replaced, appended or removed; every other line kept."""
+    lines = text.split("\n")
+    spans, dash = _item_spans(text, seq, "tours")
     body = [] if new is None else _tour_lines([new], dash)
     if at is None:
         after = spans[-1][1] + 1
@@ -614,15 +621,7 @@ def _edit_sensors(
         lines[at:at] = _sensor_lines(all_sensors, key.start_mark.column + 2)
         return "\n".join(lines)
     lines = text.split("\n")
-    spans = []
-    dash = 0
-    for item in seq.value:
-        i = text.rfind("-", 0, item.start_mark.index)
-        line_start = text.rfind("\n", 0, i) + 1
-        if text[line_start:i].strip():
-            raise ProjectEditError("unexpected layout of the sensors: list (an item shares a line)")
-        dash = i - line_start
-        spans.append((text.count("\n", 0, i), _end_line(text, item)))
+    spans, dash = _item_spans(text, seq, "sensors")
     after = spans[-1][1] + 1
     lines[after:after] = _sensor_lines(new, dash)
     for i in sorted(changed, reverse=True):
@@ -699,12 +698,7 @@ def _drop_sensor_item(text: str, at: int, remaining: list[Sensor]) -> str:
         line = key.start_mark.line + 1
         lines[line:line] = _sensor_lines(remaining, key.start_mark.column + 2)
         return "\n".join(lines)
-    item = seq.value[at]
-    dash = text.rfind("-", 0, item.start_mark.index)
-    line_start = text.rfind("\n", 0, dash) + 1
-    if text[line_start:dash].strip():
-        raise ProjectEditError("unexpected layout of the sensors: list (an item shares a line)")
-    first, last = text.count("\n", 0, dash), _end_line(text, item)
+    first, last = _item_spans(text, seq, "sensors")[0][at]
     lines = text.split("\n")
     del lines[first : last + 1]
     if not remaining:  # the last sensor went: an empty list stays
