@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QObject, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtWidgets import (
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -44,6 +43,7 @@ from twinviewer.report import ReportBuilder, ReportCancelled, ReportOptions, wri
 from twinviewer.report.build import Written, report_format
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, Feature
+from twinviewer.ui.widgets.time_edit import time_edit
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
@@ -94,9 +94,9 @@ class QtReportDialog(QDialog):
         self.format_label = QLabel()
         form.addRow("Format:", self.format_label)
         self.path_edit.textChanged.connect(self._update_format)
-        self.at_edit = self._time_edit(at)
-        self.from_edit = self._time_edit(window[0])
-        self.to_edit = self._time_edit(window[1])
+        self.at_edit = time_edit(at, self.zone)
+        self.from_edit = time_edit(window[0], self.zone)
+        self.to_edit = time_edit(window[1], self.zone)
         form.addRow("Moment:", self.at_edit)
         form.addRow("Window from:", self.from_edit)
         form.addRow("Window to:", self.to_edit)
@@ -123,13 +123,6 @@ class QtReportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
         self._update_format()
-
-    def _time_edit(self, t: float) -> QDateTimeEdit:
-        edit = QDateTimeEdit(QDateTime.fromMSecsSinceEpoch(int(t * 1000), self.zone))
-        edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss t")
-        edit.setTimeZone(self.zone)
-        edit.setCalendarPopup(True)
-        return edit
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone
+from PySide6.QtCore import Qt, QTimer, QTimeZone
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, Feature
+from twinviewer.ui.widgets.time_edit import time_edit
 from twinviewer.video import (
     Exported,
     VideoError,
@@ -77,8 +77,8 @@ class QtVideoDialog(QDialog):
             self.what.addItem(f"Tour: {tour.name}", tour.name)
         self.what.addItem(REPLAY, None)
         form.addRow("Video of:", self.what)
-        self.from_edit = self._time_edit(window[0])
-        self.to_edit = self._time_edit(window[1])
+        self.from_edit = time_edit(window[0], self.zone)
+        self.to_edit = time_edit(window[1], self.zone)
         self.speed = QDoubleSpinBox()
         self.speed.setRange(0.1, 100000.0)
         self.speed.setDecimals(1)
@@ -128,13 +128,6 @@ class QtVideoDialog(QDialog):
         self.path_edit.textChanged.connect(self._update)
         self.what.currentIndexChanged.connect(self._update)
         self._update()
-
-    def _time_edit(self, t: float) -> QDateTimeEdit:
-        edit = QDateTimeEdit(QDateTime.fromMSecsSinceEpoch(int(t * 1000), self.zone))
-        edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss t")
-        edit.setTimeZone(self.zone)
-        edit.setCalendarPopup(True)
-        return edit
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
