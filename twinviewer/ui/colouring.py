@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMenu, QWidget
 
 from twinviewer.core.compare import DIFFERENCE_SCALE, difference_table
 from twinviewer.core.fidelity import residual_table
@@ -38,6 +38,7 @@ class ColouringFeature(Feature):
 
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
+        self._kept: list[QAction] = []  # the menu's actions, kept alive here
         self.combo = QComboBox()
         self.combo.setMinimumWidth(160)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -169,11 +170,21 @@ class ColouringFeature(Feature):
             return HEALTH
         return wb.active_quantity
 
+    def _action(self, menu: QMenu, label: str) -> QAction:
+        """A new action at the end of ``menu``, made and kept here: after ``menu.clear()``,
+        ``QMenu.addAction(text)`` may return a stale wrapper of a deleted object (a flaky
+        ``QSurface`` in CI), as the recent-files menu once did."""
+        act = QAction(label, menu)
+        menu.addAction(act)
+        self._kept.append(act)
+        return act
+
     def _fill(self) -> None:
         """The chooser and the menu list the quantities and show what colours the twin now."""
         s = self.session
         self.combo.clear()
         self.menu.clear()
+        self._kept = []
         if s is None:
             return
         wb = self.workbench
@@ -181,7 +192,7 @@ class ColouringFeature(Feature):
         current = self._current()
         for label, q in self._entries(s):
             self.combo.addItem(label, q)
-            act = self.menu.addAction(label)
+            act = self._action(self.menu, label)
             act.setCheckable(True)
             act.setChecked(q == current and not self._override())
             if q is not None and q.startswith(FIELD):
@@ -191,7 +202,7 @@ class ColouringFeature(Feature):
             group.addAction(act)
         if s.prediction is not None:
             self.combo.addItem(HEALTH_LABEL, HEALTH)
-            act = self.menu.addAction(HEALTH_LABEL)
+            act = self._action(self.menu, HEALTH_LABEL)
             act.setCheckable(True)
             act.setChecked(wb.health_colours and not self._override())
             act.triggered.connect(lambda _=False: self.choose_health())
@@ -200,7 +211,7 @@ class ColouringFeature(Feature):
             methods = self.menu.addMenu("Field method")
             method_group = QActionGroup(methods)
             for m in METHODS:
-                act = methods.addAction(METHOD_LABELS[m].capitalize())
+                act = self._action(methods, METHOD_LABELS[m].capitalize())
                 act.setCheckable(True)
                 act.setChecked(m == wb.field_method)
                 act.triggered.connect(lambda _=False, m=m: self.choose_method(m))
