@@ -16,6 +16,7 @@ from twinviewer.ui.health.feature import HealthFeature
 from twinviewer.ui.help import HelpFeature
 from twinviewer.ui.inspector.feature import InspectorFeature
 from twinviewer.ui.measure.feature import MeasureFeature
+from twinviewer.ui.overlays.add_result import AddResultFeature
 from twinviewer.ui.overlays.feature import OverlaysFeature
 from twinviewer.ui.report import ReportFeature
 from twinviewer.ui.review.feature import ReviewFeature
@@ -24,6 +25,7 @@ from twinviewer.ui.section import SectionFeature
 from twinviewer.ui.tags_import import TagImportFeature
 from twinviewer.ui.timeline.feature import TimelineFeature
 from twinviewer.ui.tours.feature import ToursFeature
+from twinviewer.ui.unbound_banner import UnboundBannerFeature
 from twinviewer.ui.undo import UndoFeature
 from twinviewer.ui.video_export import VideoExportFeature
 from twinviewer.ui.views import ViewsFeature
@@ -35,6 +37,7 @@ FEATURES: list[type[Feature]] = [
     ViewsFeature,
     ComponentsFeature,
     InspectorFeature,
+    UnboundBannerFeature,
     ChartsFeature,
     TimelineFeature,
     ColouringFeature,
@@ -42,6 +45,7 @@ FEATURES: list[type[Feature]] = [
     AlarmsFeature,
     HealthFeature,
     OverlaysFeature,
+    AddResultFeature,
     ScenariosFeature,
     SectionFeature,
     TagImportFeature,
