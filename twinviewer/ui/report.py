@@ -43,6 +43,7 @@ from twinviewer.report import ReportBuilder, ReportCancelled, ReportOptions, wri
 from twinviewer.report.build import Written, report_format
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, Feature
+from twinviewer.ui.widgets.export_progress import ExportProgress, timeline_window
 from twinviewer.ui.widgets.time_edit import time_edit
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURRENT_VIEW = "Current view"
-STEPS = 1000  # the progress bar's resolution
 SNAPSHOT_SHARE = 0.4  # of the bar: drawing the views; the rest is gathering and writing
 
 
@@ -163,7 +163,7 @@ class ReportFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.dialog: QtReportDialog | None = None
-        self.progress: QProgressDialog | None = None
+        self._progress: ExportProgress | None = None
         self.written: Written | None = None  # the last report written
         self._relay = _Relay()
         self._relay.progress.connect(self._on_progress)
@@ -191,18 +191,16 @@ class ReportFeature(Feature):
     def building(self) -> bool:
         return self._builder is not None
 
+    @property
+    def progress(self) -> QProgressDialog | None:
+        """The progress dialog while a report is built."""
+        return None if self._progress is None else self._progress.dialog
+
     # -- the dialog ------------------------------------------------------------------------------
     def defaults(self) -> tuple[float, tuple[float, float]]:
         """The moment and window the dialog starts with: the current time; the loop range,
         else the part of the timeline shown, else the range held."""
-        tl = self.workbench.timeline
-        window = tl.loop
-        if window is None:
-            bar = getattr(self.host.features.get("timeline"), "bar", None)
-            window = bar.view_range() if bar is not None else (tl.start, tl.end)
-        if window[1] <= window[0]:
-            window = (tl.current - 3600.0, tl.current)
-        return tl.current, window
+        return self.workbench.timeline.current, timeline_window(self.host, 3600.0)
 
     def open_dialog(self) -> QtReportDialog | None:
         """Show the dialog (not blocking); Export starts the report."""
@@ -279,18 +277,11 @@ class ReportFeature(Feature):
         self._next = 0
         self._cancel = threading.Event()
         self._began = time.perf_counter()
-        self.host.action("report.export").setEnabled(False)
-        dlg = QProgressDialog("Building the review report…", "Cancel", 0, STEPS, self.host)
-        dlg.setObjectName("report-progress")
-        dlg.setWindowTitle("Review report")
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.canceled.connect(self._cancel.set)
-        dlg.setValue(0)
-        dlg.show()
-        self.progress = dlg
+        self._progress = ExportProgress(
+            self.host, "report.export", "Review report", "Building the review report…"
+        )
+        assert self._progress.dialog is not None
+        self._progress.dialog.canceled.connect(self._cancel.set)
         QTimer.singleShot(0, self._snapshot_step)
         return True
 
@@ -299,7 +290,7 @@ class ReportFeature(Feature):
         b = self._builder
         if b is None:
             return
-        if self._cancel.is_set() or (self.progress is not None and self.progress.wasCanceled()):
+        if self._cancel.is_set() or (self._progress is not None and self._progress.cancelled):
             self._on_cancelled()
             return
         n = len(b.views)
@@ -338,20 +329,17 @@ class ReportFeature(Feature):
             relay.done.emit(written)
 
     def _on_progress(self, fraction: float, text: str) -> None:
-        if self.progress is not None:
-            if self.progress.wasCanceled():  # cancel() called rather than the button clicked
+        if self._progress is not None:
+            if self._progress.cancelled:  # cancel() called rather than the button clicked
                 self._cancel.set()
-            self.progress.setLabelText(text)
-            self.progress.setValue(int(fraction * STEPS))
+            self._progress.show(fraction, text)
 
     def _finish(self) -> None:
         self._builder = None
         self._thread = None
-        if self.progress is not None:
-            self.progress.close()
-            self.progress.deleteLater()
-            self.progress = None
-        self.host.action("report.export").setEnabled(self.session is not None)
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
 
     def _on_done(self, written: Written) -> None:
         self._finish()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.session import TwinSession
 from twinviewer.ui.feature import ActionSpec, Feature
+from twinviewer.ui.widgets.export_progress import ExportProgress, timeline_window
 from twinviewer.ui.widgets.time_edit import time_edit
 from twinviewer.video import (
     Exported,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STEPS = 1000  # the progress bar's resolution
 SIZES = ((1920, 1080), (1280, 720), (960, 540), (640, 360))
 REPLAY = "History replay"
 TOUR_CAMERA = "Tour: "
@@ -173,7 +173,7 @@ class VideoExportFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.dialog: QtVideoDialog | None = None
-        self.progress: QProgressDialog | None = None
+        self._progress: ExportProgress | None = None
         self.job: VideoExport | None = None
         self.exported: Exported | None = None  # the last video written
 
@@ -190,15 +190,10 @@ class VideoExportFeature(Feature):
     def exporting(self) -> bool:
         return self.job is not None
 
-    def _window(self) -> tuple[float, float]:
-        tl = self.workbench.timeline
-        window = tl.loop
-        if window is None:
-            bar = getattr(self.host.features.get("timeline"), "bar", None)
-            window = bar.view_range() if bar is not None else (tl.start, tl.end)
-        if window[1] <= window[0]:
-            window = (tl.current - 600.0, tl.current)
-        return window
+    @property
+    def progress(self) -> QProgressDialog | None:
+        """The progress dialog while a video is exported."""
+        return None if self._progress is None else self._progress.dialog
 
     def open_dialog(self) -> QtVideoDialog | None:
         """Show the dialog (not blocking); Export starts the video."""
@@ -209,7 +204,7 @@ class VideoExportFeature(Feature):
 
         stamp = time.strftime("%Y%m%d-%H%M")
         default = s.path.parent / f"{project_stem(s.path)}-video-{stamp}.mp4"
-        dialog = QtVideoDialog(self.host, s, self._window(), default)
+        dialog = QtVideoDialog(self.host, s, timeline_window(self.host, 600.0), default)
         dialog.accepted.connect(lambda: self.export(dialog.request()))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.open()
@@ -226,17 +221,9 @@ class VideoExportFeature(Feature):
         except (ValueError, VideoError, OSError) as exc:
             self.host.error("The video cannot be exported", str(exc))
             return False
-        self.host.action("video.export").setEnabled(False)
-        dlg = QProgressDialog("Rendering the video…", "Cancel", 0, STEPS, self.host)
-        dlg.setObjectName("video-progress")
-        dlg.setWindowTitle("Export video")
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.setValue(0)
-        dlg.show()
-        self.progress = dlg
+        self._progress = ExportProgress(
+            self.host, "video.export", "Export video", "Rendering the video…"
+        )
         QTimer.singleShot(0, self._step)
         return True
 
@@ -245,14 +232,13 @@ class VideoExportFeature(Feature):
         job = self.job
         if job is None:
             return
-        if self.progress is not None and self.progress.wasCanceled():
+        if self._progress is not None and self._progress.cancelled:
             self._cancel()
             return
         try:
             if not job.step(1):
-                if self.progress is not None:
-                    self.progress.setLabelText(job.progress_text())
-                    self.progress.setValue(int(job.fraction() * STEPS))
+                if self._progress is not None:
+                    self._progress.show(job.fraction(), job.progress_text())
                 QTimer.singleShot(0, self._step)
                 return
             exported = job.finish()
@@ -278,11 +264,9 @@ class VideoExportFeature(Feature):
 
     def _finish(self) -> None:
         self.job = None
-        if self.progress is not None:
-            self.progress.close()
-            self.progress.deleteLater()
-            self.progress = None
-        self.host.action("video.export").setEnabled(self.session is not None)
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
 
     def closed(self) -> None:
         """The twin closes: stop an export (its session is going)."""
