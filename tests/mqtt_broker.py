@@ -20,7 +20,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -352,3 +355,35 @@ class Mosquitto:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def simulating(
+    project: Path, url: str, topics: str, rate: float = 5.0, duration: float = 120.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``twinviewer simulate PROJECT --mqtt URL`` running until the block ends; entered once
+    the broker carries something on ``topics`` (a filter), else the test fails with the
+    simulator's log."""
+    from twinviewer.sources import discovery
+
+    log = project.parent / "simulate.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "twinviewer", "simulate", str(project), "--mqtt", url]
+            + ["--rate", str(rate), "--duration", str(duration)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not discovery.discover(url, topics, 0.3):
+                assert proc.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, "the simulator published nothing in 30 s"
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -3,9 +3,6 @@ mosquitto fed by `twinviewer simulate`, then *Add source* writes the project cop
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +11,8 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from tests.conftest import BUILDING_PROJECT  # noqa: E402
-from tests.mqtt_broker import Mosquitto, find_mosquitto, free_port  # noqa: E402
+from tests.mqtt_broker import Mosquitto, find_mosquitto, free_port, simulating  # noqa: E402
 from twinviewer.core.project import MqttSource, load_project  # noqa: E402
-from twinviewer.sources import discovery  # noqa: E402
 
 pytestmark = [
     pytest.mark.gui,
@@ -48,27 +44,8 @@ def simulated(broker: Mosquitto, corpus: Path, tmp_path: Path) -> Iterator[None]
     model = corpus / "meshes" / "gltf" / "no_indices_3storybuilding.glb"
     path = folder / "building.twin.yaml"
     path.write_text(BUILDING_PROJECT.format(model=model) + PUBLISHER_SOURCE)
-    log = folder / "simulate.log"
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "twinviewer", "simulate", str(path), "--mqtt", broker.url]
-            + ["--rate", "5", "--duration", "120"],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not discovery.discover(broker.url, "plant/#", 0.3):
-                assert proc.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, "the simulator published nothing in 30 s"
-            yield
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with simulating(path, broker.url, "plant/#"):
+        yield
 
 
 def open_and_wait(qtbot, window, path: Path) -> None:

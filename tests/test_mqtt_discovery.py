@@ -6,7 +6,6 @@ No mocks: the broker is the mosquitto binary (tests/mqtt_broker.py), the publish
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.mqtt_broker import Mosquitto, find_mosquitto, free_port
+from tests.mqtt_broker import Mosquitto, find_mosquitto, free_port, simulating
 from twinviewer.core.project import MqttSource, Project, load_project
 from twinviewer.session.demos import demo_copy
 from twinviewer.sources import discovery
@@ -46,29 +45,8 @@ def mine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Project]:
 @pytest.fixture(scope="module")
 def simulated(broker: Mosquitto, mine: tuple[Path, Project]) -> Iterator[subprocess.Popen[bytes]]:
     """`twinviewer simulate mine --mqtt <broker>` running for the module's tests."""
-    path, _ = mine
-    log = path.parent / "simulate.log"
-    err = open(log, "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "twinviewer", "simulate", str(path), "--mqtt", broker.url]
-        + ["--rate", "5", "--duration", "120"],
-        stdout=subprocess.DEVNULL,
-        stderr=err,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not discovery.discover(broker.url, "twinviewer/#", 0.3):
-            assert proc.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "the simulator published nothing in 30 s"
+    with simulating(mine[0], broker.url, "twinviewer/#") as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        err.close()
 
 
 def test_discover_the_simulators_topics(
