@@ -1,4 +1,14 @@
-"""Binding a project to a model: which model nodes each twin component and each sensor selects."""
+"""Binding a project to a model: which model nodes each twin component and each sensor selects.
+
+A sensor's ``component`` names what it colours, tried in this order (:func:`match_reference`):
+
+1. a component id of the project's ``components`` (whose selector may itself be a pattern);
+2. ``re:<regex>``: a regular expression matching a node's id or path in full;
+3. a model node's name (its id, original name or path), exactly;
+4. a shell pattern (``*``, ``?``, ``[...]``) on a node's id or path, e.g. ``pump_*``.
+
+A name is tried before a shell pattern, so a node literally named ``Part [1]`` keeps its binding.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +17,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -34,6 +45,70 @@ def select(model: ModelData, selector: ComponentSelector) -> list[int]:
         ]
     rx = re.compile(selector.regex or "")
     return [i for i, c in enumerate(comps) if rx.fullmatch(c.id) or rx.fullmatch(c.path)]
+
+
+REGEX_PREFIX = "re:"
+GLOB_CHARACTERS = frozenset("*?[")
+MatchKind = Literal["none", "component", "name", "glob", "regex"]
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a sensor's ``component`` reference selects (see :func:`match_reference`).
+
+    ``kind`` says how it was read: a project ``component`` id, an exact node ``name``, a ``glob``
+    or a ``regex`` (``none``: empty); ``pattern`` whether it may match many nodes (a glob, a
+    regex, or a component id whose selector is one); ``nodes`` the model nodes it names (their
+    subtrees are coloured too); ``error`` why it cannot be read (a regex that does not compile).
+    """
+
+    ref: str
+    kind: MatchKind
+    nodes: tuple[int, ...] = ()
+    pattern: bool = False
+    error: str = ""
+
+
+def selector_of(ref: str) -> ComponentSelector:
+    """How a reference that is not a project component id selects model nodes: ``re:...`` a
+    regex, wildcards a glob, anything else a name (raises ``ValueError`` for a bad regex)."""
+    if ref.startswith(REGEX_PREFIX):
+        return ComponentSelector(regex=ref[len(REGEX_PREFIX) :])
+    if GLOB_CHARACTERS & set(ref):
+        return ComponentSelector(glob=ref)
+    return ComponentSelector(name=ref)
+
+
+def match_reference(project: Project, model: ModelData, ref: str | None) -> Match:
+    """The model nodes a sensor's ``component`` reference selects, and how it was read."""
+    ref = (ref or "").strip()
+    if not ref:
+        return Match("", "none")
+    sel = project.components.get(ref)
+    if sel is not None:
+        patterned = sel.name is None
+        return Match(ref, "component", tuple(select(model, sel)), patterned)
+    try:
+        sel = selector_of(ref)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        errors = getattr(exc, "errors", None)
+        msg = str(errors()[0]["msg"]) if callable(errors) else str(exc)
+        return Match(ref, "regex", (), True, msg.removeprefix("Value error, "))
+    if sel.regex is not None:
+        return Match(ref, "regex", tuple(select(model, sel)), True)
+    named = select(model, ComponentSelector(name=ref))
+    if named or sel.glob is None:
+        return Match(ref, "name", tuple(named))
+    return Match(ref, "glob", tuple(select(model, sel)), True)
+
+
+def reference_to(project: Project, model: ModelData, index: int) -> str:
+    """What a sensor bound to model node ``index`` says: the id of a project component that
+    selects exactly that node (by name), else the node's own id."""
+    for cid, sel in project.components.items():
+        if sel.name is not None and select(model, sel) == [index]:
+            return cid
+    return model.components[index].id
 
 
 @dataclass
@@ -81,8 +156,8 @@ def bind(project: Project, model: ModelData) -> Binding:
             nodes = []
         elif ref in component_nodes:
             nodes = component_nodes[ref]
-        else:  # a model node named directly
-            nodes = select(model, ComponentSelector(name=ref))
+        else:  # a model node named directly, or a pattern
+            nodes = list(match_reference(project, model, ref).nodes)
             component_nodes.setdefault(ref, nodes)
         expanded = expand(nodes)
         if not expanded:
@@ -146,54 +221,91 @@ def did_you_mean(suggestions: list[str]) -> str:
     return f"did you mean {text}?"
 
 
+@dataclass(frozen=True)
+class UnboundSensor:
+    """A sensor whose ``component`` names something that matches no node of the model."""
+
+    index: int  # in the project's sensors
+    sensor: str
+    component: str
+    kind: MatchKind  # how the reference was read (see Match)
+    suggestions: tuple[str, ...] = ()  # the closest component names, best first
+    error: str = ""  # why the reference cannot be read (a regex that does not compile)
+
+    def describe(self) -> str:
+        """``fan_speed → 'fan_3' (did you mean 'fan_03'?)``."""
+        hint = did_you_mean(list(self.suggestions))
+        why = f" ({self.error})" if self.error else (f" ({hint})" if hint else "")
+        return f"{self.sensor} → {self.component!r}{why}"
+
+
+def unbound_sensors(
+    project: Project, model: ModelData, binding: Binding, n_suggestions: int = 1
+) -> list[UnboundSensor]:
+    """The sensors bound to a component that matches nothing, with the closest names.
+
+    A sensor with no ``component`` at all is not listed (it may be a point sensor placed by
+    its ``position``); :func:`sensor_problems` warns about those.
+    """
+    unbound = set(binding.unbound_sensors)
+    out = []
+    names: list[str] | None = None
+    for i, s in enumerate(project.sensors):
+        if s.id not in unbound or s.component is None:
+            continue
+        match = match_reference(project, model, s.component)
+        if names is None:
+            names = component_names(project, model)
+        hints = [n for n in suggest_names(s.component, names, n=n_suggestions) if n != s.component]
+        out.append(UnboundSensor(i, s.id, s.component, match.kind, tuple(hints), match.error))
+    return out
+
+
 def sensor_problems(
     project: Project, model: ModelData, binding: Binding, file: str
 ) -> list[Problem]:
     """Findings about each sensor's binding.
 
     A sensor whose ``component`` is neither a component id of the project nor a node of the
-    model is an *error* (a typo would otherwise leave it silently uncoloured), with the closest
-    names as a suggestion. A sensor without a component, or bound to a project component whose
-    selector matches nothing (itself an error under ``components``), is a warning.
+    model (nor a pattern matching one) is an *error* (a typo would otherwise leave it silently
+    uncoloured), with the closest names as a suggestion. A sensor without a component, or bound
+    to a project component whose selector matches nothing (itself an error under
+    ``components``), is a warning.
     """
     out = []
-    unbound = set(binding.unbound_sensors)
-    names: list[str] | None = None
     for i, s in enumerate(project.sensors):
-        if s.id not in unbound:
-            continue
-        key = f"sensors[{i}].component"
-        if s.component is None:
+        if s.component is None and s.id in binding.unbound_sensors:
             out.append(
                 Problem(
                     severity="warning",
                     file=file,
-                    key=key,
+                    key=f"sensors[{i}].component",
                     message=f"sensor {s.id!r} has no component",
                 )
             )
-        elif s.component in project.components:
-            out.append(
-                Problem(
-                    severity="warning",
-                    file=file,
-                    key=key,
-                    message=f"sensor {s.id!r} is bound to nothing: component {s.component!r} "
-                    "matches no node of the model",
-                )
+    for u in unbound_sensors(project, model, binding):
+        key = f"sensors[{u.index}].component"
+        if u.kind == "component":
+            severity = "warning"
+            message = (
+                f"sensor {u.sensor!r} is bound to nothing: component {u.component!r} "
+                "matches no node of the model"
             )
         else:
-            if names is None:
-                names = component_names(project, model)
-            hint = did_you_mean(suggest_names(s.component, names, n=1))
-            out.append(
-                Problem(
-                    severity="error",
-                    file=file,
-                    key=key,
-                    message=f"sensor {s.id!r} is bound to nothing: component {s.component!r} is "
-                    "neither a component id in 'components' nor a node of the model"
-                    + (f"; {hint}" if hint else ""),
+            severity = "error"
+            if u.error:
+                what = f"the pattern {u.component!r} cannot be read: {u.error}"
+            elif u.kind in ("glob", "regex"):
+                what = f"the pattern {u.component!r} matches no node of the model"
+            else:
+                what = (
+                    f"component {u.component!r} is neither a component id in 'components' "
+                    "nor a node of the model"
                 )
+            hint = did_you_mean(list(u.suggestions))
+            message = f"sensor {u.sensor!r} is bound to nothing: {what}" + (
+                f"; {hint}" if hint else ""
             )
+        out.append(Problem(severity=severity, file=file, key=key, message=message))
+    out.sort(key=lambda p: int(p.key.split("[")[1].split("]")[0]))
     return out
