@@ -240,7 +240,7 @@ def test_the_scene_draws_a_field_over_the_twin_and_hides_it_with_its_component()
         assert np.abs(img2[100, 60].astype(int) - right).sum() < 40  # the colours swapped
         scene.set_hidden(np.array([False, True]))
         assert scene._field is not None
-        drawn = scene._field.actor.GetMapper().GetInput().GetNumberOfCells()
+        drawn = scene._field.mapper.GetInput().GetNumberOfCells()
         assert 0 < drawn < len(tri)
         scene.clear_model()
         assert scene.point_field_values() is None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
@@ -22,20 +21,10 @@ from vtk.util.numpy_support import vtk_to_numpy
 
 from twinviewer.core.model import ModelData
 from twinviewer.render.colourbars import ColourBars, make_status_legend
+from twinviewer.render.field import PointField
 from twinviewer.render.xray import Split, opaque_components, same_mask, split_stand_in
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PointField:
-    """A field drawn over the twin: its mesh (values in point data ``field``), each
-    triangle's component, the actor and its lookup table."""
-
-    mesh: pv.PolyData
-    components: NDArray[np.int64]
-    actor: vtk.vtkActor
-    lut: vtk.vtkLookupTable
 
 
 HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # cyan: no status colour uses it
@@ -661,47 +650,18 @@ class TwinScene:
         through ``table`` over ``lo..hi`` (NaN: neutral). Triangles of hidden components are
         left out; the section plane cuts it. Replaces the previous field."""
         self.clear_point_field()
-        faces = np.empty((len(triangles), 4), np.int64)
-        faces[:, 0] = 3
-        faces[:, 1:] = triangles
-        mesh = pv.PolyData(np.asarray(points, np.float32), faces=faces.ravel())
-        mesh.point_data["field"] = np.array(values, np.float64)  # ours: written each frame
-        lut = vtk.vtkLookupTable()
-        lut.SetNumberOfTableValues(len(table))
-        lut.SetTableRange(lo, hi)
-        lut.Build()
-        vtk_to_numpy(lut.GetTable())[:] = table
-        lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))  # filled by hand (see above)
-        lut.SetNanColor(*(float(c) / 255.0 for c in (176, 182, 190)), 1.0)
-        mapper = vtk.vtkPolyDataMapper()
-        mapper.SetLookupTable(lut)
-        mapper.SetScalarModeToUsePointFieldData()
-        mapper.SelectColorArray("field")
-        mapper.SetScalarRange(lo, hi)
-        mapper.ScalarVisibilityOn()
-        mapper.InterpolateScalarsBeforeMappingOn()
-        mapper.SetResolveCoincidentTopologyToPolygonOffset()
-        mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-1.0, -8.0)
-        self._clip_mapper(mapper)
-        actor = vtk.vtkActor()
-        actor.SetMapper(mapper)
-        actor.PickableOff()
-        actor.GetProperty().SetAmbient(0.25)
-        actor.GetProperty().SetDiffuse(0.75)
-        self._field = PointField(mesh, np.asarray(components, np.int64), actor, lut)
+        self._field = PointField(points, triangles, components, values, table, lo, hi)
+        self._clip_mapper(self._field.mapper)
         self._show_field_cells()
-        self.plotter.add_actor(actor, name="twin-field", reset_camera=False)
+        self.plotter.add_actor(self._field.actor, name="twin-field", reset_camera=False)
 
     def set_point_field_values(self, values: NDArray[np.floating]) -> None:
         """New values for the field's vertices (the next frame): one copy, no rebuild."""
         if self._field is not None:
-            self._field.mesh.point_data["field"][:] = values
-            self._field.mesh.GetPointData().GetArray("field").Modified()
-            self._field.actor.GetMapper().GetInput().Modified()
+            self._field.set_values(values)
 
     def point_field_values(self) -> NDArray[np.float64] | None:
-        f = self._field
-        return None if f is None else np.asarray(f.mesh.point_data["field"])
+        return None if self._field is None else self._field.values()
 
     def clear_point_field(self) -> None:
         if self._field is not None:
@@ -709,22 +669,8 @@ class TwinScene:
             self._field = None
 
     def _show_field_cells(self) -> None:
-        """Give the field's mapper its triangles on visible components (sharing the values)."""
-        f = self._field
-        if f is None:
-            return
-        hidden = self._hidden
-        comp = f.components
-        if not len(hidden) or not hidden.any():
-            f.actor.GetMapper().SetInputData(f.mesh)
-            return
-        keep = ~hidden[np.clip(comp, 0, len(hidden) - 1)]
-        sub = pv.PolyData()
-        sub.SetPoints(f.mesh.GetPoints())
-        cells = f.mesh.faces.reshape(-1, 4)[keep]
-        sub.faces = cells.ravel()
-        sub.GetPointData().AddArray(f.mesh.GetPointData().GetArray("field"))
-        f.actor.GetMapper().SetInputData(sub)
+        if self._field is not None:
+            self._field.show_cells(self._hidden)
 
     # -- legend and captions -------------------------------------------------------------------
     @property
