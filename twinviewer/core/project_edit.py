@@ -24,16 +24,25 @@ from typing import Any
 
 import yaml
 
-from twinviewer.core.project import OpcUaSource, Project, ProjectError, Sensor, load_project
+from twinviewer.core.project import (
+    OpcUaSource,
+    Overlay,
+    Project,
+    ProjectError,
+    Sensor,
+    load_project,
+)
 from twinviewer.core.project_tours import Tour
 
 __all__ = [
     "ProjectEditError",
     "RemovedSensor",
     "SensorEdit",
+    "add_overlay",
     "add_sensors",
     "delete_tour",
     "plan_sensors",
+    "remove_overlay",
     "remove_sensor",
     "save_tour",
     "set_opcua_bindings",
@@ -718,44 +727,156 @@ def add_source(project_path: str | Path, source: Any) -> None:
 
     Only additions: a source whose id is taken is refused. Its defaults are left out, the rest
     of the file (comments included) stays as it was; a missing ``sources:`` key is added at the
-    end, ``sources: []`` becomes a block list. The result must load as the project plus this
-    source, else :class:`ProjectEditError` and nothing is written."""
+    end, ``sources: []`` (or a flow list) becomes a block list. The result must load as the
+    project plus this source, else :class:`ProjectEditError` and nothing is written."""
     path = Path(project_path)
     project, _ = load_project(path)
     if any(s.id == source.id for s in project.sources):
         raise ProjectEditError(f"{path}: a source with id {source.id!r} is there already")
     expected = project.model_copy(deep=True)
     expected.sources.append(source.model_copy(deep=True))
+    _append_item(
+        path, "sources", [_source_data(s) for s in expected.sources], expected, "the new source"
+    )
+
+
+def _source_data(source: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"type": source.type, "id": source.id}
     data.update(source.model_dump(mode="json", exclude_defaults=True))
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation overlays (File > Add simulation result…)
+# --------------------------------------------------------------------------------------------
+
+
+def add_overlay(project_path: str | Path, overlay: Overlay) -> None:
+    """Append ``overlay`` to the file's ``overlays:``.
+
+    Only additions: an overlay whose name is taken is refused. Its defaults are left out, the
+    rest of the file (comments included) stays as it was; a missing ``overlays:`` key is added
+    at the end, ``overlays: []`` (or a flow list) becomes a block list. The result must load as
+    the project plus this overlay, else :class:`ProjectEditError` and nothing is written."""
+    path = Path(project_path)
+    project, _ = load_project(path)
+    if any(o.name == overlay.name for o in project.overlays):
+        raise ProjectEditError(f"{path}: an overlay named {overlay.name!r} is there already")
+    expected = project.model_copy(deep=True)
+    expected.overlays.append(overlay.model_copy(deep=True))
+    _append_item(
+        path,
+        "overlays",
+        [_overlay_data(o) for o in expected.overlays],
+        expected,
+        "the new overlay",
+    )
+
+
+def remove_overlay(project_path: str | Path, name: str) -> Overlay:
+    """Take the overlay ``name`` out of the project file, keeping the rest of it (comments
+    included); returns it (for an undo). In a block list only its own lines go (the last one
+    leaves ``overlays: []``); a flow list is rewritten as a block. The result must load as the
+    project without it (a tour step still showing it makes it invalid), else
+    :class:`ProjectEditError` and nothing is written."""
+    path = Path(project_path)
+    project, _ = load_project(path)
+    names = [o.name for o in project.overlays]
+    if name not in names:
+        have = ", ".join(repr(n) for n in names) or "none"
+        raise ProjectEditError(f"{path}: no overlay named {name!r} (its overlays: {have})")
+    at = names.index(name)
+    expected = project.model_copy(deep=True)
+    removed = expected.overlays.pop(at)
     raw = path.read_bytes().decode("utf-8")
     newline = "\r\n" if "\r\n" in raw else "\n"
-    text = raw.replace("\r\n", "\n")
+    text = _drop_item(
+        raw.replace("\r\n", "\n"), "overlays", at, [_overlay_data(o) for o in expected.overlays]
+    )
+    _replace_checked(path, text.replace("\n", newline), expected.model_dump(), "the overlay")
+    return removed
+
+
+def _overlay_data(overlay: Overlay) -> dict[str, Any]:
+    data: dict[str, Any] = overlay.model_dump(mode="json", exclude_defaults=True)
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# One item appended to (or dropped from) a top-level list
+# --------------------------------------------------------------------------------------------
+
+
+def _top_level(text: str, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key, value) nodes of the top-level ``key`` (None: the file has no such key)."""
     root = yaml.compose(text)
     if not isinstance(root, yaml.MappingNode) or root.flow_style:
         raise ProjectEditError("the top of the file is not a block mapping")
-    pair = next(((k, v) for k, v in root.value if k.value == "sources"), None)
+    return next(((k, v) for k, v in root.value if k.value == key), None)
+
+
+def _append_item(
+    path: Path, key: str, items: list[dict[str, Any]], expected: Project, what: str
+) -> None:
+    """Write ``items[-1]`` as a new last item of the file's top-level list ``key``, given the
+    data of every item the list then holds (``items``), if the file then loads as ``expected``.
+
+    A missing key is added at the end of the file; an empty or flow list (``[...]``) becomes a
+    block list below its key (comments inside the brackets are lost); in a block list the new
+    item goes after the last one, with its dash in the same column, and no other line changes.
+    """
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = raw.replace("\r\n", "\n")
+    pair = _top_level(text, key)
     if pair is None:
-        lines = text.rstrip("\n").split("\n")
-        lines += ["", "sources:", *_item_lines(data, 2), ""]
+        lines = text.rstrip("\n").split("\n") if text.strip() else []
+        lines += ["", f"{key}:", *_item_lines(items[-1], 2), ""]
     else:
-        key, seq = pair
+        name, seq = pair
         if not isinstance(seq, yaml.SequenceNode):
-            raise ProjectEditError("the file's sources: is not a list")
+            raise ProjectEditError(f"{path}: the file's {key}: is not a list")
         if seq.flow_style or not seq.value:  # [] or [...]: a block list below the key
-            if seq.value:
-                raise ProjectEditError("sources: is written as a flow list; make it a block list")
             before = text[: seq.start_mark.index].rstrip(" \t")
             lines = (before + text[seq.end_mark.index :]).split("\n")
-            at = key.start_mark.line + 1
-            lines[at:at] = _item_lines(data, key.start_mark.column + 2)
+            at = name.start_mark.line + 1
+            block: list[str] = []
+            for item in items:
+                block += _item_lines(item, name.start_mark.column + 2)
+            lines[at:at] = block
         else:
-            last = seq.value[-1]
-            dash_at = text.rfind("-", 0, last.start_mark.index)
-            dash = dash_at - (text.rfind("\n", 0, dash_at) + 1)
+            spans, dash = _item_spans(text, seq, key)
             lines = text.split("\n")
-            after = _end_line(text, last) + 1
-            lines[after:after] = _item_lines(data, dash)
-    _replace_checked(
-        path, "\n".join(lines).replace("\n", newline), expected.model_dump(), "the new source"
-    )
+            after = spans[-1][1] + 1
+            lines[after:after] = _item_lines(items[-1], dash)
+    _replace_checked(path, "\n".join(lines).replace("\n", newline), expected.model_dump(), what)
+
+
+def _drop_item(text: str, key: str, at: int, remaining: list[dict[str, Any]]) -> str:
+    """The file's top-level list ``key`` without its item ``at`` (``remaining``: the data of
+    the items left). In a block list only that item's lines go (the last one leaves ``[]``); a
+    flow list is rewritten as a block list of what remains."""
+    pair = _top_level(text, key)
+    if pair is None or not isinstance(pair[1], yaml.SequenceNode):
+        raise ProjectEditError(f"cannot find the {key}: list in the file's YAML")
+    name, seq = pair
+    if seq.flow_style:  # [...]: the rest as a block below the key, or []
+        before = text[: seq.start_mark.index].rstrip(" \t")
+        after = text[seq.end_mark.index :]
+        if not remaining:
+            return before + " []" + after
+        lines = (before + after).split("\n")
+        line = name.start_mark.line + 1
+        block: list[str] = []
+        for item in remaining:
+            block += _item_lines(item, name.start_mark.column + 2)
+        lines[line:line] = block
+        return "\n".join(lines)
+    first, last = _item_spans(text, seq, key)[0][at]
+    lines = text.split("\n")
+    del lines[first : last + 1]
+    if not remaining:  # the last item went: an empty list stays
+        n = name.start_mark.line
+        colon = lines[n].index(":", name.end_mark.column)
+        lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
+    return "\n".join(lines)
