@@ -859,7 +859,7 @@ def _drop_item(text: str, key: str, at: int, remaining: list[dict[str, Any]]) ->
     pair = _top_level(text, key)
     if pair is None or not isinstance(pair[1], yaml.SequenceNode):
         raise ProjectEditError(f"cannot find the {key}: list in the file's YAML")
-    name, seq = pair
+    name, seq = pair[0], pair[1]
     if seq.flow_style:  # [...]: the rest as a block below the key, or []
         before = text[: seq.start_mark.index].rstrip(" \t")
         after = text[seq.end_mark.index :]
