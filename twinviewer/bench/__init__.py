@@ -7,6 +7,7 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
 * ``mqtt``: :mod:`twinviewer.bench.mqtt`, the MQTT source through a real mosquitto;
 * ``history``: :mod:`twinviewer.bench.history`, the history stores against plain SQL;
 * ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin;
+* ``field``: :mod:`twinviewer.bench.field`, the mine's methane field along the airways;
 * ``reliability``: :mod:`twinviewer.bench.reliability`, the mine demo through mosquitto across
   a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported;
 * ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors;
@@ -50,6 +51,12 @@ def _sim(quick: bool) -> list[Figure]:
     return bench_sim(quick)
 
 
+def _field(quick: bool) -> list[Figure]:
+    from twinviewer.bench.field import bench_field
+
+    return bench_field(quick)
+
+
 def _reliability(quick: bool) -> list[Figure]:
     from twinviewer.bench.reliability import bench_reliability
 
@@ -81,6 +88,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "mqtt": _mqtt,
     "history": _history,
     "sim": _sim,
+    "field": _field,
     "reliability": _reliability,
     "predict": _predict,
     "review": _review,
