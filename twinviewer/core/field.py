@@ -212,29 +212,35 @@ def refine(
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     tri = np.asarray(triangles, np.int64).reshape(-1, 3)
     parent = np.arange(len(tri), dtype=np.int64)
+    done_tri: list[NDArray[np.int64]] = []
+    done_parent: list[NDArray[np.int64]] = []
     for _ in range(max_rounds):
-        n_before = len(tri)
-        pts, tri, step_parent = _strips(pts, tri, max_edge)
+        # only the triangles the last round made can still be too long
+        pts, kept, kept_from, tri, step_parent = _strips(pts, tri, max_edge)
+        done_tri.append(kept)
+        done_parent.append(parent[kept_from])
         parent = parent[step_parent]
-        if len(tri) == n_before:
+        if not len(tri):
             break
-    return pts, tri, parent
+    done_tri.append(tri)
+    done_parent.append(parent)
+    return pts, np.concatenate(done_tri), np.concatenate(done_parent)
 
 
 def _strips(
     pts: NDArray[np.float64], tri: NDArray[np.int64], max_edge: float
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[
+    NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]
+]:
     """Cut long triangles into strips across their two long edges: the apex opposite the
     shortest edge is joined by ``n`` equal steps along both long edges to the short one (a
     2 x 160 m sliver of a tube becomes 2n triangles, where bisection would make thousands).
-    Returns points (originals first), triangles and each triangle's original."""
-    lengths = np.stack(
-        [
-            np.linalg.norm(pts[tri[:, (i + 2) % 3]] - pts[tri[:, (i + 1) % 3]], axis=1)
-            for i in range(3)
-        ],
-        axis=1,
-    )  # column i: the edge opposite vertex i
+    Returns points (originals first), the triangles left as they were and the row each came
+    from, and the new triangles and the row each was cut from."""
+    lengths = np.empty((len(tri), 3))
+    for i in range(3):  # column i: the edge opposite vertex i
+        d = pts[tri[:, (i + 2) % 3]] - pts[tri[:, (i + 1) % 3]]
+        lengths[:, i] = np.sqrt(np.einsum("ij,ij->i", d, d))
     apex = np.argmin(lengths, axis=1)
     rows = np.arange(len(tri))
     a = tri[rows, apex]
@@ -245,7 +251,7 @@ def _strips(
     cut = n > 1
     keep_tri, keep_parent = tri[~cut], rows[~cut]
     if not cut.any():
-        return pts, keep_tri, keep_parent
+        return pts, keep_tri, keep_parent, tri[:0], rows[:0]
     a, b, c, n, parent = a[cut], b[cut], c[cut], n[cut], rows[cut]
     # new points P_i on AB and Q_i on AC, i = 1..n-1, for each cut triangle
     inner = n - 1
@@ -271,9 +277,9 @@ def _strips(
     t2, i2 = t[i > 0], i[i > 0]
     second = np.stack([p_of(t2, i2), q_of(t2, i2 + 1), q_of(t2, i2)], axis=1)
     out_pts = np.concatenate([pts, p_new, q_new])
-    out_tri = np.concatenate([keep_tri, first, second])
-    out_parent = np.concatenate([keep_parent, parent[t], parent[t2]])
-    return out_pts, out_tri, out_parent
+    new_tri = np.concatenate([first, second])
+    new_parent = np.concatenate([parent[t], parent[t2]])
+    return out_pts, keep_tri, keep_parent, new_tri, new_parent
 
 
 @dataclass
