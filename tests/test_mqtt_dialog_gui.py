@@ -134,3 +134,57 @@ def test_a_bad_template_is_refused_and_nothing_is_written(
     dlg.add_button.click()
     assert "unknown placeholder" in dlg.status.text()
     assert dlg.written is None and building.read_text() == before
+
+
+def test_a_typed_password_goes_to_a_variable_unless_the_user_says_otherwise(
+    qtbot, window, building: Path, broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twinviewer.ui.data_sources import mqtt_dialog
+    from twinviewer.ui.data_sources.mqtt_dialog import QtMqttSourceDialog
+
+    open_and_wait(qtbot, window, building)
+    before = building.read_text()
+    asked: list[str] = []
+
+    def answer(reply: str | None):
+        def ask(_parent: object, source_id: str) -> str | None:
+            asked.append(source_id)
+            return reply
+
+        return ask
+
+    def dialog() -> QtMqttSourceDialog:
+        dlg = QtMqttSourceDialog(building, window.session.sensors, [], window)
+        qtbot.addWidget(dlg)
+        dlg.id_edit.setText("site broker")
+        dlg.url_edit.setText(broker.url)
+        dlg.template_edit.setText("plant/{sensor}")
+        dlg.user_edit.setText("alice")
+        dlg.password_edit.setText("s3cret-pw")
+        return dlg
+
+    # not now: nothing written, the dialog stays open
+    monkeypatch.setattr(mqtt_dialog, "ask_password_storage", answer(None))
+    dlg = dialog()
+    dlg.add_button.click()
+    assert asked == ["site broker"] and dlg.written is None
+    assert building.read_text() == before
+
+    # the suggested variable: the file names it and holds no password
+    assert mqtt_dialog.password_variable("site broker") == "MQTT_SITE_BROKER_PASSWORD"
+    monkeypatch.setattr(mqtt_dialog, "ask_password_storage", answer("MQTT_SITE_BROKER_PASSWORD"))
+    dlg.add_button.click()
+    text = building.read_text()
+    assert "password_env: MQTT_SITE_BROKER_PASSWORD" in text
+    assert "s3cret-pw" not in text
+    source = load_project(building)[0].sources[-1]
+    assert (source.username, source.password, source.password_env) == (
+        "alice", None, "MQTT_SITE_BROKER_PASSWORD"
+    )  # fmt: skip
+
+    # written as typed only when the user asks for it
+    monkeypatch.setattr(mqtt_dialog, "ask_password_storage", answer(""))
+    building.write_text(before)
+    dlg = dialog()
+    dlg.add_button.click()
+    assert load_project(building)[0].sources[-1].password == "s3cret-pw"

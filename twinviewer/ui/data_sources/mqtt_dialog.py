@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -410,6 +411,13 @@ class QtMqttSourceDialog(QDialog):
         try:
             cfg = self.config()
             TopicTemplate(cfg.topic)  # the feed's own check of the template
+            if cfg.password and not cfg.password_env:
+                answer = ask_password_storage(self, cfg.id)
+                if answer is None:
+                    return
+                if answer:  # a variable instead: the project names it, the user sets it
+                    self.password_env_edit.setText(answer)
+                    cfg = self.config()
             add_source(self.project_path, cfg)
         except (ValueError, OSError) as exc:
             self._say(self.status, _plain(exc), BAD)
@@ -421,6 +429,35 @@ class QtMqttSourceDialog(QDialog):
     def done(self, result: int) -> None:  # accept, reject, close: stop listening
         self._stop.set()
         super().done(result)
+
+
+def password_variable(source_id: str) -> str:
+    """The environment variable suggested for a source's password: ``MQTT_<ID>_PASSWORD``."""
+    return f"MQTT_{re.sub(r'[^A-Za-z0-9]+', '_', source_id).strip('_').upper()}_PASSWORD"
+
+
+def ask_password_storage(parent: QWidget, source_id: str) -> str | None:
+    """Where a typed password goes: the name of an environment variable to read it from
+    (suggested), ``""`` to write it into the project file as typed, ``None``: not now."""
+    name = password_variable(source_id)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Broker password")
+    box.setText("The password would be written into the project file as plain text.")
+    box.setInformativeText(
+        f"Project files are shared and kept in version control. Read it from the environment "
+        f"variable {name} instead (set it before opening the twin), or write it into the file?"
+    )
+    use_env = box.addButton(f"Use {name}", QMessageBox.ButtonRole.AcceptRole)
+    plain = box.addButton("Write it in the file", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(use_env)
+    box.exec()
+    if box.clickedButton() is use_env:
+        return name
+    if box.clickedButton() is plain:
+        return ""
+    return None
 
 
 def _plain(exc: BaseException) -> str:
