@@ -18,7 +18,7 @@ from twinviewer.sim.placement_fit import (
 )
 
 TWIN_MM = (5.0, 352.0, 5.0, 168.0, 10.0, 35.0)  # a model in millimetres
-RESULT_M = (2.0, 2.347, 3.0, 3.163, 0.0, 0.025)  # the same part in metres, somewhere else
+RESULT_M = (2.0, 2.347, 3.0, 3.163, 0.005, 0.03)  # the same part in metres, somewhere else
 
 
 def _close(a, b, rel=1e-9, abs_=1e-9) -> bool:
@@ -47,7 +47,7 @@ def test_a_result_in_metres_off_a_model_in_millimetres() -> None:
     check = check_bounds(RESULT_M, Placement(), TWIN_MM)
     assert not check.ok and not check.overlap
     assert check.problem.startswith("The placed result does not overlap the twin and is ")
-    assert "smaller than the twin" in check.problem
+    assert check.problem.endswith("is 1,000× smaller than the twin")
     assert math.isclose(1 / check.ratio, 1000, rel_tol=0.01)
 
     fit = fit_to_twin(RESULT_M, Placement(), TWIN_MM)

@@ -119,11 +119,10 @@ def check_bounds(result_bounds: Bounds, placement: Placement, twin_bounds: Bound
     if not overlap:
         problems.append("does not overlap the twin")
     if math.isfinite(ratio) and ratio > MAX_RATIO:
-        problems.append(f"is {ratio:.3g}× the twin's size")
+        problems.append(f"is {_factor(ratio)}× the twin's size")
     elif math.isfinite(ratio) and ratio < 1 / MAX_RATIO:
-        problems.append(
-            f"is {1 / ratio:.3g}× smaller than the twin" if ratio > 0 else "has no size (a point)"
-        )
+        smaller = f"is {_factor(1 / ratio)}× smaller than the twin" if ratio > 0 else ""
+        problems.append(smaller or "has no size (a point)")
     problem = "The placed result " + " and ".join(problems) if problems else ""
     return BoundsCheck(placed, twin_bounds, overlap, ratio, problem)
 
@@ -158,6 +157,11 @@ def fit_to_twin(result_bounds: Bounds, placement: Placement, twin_bounds: Bounds
         Placement(translate=translate, rotate=placement.rotate, scale=scale),
         how,
     )
+
+
+def _factor(x: float) -> str:
+    """A size factor as read aloud: ``962``, ``1,000``, ``12.5``."""
+    return f"{round(x):,}" if x >= 999.5 else f"{x:.3g}"
 
 
 def _round(x: float, digits: int = 4) -> float:
