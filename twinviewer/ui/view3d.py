@@ -6,10 +6,12 @@ import logging
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
 from twinviewer.render.scene import TwinScene, configure_for_software_rendering
+from twinviewer.ui.widgets.sensor_drag import sensors_from
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +25,12 @@ class QtView3D(QWidget):
     -------
     componentPicked(int)
         A click (not a drag) landed on a component; -1 when it landed on nothing.
+    sensorsDropped(list, int)
+        Sensor rows (``SENSOR_MIME``) were dropped onto a component; -1: onto nothing.
     """
 
     componentPicked = Signal(int)
+    sensorsDropped = Signal(list, int)
 
     def __init__(self, parent: QWidget | None = None, background: str = "#1e2126") -> None:
         super().__init__(parent)
@@ -33,7 +38,9 @@ class QtView3D(QWidget):
         self.interactor = QtInteractor(self, auto_update=False, multi_samples=0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.interactor)
+        self._layout = layout
         self.scene = TwinScene(self.interactor, background)
         self.interactor.enable_trackball_style()
         # VTK's and pyvista's one-letter keys (q quits the render window, w turns every actor
@@ -61,7 +68,32 @@ class QtView3D(QWidget):
             QEvent.Type.KeyRelease,
         ):
             return True
+        if watched is self.interactor and event.type() in (
+            QEvent.Type.DragEnter,
+            QEvent.Type.DragMove,
+            QEvent.Type.Drop,
+        ):
+            assert isinstance(event, QDropEvent)  # a drag enter and move are drop events too
+            ids = sensors_from(event.mimeData())
+            if ids:
+                event.acceptProposedAction()
+                if event.type() == QEvent.Type.Drop:
+                    self._drop_sensors(ids, event)
+                return True
         return super().eventFilter(watched, event)
+
+    def _drop_sensors(self, ids: list[str], event: QDropEvent) -> None:
+        pos = event.position()
+        ratio = self.interactor.devicePixelRatioF()
+        x = int(round(pos.x() * ratio))
+        y = int(round((self.interactor.height() - 1 - pos.y()) * ratio))  # VTK's y goes up
+        picked = self.scene.pick(x, y)
+        self.sensorsDropped.emit(ids, -1 if picked is None else picked)
+
+    def add_banner(self, banner: QWidget) -> None:
+        """Put ``banner`` above the 3D view (a notice that takes room from the view while it
+        is shown, rather than covering part of it)."""
+        self._layout.insertWidget(self._layout.count() - 1, banner)
 
     def request_render(self) -> None:
         self._dirty = True

@@ -1,7 +1,9 @@
 """Components: the model's tree, picking in 3D, selection, hide/isolate/show, X-ray, find.
 
 The selection and the hidden set live in the workbench model; the tree and the 3D view only
-show them and report what the user asked for.
+show them and report what the user asked for. A sensor row dropped onto a component (a row of
+the tree, or the component under the cursor in the 3D view) is bound to it by the inspector,
+which keeps the sensor edits and their undo.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtGui import QKeySequence
 from twinviewer.session import TwinSession
 from twinviewer.ui.components.tree import QtComponentTree
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
+from twinviewer.ui.inspector.feature import InspectorFeature
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
@@ -32,6 +35,8 @@ class ComponentsFeature(Feature):
         self.tree.visibilityChanged.connect(self._on_tree_visibility)
         self.tree.zoomRequested.connect(self.zoom_to)
         host.view.componentPicked.connect(self.pick)
+        self.tree.sensorsDropped.connect(self.bind_sensors)
+        host.view.sensorsDropped.connect(self.bind_sensors)
         wb.events.selection.connect(self._show_selection)
         wb.events.hidden.connect(self._show_hidden)
         wb.events.covered.connect(self._show_hidden)
@@ -82,6 +87,10 @@ class ComponentsFeature(Feature):
     def pick(self, index: int) -> None:
         self._picked = True  # a click lands on a node's own triangles, not on its children
         self.workbench.selection = () if index < 0 else (index,)
+
+    def bind_sensors(self, sensor_ids: list[str], index: int) -> None:
+        """Sensors dropped onto component ``index`` (-1: onto nothing) are bound to it."""
+        self.host.feature(InspectorFeature).rebind(list(sensor_ids), index)
 
     def _on_tree_visibility(self, hidden: np.ndarray) -> None:
         self.workbench.hidden = tuple(int(i) for i in np.flatnonzero(np.asarray(hidden, bool)))

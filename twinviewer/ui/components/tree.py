@@ -7,7 +7,18 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -21,11 +32,70 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.colour import STATUS_COLOURS, STATUS_LABELS, Status
 from twinviewer.core.model import ModelData
+from twinviewer.ui.widgets.sensor_drag import sensors_from
 
 INDEX_ROLE = Qt.ItemDataRole.UserRole
 # True on the extra "<name> (own geometry)" row of a node that has both triangles and children.
 OWN_ROLE = Qt.ItemDataRole.UserRole + 1
 OWN_SUFFIX = " (own geometry)"
+
+
+DROP_TARGET = QColor(70, 130, 200, 110)  # the row a dragged sensor would be bound to
+
+
+class _DropTree(QTreeWidget):
+    """The tree itself: sensor rows (``SENSOR_MIME``) dropped onto a component row are handed
+    on as ``sensorsDropped(ids, component index)``; the row under the cursor is tinted."""
+
+    sensorsDropped = Signal(list, int)  # noqa: N815 (Qt's naming)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self._target: QTreeWidgetItem | None = None
+
+    def _mark(self, item: QTreeWidgetItem | None) -> None:
+        if item is self._target:
+            return
+        for it, brush in ((self._target, QBrush()), (item, QBrush(DROP_TARGET))):
+            if it is not None:
+                it.setBackground(0, brush)
+        self._target = item
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if sensors_from(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if not sensors_from(event.mimeData()):
+            super().dragMoveEvent(event)
+            return
+        item = self.itemAt(event.position().toPoint())
+        self._mark(item)
+        if item is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
+        self._mark(None)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        ids = sensors_from(event.mimeData())
+        if not ids:
+            super().dropEvent(event)
+            return
+        item = self.itemAt(event.position().toPoint())
+        self._mark(None)
+        if item is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.sensorsDropped.emit(ids, int(item.data(0, INDEX_ROLE)))
 
 
 def status_icon(status: Status, size: int = 12) -> QIcon:
@@ -59,18 +129,22 @@ class QtComponentTree(QWidget):
         A boolean mask of hidden components after the user showed, hid or isolated some.
     zoomRequested(list)
         Components to frame in the 3D view.
+    sensorsDropped(list, int)
+        Sensor ids (a drag from the inspector) dropped onto the row of a component index.
     """
 
     selectionChanged = Signal(list)
     visibilityChanged = Signal(object)
     zoomRequested = Signal(list)
+    sensorsDropped = Signal(list, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search components (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.tree = QTreeWidget(self)
+        self.tree = _DropTree(self)
+        self.tree.sensorsDropped.connect(self.sensorsDropped)
         self.tree.setHeaderLabels(["Component", "Sensors"])
         self.tree.setColumnWidth(0, 215)
         self.tree.setColumnWidth(1, 50)

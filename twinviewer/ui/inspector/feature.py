@@ -7,6 +7,10 @@ Its buttons add a sensor to the selected component, or edit or remove one of its
 the project file (:mod:`twinviewer.core.project_edit`: comments kept). Each edit is an undoable
 command on the window's Edit > Undo; after a write the twin is opened again from its file, with
 the camera and the selection kept.
+
+The dialog's component field is a name or a pattern, previewed as it is typed and outlined in
+3D; *Pick in 3D* and a sensor row dropped onto a component are served by
+:mod:`twinviewer.ui.inspector.binding`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QMessageBox
 
+from twinviewer.core.binding import reference_to
 from twinviewer.core.colour import STATUS_LABELS, Status
 from twinviewer.core.gaps import Gap
 from twinviewer.core.project import ProjectError, load_project
@@ -30,6 +35,7 @@ from twinviewer.predict.health import GOOD, POOR, HealthState
 from twinviewer.session import TwinSession
 from twinviewer.session.twin import is_project_file
 from twinviewer.ui.feature import DockSpec, Feature
+from twinviewer.ui.inspector.binding import BindingTool
 from twinviewer.ui.inspector.sensor_dialog import SensorDialog
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
 from twinviewer.ui.timeline.predictions import crossing_label, format_duration, format_span
@@ -117,6 +123,8 @@ class InspectorFeature(Feature):
         self.undo_stack = QUndoStack(self.inspector)
         self.dialog: SensorDialog | None = None
         self._keep: tuple[tuple[tuple[float, ...], ...], list[str]] | None = None
+        self._say = ""  # the status bar's message once the twin is open again
+        self.binding = BindingTool(self)
         self.inspector.addRequested.connect(self.add_sensor)
         self.inspector.editRequested.connect(self.edit_sensor)
         self.inspector.removeRequested.connect(self.remove_sensor)
@@ -209,29 +217,43 @@ class InspectorFeature(Feature):
 
     def add_sensor(self) -> SensorDialog | None:
         """Open the dialog for a new sensor of the selected component (not modal)."""
-        component = self._component()
-        if component is None or self.session is None:
-            return None
-        taken = [x.id for x in self.session.sensors]
-        return self._open_dialog(SensorDialog(component, None, taken, self.host))
-
-    def edit_sensor(self, sensor_id: str) -> SensorDialog | None:
-        """Open the dialog on the sensor ``sensor_id`` (not modal)."""
         s = self.session
         component = self._component()
+        if component is None or s is None:
+            return None
+        component = reference_to(s.project, s.model, self.workbench.selection[0])
+        taken = [x.id for x in s.sensors]
+        return self._open_dialog(
+            SensorDialog(component, None, taken, self.host, s.project, s.model)
+        )
+
+    def edit_sensor(self, sensor_id: str) -> SensorDialog | None:
+        """Open the dialog on the sensor ``sensor_id`` (not modal); no component need be
+        selected (the unbound-sensor banner's *Fix…*)."""
+        s = self.session
         k = s.sensor_index.get(sensor_id) if s is not None else None
-        if s is None or k is None or component is None:
+        if s is None or k is None or not is_project_file(s.path):
             return None
         sensor = s.sensors[k]
         taken = [x.id for x in s.sensors]
+        component = sensor.component or self._component() or ""
         return self._open_dialog(
-            SensorDialog(sensor.component or component, sensor, taken, self.host)
+            SensorDialog(component, sensor, taken, self.host, s.project, s.model)
         )
+
+    def rebind(self, sensor_ids: list[str], index: int, confirm: bool = True) -> bool:
+        """Bind sensors to model node ``index`` (a drop onto a component; undoable)."""
+        return self.binding.rebind(sensor_ids, index, confirm)
+
+    def say_after_reopen(self, message: str) -> None:
+        """Show ``message`` in the status bar once the twin is open again after a write."""
+        self._say = message
 
     def _open_dialog(self, dialog: SensorDialog) -> SensorDialog:
         if self.dialog is not None:
             self.dialog.reject()
         self.dialog = dialog
+        self.binding.attach(dialog)
         dialog.accepted.connect(lambda d=dialog: self._dialog_done(d))
         dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
         dialog.open()
@@ -250,6 +272,8 @@ class InspectorFeature(Feature):
         if old is not None and old.model_dump() == sensor.model_dump():
             return  # nothing changed: nothing to write or undo
         verb = "edit" if old is not None else "add"
+        if old is not None and old.component != sensor.component:
+            self.say_after_reopen(f"{sensor.id} → {sensor.component or 'no component'}")
         self._push(
             SensorCommand(self, self.session.path, old, sensor, f"{verb} sensor {sensor.id}")
         )
@@ -287,6 +311,9 @@ class InspectorFeature(Feature):
         self.host.reopen()
 
     def _restore_view(self, session: TwinSession) -> None:
+        if self._say:
+            self.host.statusBar().showMessage(self._say, 10000)
+            self._say = ""
         if self._keep is None:
             return
         (position, focal, up), ids = self._keep

@@ -2,8 +2,15 @@
 
 Every field is validated by the project's own :class:`~twinviewer.core.project.Sensor` model
 on each keystroke; what is wrong is said under the field it concerns, and OK stays disabled
-until the sensor is valid. The component is fixed (the one selected); the id of a sensor being
-edited is fixed too (its data sources and history know it by that id).
+until the sensor is valid. The id of a sensor being edited is fixed (its data sources and
+history know it by that id).
+
+The component is a name, a shell pattern (``pump_*``) or a regex (``re:pump_0[12]``), read as
+:func:`twinviewer.core.binding.match_reference` reads it. Beside it a live preview says which
+components it matches ("matches 3 components: pump_01, …"), or in red that it matches nothing
+with the closest names (OK stays allowed: the sensor is kept, the window's banner names it);
+``matchesChanged`` hands the matched nodes to the window to outline in 3D. *Pick in 3D* asks the
+window (``pickRequested``) to let the user click the component; :meth:`set_component` fills it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,8 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.core.binding import (
+    component_names,
+    did_you_mean,
+    match_reference,
+    suggest_names,
+)
 from twinviewer.core.colour import COLORMAPS
-from twinviewer.core.project import Sensor
+from twinviewer.core.model import ModelData
+from twinviewer.core.project import Project, Sensor
 
 #: The form's rows: (field, label, the line edits in it).
 ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -56,6 +71,12 @@ PLACEHOLDERS = {
     "stale_after": "seconds",
 }
 ERROR_STYLE = "color: #d04040;"
+MATCH_STYLE = "color: #5fae6e;"
+NOTE_STYLE = "color: #a0a6ae;"
+COMPONENT_HINT = "a component or node name, a pattern pump_* or a regex re:pump_0[12]"
+SHOWN_MATCHES = 5  # names listed in the preview; the count says how many more
+PREVIEW_MS = 150  # the 3D outline follows the typing after this pause
+KIND_NOTES = {"glob": "shell pattern", "regex": "regular expression"}
 
 
 def _number_text(v: float | None) -> str:
@@ -64,7 +85,19 @@ def _number_text(v: float | None) -> str:
 
 class SensorDialog(QDialog):
     """Add a sensor to ``component`` (``sensor`` None) or edit ``sensor``; ``taken``: the ids
-    of the project's other sensors (a new one must not reuse them)."""
+    of the project's other sensors (a new one must not reuse them). With the twin's ``project``
+    and ``model`` the component field previews what it matches.
+
+    Signals
+    -------
+    pickRequested()
+        *Pick in 3D* was pressed: the window should let the user click a component.
+    matchesChanged(list)
+        The model nodes the component field matches, with their subtrees (to outline in 3D).
+    """
+
+    pickRequested = Signal()  # noqa: N815 (Qt's naming)
+    matchesChanged = Signal(list)  # noqa: N815
 
     def __init__(
         self,
@@ -72,10 +105,17 @@ class SensorDialog(QDialog):
         sensor: Sensor | None = None,
         taken: Collection[str] = (),
         parent: QWidget | None = None,
+        project: Project | None = None,
+        model: ModelData | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("sensor-dialog")
-        self.component = component
+        self.setMinimumWidth(520)
+        self.project = project
+        self.model = model
+        self._names: list[str] | None = None
+        self._kids: list[list[int]] | None = None
+        self.matches: list[int] = []  # the nodes the component matches, with their subtrees
         self.original = sensor
         self.taken = set(taken) - ({sensor.id} if sensor else set())
         self.setWindowTitle(f"Edit sensor {sensor.id}" if sensor else "Add sensor")
@@ -84,7 +124,7 @@ class SensorDialog(QDialog):
         self.colormap = QComboBox(self)
         self.colormap.addItems(list(COLORMAPS))
         form = QFormLayout()
-        form.addRow("Component:", QLabel(component, self))
+        form.addRow("Component:", self._component_row(component))
         for key, label, names in ROWS:
             row = QHBoxLayout()
             for name in names:
@@ -123,7 +163,107 @@ class SensorDialog(QDialog):
         if sensor is not None:
             self.edits["id"].setReadOnly(True)
             self.edits["id"].setToolTip("A sensor's id stays: its sources and history know it")
+        self._outline = QTimer(self)
+        self._outline.setSingleShot(True)
+        self._outline.setInterval(PREVIEW_MS)
+        self._outline.timeout.connect(lambda: self.matchesChanged.emit(list(self.matches)))
+        self.component_edit.textChanged.connect(self._preview)
+        self._preview()
         self.validate()
+
+    # -- the component: a name or a pattern, previewed -------------------------------------------
+    def _component_row(self, component: str) -> QVBoxLayout:
+        self.component_edit = QLineEdit(component, self)
+        self.component_edit.setObjectName("component")
+        self.component_edit.setPlaceholderText(COMPONENT_HINT)
+        self.component_edit.setToolTip(
+            "What the sensor colours: a component id of the project, a model node's name, a\n"
+            "shell pattern on node names or paths (pump_*, level_?/fan_*) or a regular\n"
+            "expression after re: (re:pump_0[12]) that must match a whole name or path"
+        )
+        self.component_edit.textChanged.connect(self.validate)
+        self.pick_button = QPushButton("Pick in 3D", self)
+        self.pick_button.setObjectName("pick-component")
+        self.pick_button.setToolTip(
+            "Click the component in the 3D view or the Components tree (Esc: back here)"
+        )
+        self.pick_button.clicked.connect(lambda _=False: self.pickRequested.emit())
+        self.preview = QLabel("", self)
+        self.preview.setObjectName("component-preview")
+        self.preview.setWordWrap(True)
+        error = QLabel("", self)
+        error.setObjectName("component-error")
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        error.setVisible(False)
+        self.errors["component"] = error
+        row = QHBoxLayout()
+        row.addWidget(self.component_edit, 1)
+        row.addWidget(self.pick_button)
+        cell = QVBoxLayout()
+        cell.setSpacing(2)
+        cell.addLayout(row)
+        cell.addWidget(self.preview)
+        cell.addWidget(error)
+        return cell
+
+    @property
+    def component(self) -> str:
+        """The component field as typed (trimmed)."""
+        return self.component_edit.text().strip()
+
+    def set_component(self, ref: str) -> None:
+        """Fill the component field (a pick in 3D)."""
+        self.component_edit.setText(ref)
+
+    def _preview(self, *_: object) -> None:
+        """Say what the component matches, and have the matches outlined after a pause."""
+        text, style, nodes = self._describe()
+        self.preview.setText(text)
+        self.preview.setStyleSheet(style)
+        self.preview.setVisible(bool(text))
+        if nodes != self.matches:
+            self.matches = nodes
+            self._outline.start()
+
+    def _describe(self) -> tuple[str, str, list[int]]:
+        """The preview's text and style, and the nodes matched (with their subtrees)."""
+        ref = self.component
+        if self.project is None or self.model is None:
+            return "", NOTE_STYLE, []
+        if not ref:
+            return "no component: the sensor colours nothing", NOTE_STYLE, []
+        m = match_reference(self.project, self.model, ref)
+        if m.error:
+            return "", NOTE_STYLE, []  # said under the field, as an error
+        if not m.nodes:
+            if self._names is None:
+                self._names = component_names(self.project, self.model)
+            hints = [n for n in suggest_names(ref, self._names) if n != ref]
+            hint = did_you_mean(hints)
+            return "matches nothing" + (f" — {hint}" if hint else ""), ERROR_STYLE, []
+        comps = self.model.components
+        ids = [comps[i].id for i in m.nodes]
+        shown = ", ".join(ids[:SHOWN_MATCHES]) + ("…" if len(ids) > SHOWN_MATCHES else "")
+        noun = "component" if len(ids) == 1 else "components"
+        how = KIND_NOTES.get(m.kind, "")
+        if m.kind == "component" and self.project.components[ref].name is None:
+            sel = self.project.components[ref]
+            how = f"glob {sel.glob!r}" if sel.glob is not None else f"regex {sel.regex!r}"
+        note = f" ({how})" if how else ""
+        if self._kids is None:
+            self._kids = self.model.children()
+        nodes, stack = set(), list(m.nodes)
+        while stack:  # what the sensor colours: the matches and everything below them
+            i = stack.pop()
+            if i not in nodes:
+                nodes.add(i)
+                stack.extend(self._kids[i])
+        return f"matches {len(ids)} {noun}{note}: {shown}", MATCH_STYLE, sorted(nodes)
+
+    def preview_text(self) -> str:
+        """The preview shown beside the component (for tests and accessibility)."""
+        return self.preview.text()
 
     def _fill(self, sensor: Sensor | None) -> None:
         if sensor is None:
@@ -167,7 +307,7 @@ class SensorDialog(QDialog):
             "id": text("id"),
             "quantity": text("quantity"),
             "unit": text("unit"),
-            "component": self.component,
+            "component": self.component or None,
             "colormap": self.colormap.currentText(),
         }
         if text("name"):
@@ -185,6 +325,10 @@ class SensorDialog(QDialog):
             v = number(key, key)
             if v is not None:
                 data[key] = v
+        if self.project is not None and self.model is not None and self.component:
+            bad = match_reference(self.project, self.model, self.component).error
+            if bad:
+                problems.setdefault("component", f"the regex cannot be read: {bad}")
         if data["id"] in self.taken:
             problems.setdefault("id", f"the project has a sensor {data['id']!r} already")
         if self.original is not None:  # what the dialog does not show is kept
