@@ -1,15 +1,29 @@
-"""Charts: the selected component's sensors over time, and panels of dragged-in sensors."""
+"""Charts: the selected component's sensors over time, and panels of dragged-in sensors.
+
+A limit line dragged on a chart (:mod:`.limit_drag`) is written to the project file by the
+inspector's undoable sensor edit (the same command, on the same undo stack, as an edit in its
+sensor dialog: Ctrl+Z undoes either); the twin then reopens with the new limits.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
+from twinviewer.core.project import Sensor
 from twinviewer.session import TwinSession
+from twinviewer.session.twin import is_project_file
 from twinviewer.ui.charts.controller import ChartsController
+from twinviewer.ui.charts.limit_drag import LEVELS, SIDES, format_limit
 from twinviewer.ui.charts.panel import QtChartPanel
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
+from twinviewer.ui.inspector.feature import InspectorFeature, SensorCommand
+from twinviewer.ui.undo import UndoFeature
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
@@ -21,7 +35,19 @@ class ChartsFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.panel = QtChartPanel()
+        self._hook(self.panel)
         self.controller = ChartsController(self.workbench, self.panel, self._make_panel)
+        self._pinned: tuple[Path, list[list[str]]] | None = None  # kept across a reopen
+        self._written: str | None = None  # said once the twin reopened (after "Opened …")
+        host.sessionOpened.connect(self._say_written)
+
+    def hosted(self) -> None:
+        self._undo_with(self.panel)
+
+    def _undo_with(self, panel: QtChartPanel) -> None:
+        """Ctrl+Z in a chart undoes the limits dragged there (the inspector's sensor edits)."""
+        stack = self.host.feature(InspectorFeature).undo_stack
+        self.host.feature(UndoFeature).register(stack, panel)
 
     def docks(self) -> list[DockSpec]:
         return [
@@ -57,12 +83,16 @@ class ChartsFeature(Feature):
     def _make_panel(self) -> QtChartPanel:
         panel = QtChartPanel(tz=self.host.time_zone)
         panel.empty_label.setText("Drag sensors here from the inspector or the alarm list")
+        self._hook(panel)
+        s = self.session
+        panel.limit_drag.set_editable(s is not None and is_project_file(s.path))
         return panel
 
     def new_chart_panel(self) -> QtChartPanel:
         """A chart dock of its own: sensors dragged onto it, on the same timeline."""
         panel = self.controller.new_panel()
         assert isinstance(panel, QtChartPanel)
+        self._undo_with(panel)
         title = f"Chart {len(self.controller.extra) + 1}"
         dock = self.host.add_dock(
             DockSpec(title, panel, split_from="Charts", size=(470, 300), shown_with_twin=False)
@@ -72,9 +102,106 @@ class ChartsFeature(Feature):
 
     def opened(self, session: TwinSession) -> None:
         self.controller.opened(self.host.time_zone)
+        editable = is_project_file(session.path)
+        for panel in self.panels:
+            panel.limit_drag.set_editable(editable)
+        kept, self._pinned = self._pinned, None
+        if kept is not None and kept[0] == session.path:  # reopened after an edit
+            for panel, ids in zip(self.panels, kept[1], strict=False):
+                panel.add_sensors(ids)
 
     def refresh(self) -> None:
         self.controller.refresh()
 
     def closed(self) -> None:
+        s = self.session
+        if s is not None:
+            pinned = [[x.id for _, x in panel.pinned] for panel in self.panels]
+            self._pinned = (s.path, pinned)
         self.controller.closed()
+        for panel in self.panels:
+            panel.limit_drag.set_editable(False)
+
+    # -- limits dragged on a chart -------------------------------------------------------------
+    def _hook(self, panel: QtChartPanel) -> None:
+        panel.limit_drag.edited.connect(self.write_limits)
+        panel.limit_drag.rejected.connect(self._rejected)
+
+    def write_limits(self, before: Sensor, after: Sensor) -> bool:
+        """Write ``after`` (``before`` with a limit dragged) to the project file, undoably, with
+        the inspector's sensor command; whether it was written (the twin then reopens)."""
+        s = self.session
+        if s is None or not is_project_file(s.path):
+            return False
+        changed = [
+            (level, side, getattr(getattr(after, level), side))
+            for level in LEVELS
+            for side in SIDES
+            if getattr(getattr(before, level), side, None)
+            != getattr(getattr(after, level), side, None)
+        ]
+        what = ", ".join(f"{level} {side}" for level, side, _ in changed) or "limits"
+        inspector = self.host.feature(InspectorFeature)
+        command = LimitCommand(inspector, s.path, before, after, f"{what} limit of {after.id}")
+        if not command.apply(undo=False):  # not written: the host said why, nothing to undo
+            return False
+        command.done = True  # as InspectorFeature._push: the first redo finds it written
+        inspector.undo_stack.push(command)
+        values = ", ".join(
+            f"{level} {side} {format_limit(v, after.unit)}" for level, side, v in changed
+        )
+        self._written = f"{after.id}: {values} written to {s.path.name}"
+        self.host.statusBar().showMessage(self._written, 8000)
+        return True
+
+    def _say_written(self, _session: TwinSession) -> None:
+        if self._written is not None:
+            self.host.statusBar().showMessage(self._written, 8000)
+            self._written = None
+
+    def _rejected(self, message: str) -> None:
+        self.host.statusBar().showMessage(message, 10000)
+
+
+class LimitCommand(SensorCommand):
+    """The inspector's sensor edit, whose undo puts back the file's very text (a sensor written
+    in one ``{…}`` line comes back so, not rewritten in block style) as long as the file still
+    holds what the edit wrote; after another change to it, undo writes the old sensor."""
+
+    text_before: str | None = None
+    text_after: str | None = None
+
+    def apply(self, undo: bool) -> bool:
+        if undo and self.text_before is not None and self._text() == self.text_after:
+            try:
+                _replace_text(self.path, self.text_before)
+            except OSError as exc:
+                self.feature.host.error("The project file was not changed", f"{self.path}: {exc}")
+                return False
+            self.feature.written(self.path)
+            return True
+        text = self._text()
+        if not super().apply(undo):
+            return False
+        if not undo:
+            self.text_before, self.text_after = text, self._text()
+        return True
+
+    def _text(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` over ``path`` at once (a temporary file renamed over it)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -43,6 +43,7 @@ from twinviewer.core.timeline import Timeline
 from twinviewer.ui.charts.axis import TimeAxis
 from twinviewer.ui.charts.forecast import ChartForecast
 from twinviewer.ui.charts.gaps import RowGaps
+from twinviewer.ui.charts.limit_drag import LimitDrag, LimitLine
 from twinviewer.ui.charts.ranges import ALL_DATA, CUSTOM, WINDOW_TIPS, WINDOWS, RangeDialog
 from twinviewer.ui.timeline.bar import format_time
 from twinviewer.ui.widgets.gaps import GapFetch, GapQuery, merge_spans, of_sensor
@@ -166,7 +167,8 @@ class ChartRow:
         # bands first (behind everything), then the envelope, the line and the cursor on top
         self.normal_band = self._band(NORMAL_BRUSH, -30)
         self.bands: dict[str, pg.LinearRegionItem] = {}
-        self.limit_lines: dict[str, pg.InfiniteLine] = {}
+        self.limit_lines: dict[str, LimitLine] = {}  # draggable: see .limit_drag
+        self.shown_sensor: Sensor | None = None  # the limits a drag in progress shows
         for level, brush, pen in (
             ("warning", WARNING_BRUSH, WARNING_PEN),
             ("alarm", ALARM_BRUSH, ALARM_PEN),
@@ -178,12 +180,7 @@ class ChartRow:
                     continue
                 key = f"{level}.{side}"
                 self.bands[key] = self._band(brush, -20 if level == "warning" else -19)
-                line = pg.InfiniteLine(
-                    pos=float(value),
-                    angle=0,
-                    movable=False,
-                    pen=pg.mkPen(pen, width=1, style=Qt.PenStyle.DashLine),
-                )
+                line = LimitLine(sensor, level, side, float(value), pen)
                 line.setZValue(-18)
                 p.addItem(line, ignoreBounds=True)
                 self.limit_lines[key] = line
@@ -327,11 +324,11 @@ class ChartRow:
         if new != self.y_range:
             self.y_range = new
             self.plot.setYRange(*new, padding=0)
-            self._clip_bands(*new)
+            self.clip_bands(*new)
 
-    def _clip_bands(self, y0: float, y1: float) -> None:
+    def clip_bands(self, y0: float, y1: float) -> None:
         """Bands reach to the view's edge (not to infinity: a huge rectangle paints badly)."""
-        s = self.sensor
+        s = self.shown_sensor or self.sensor
 
         def place(band: pg.LinearRegionItem, a: float, b: float) -> None:
             a, b = max(a, y0), min(b, y1)
@@ -384,6 +381,7 @@ class QtChartPanel(QWidget):
         self._selected: list[tuple[int, Sensor]] = []  # the selected component's sensors
         self.pinned: list[tuple[int, Sensor]] = []  # sensors dragged in: kept across selections
         self.forecast = ChartForecast()  # the models' forecast right of the state's time
+        self.limit_drag = LimitDrag(self)  # limit lines dragged to edit the project's limits
         self.setAcceptDrops(True)
 
         self.follow_button = QToolButton(self)
@@ -549,6 +547,7 @@ class QtChartPanel(QWidget):
             row.cursor.sigDragged.connect(self._cursor_moved)
             row.cursor.sigPositionChangeFinished.connect(self._cursor_moved)
             self.rows.append(row)
+        self.limit_drag.attach(self.rows)
         self.view.setVisible(bool(self.rows))
         self.empty_label.setVisible(not self.rows)
         if not self.rows:
