@@ -101,6 +101,7 @@ def test_a_result_in_metres_is_fitted_added_shown_and_undone(
     assert "does not overlap the twin and is 962× smaller than the twin" in warning
     assert "Result (placed): x 2 … 2.36, y 3 … 3.17, z 0 … 0.03 mm" in warning
     assert "Twin: x 5.012 … 351.7, y 5.024 … 168.1, z 10.02 … 35.03 mm" in warning
+    assert dialog.fit_label.text() == "scale 1000 (m → mm), centred on the twin"
 
     # the warning follows the placement
     dialog.scale.setValue(1000.0)

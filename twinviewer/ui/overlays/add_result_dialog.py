@@ -46,7 +46,14 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.colour import COLORMAPS
 from twinviewer.core.project import Overlay, OverlayTime, Placement
-from twinviewer.sim import SimReadError, SimResult, find_sim_reader, read_result, result_suffixes
+from twinviewer.sim import (
+    FieldInfo,
+    SimReadError,
+    SimResult,
+    find_sim_reader,
+    read_result,
+    result_suffixes,
+)
 from twinviewer.sim.placement_fit import (
     Bounds,
     check_bounds,
@@ -162,6 +169,20 @@ def default_name(path: Path, taken: Collection[str]) -> str:
         name = f"{stem} {n}"
         n += 1
     return name
+
+
+def _describe_field(f: FieldInfo) -> str:
+    """``T [K] (point)``, ``U [m/s] (cell, 3 components)``, ``phi (point, no unit given)``."""
+    what = [f.association]
+    if f.components != 1:
+        what.append(f"{f.components} components")
+    if not f.unit:
+        what.append("no unit given")
+    return f.name + (f" [{f.unit}]" if f.unit else "") + f" ({', '.join(what)})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class QtAddResultDialog(QDialog):
@@ -291,8 +312,10 @@ class QtAddResultDialog(QDialog):
         self.warning_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         warning_layout = QVBoxLayout(self.warning)
         warning_layout.addWidget(self.warning_label)
+        self.fit_label = QLabel("")  # what the fit would do
+        self.fit_label.setStyleSheet(f"color: {MUTED};")
         fit_row = QHBoxLayout()
-        fit_row.addStretch(1)
+        fit_row.addWidget(self.fit_label, 1, Qt.AlignmentFlag.AlignRight)
         fit_row.addWidget(self.fit_button)
         warning_layout.addLayout(fit_row)
         self.warning.setVisible(False)
@@ -321,7 +344,7 @@ class QtAddResultDialog(QDialog):
         clock_form.addRow("Mode", self.mode_combo)
         clock_form.addRow("Origin", self.origin_edit)
         clock_form.addRow("Offset", self.offset_spin)
-        clock_form.addRow("Time scale", self.time_scale_spin)
+        clock_form.addRow("Time scale (twin s per simulation s)", self.time_scale_spin)
         self.clock_box = QGroupBox("Clock (twin time = origin + offset + scale × simulation time)")
         self.clock_box.setLayout(clock_form)
 
@@ -353,6 +376,8 @@ class QtAddResultDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self._set_enabled(False)
+        # word-wrapped labels do not raise a layout's minimum height: keep room for them
+        self.setMinimumSize(880, 560)
         self.resize(960, 600)
 
     # -- choosing and reading ----------------------------------------------------------------
@@ -433,14 +458,11 @@ class QtAddResultDialog(QDialog):
         self.path, self.sim = path, result
         times = result.times
         span = f", t = {times[0]:g} … {times[-1]:g} s" if result.n_steps > 1 else ""
-        fields = [
-            f"{f.name}" + (f" [{f.unit}]" if f.unit else "") + f" ({f.association})"
-            for f in result.fields
-        ]
+        fields = [_describe_field(f) for f in result.fields]
         parts = result.parts
         self.info["Format"].setText(_format_name(result))
         self.info["Time steps"].setText(f"{result.n_steps}{span}")
-        self.info["Fields"].setText(", ".join(fields[:12]) + (" …" if len(fields) > 12 else ""))
+        self.info["Fields"].setText("; ".join(fields[:12]) + (" …" if len(fields) > 12 else ""))
         self.info["Parts"].setText(
             f"{len(parts)}: " + ", ".join(parts[:6]) + (" …" if len(parts) > 6 else "")
         )
@@ -456,7 +478,8 @@ class QtAddResultDialog(QDialog):
         self.name_edit.setText(default_name(path, self.taken))
         self.mode_combo.setCurrentIndex(0 if result.n_steps == 1 or np.any(times != 0) else 1)
         self._set_enabled(True)
-        self._say(f"Read {path.name}: {result.n_steps} steps, {len(result.fields)} fields.", GOOD)
+        steps = _plural(result.n_steps, "time step")
+        self._say(f"Read {path.name}: {steps}, {_plural(len(result.fields), 'field')}.", GOOD)
         self._update_bounds()
         self._validate()
         self.loaded.emit(result)
@@ -503,7 +526,9 @@ class QtAddResultDialog(QDialog):
 
     def _update_bounds(self) -> None:
         hint = unit_hint(self.scale.value())
-        self.scale_hint.setText(f"({hint})" if hint and hint != "same units" else "")
+        self.scale_hint.setText(
+            f"({hint})" if hint and hint != "same units" else "e.g. 1000 for m → mm"
+        )
         if self.sim is None:
             self.bounds_label.setText("")
             self.warning.setVisible(False)
@@ -518,6 +543,13 @@ class QtAddResultDialog(QDialog):
             self.warning.setVisible(False)
         else:
             self.bounds_label.setText("")
+            fit = fit_to_twin(self.sim.bounds, self.placement(), self.twin_bounds)
+            how = "" if fit.how in ("kept", "exact fit") else f" ({fit.how})"
+            self.fit_label.setText(
+                "keeps the scale, centres the result"
+                if fit.how == "kept"
+                else f"scale {plain_number(fit.placement.scale)}{how}, centred on the twin"
+            )
             self.warning_label.setText(
                 f"<b style='color:{WARN}'>⚠ {check.problem}.</b><br>"
                 f"Result (placed): {placed}<br>Twin: {twin}"
