@@ -222,3 +222,40 @@ def test_the_name_must_be_new(qtbot, window, corpus: Path, tmp_path: Path) -> No
     dialog.origin_edit.setText("yesterday")
     assert not dialog.ok_button.isEnabled()
     assert "origin must be an ISO 8601 instant" in dialog.status.text()
+
+
+def test_an_openfoam_case_folder_and_a_cancelled_read(
+    qtbot, window, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.test_sim_openfoam import write_cavity
+
+    case = write_cavity(tmp_path / "cavity")
+    project = _rig(corpus, tmp_path)
+    _open(qtbot, window, project)
+    dialog = window.features["add-result"].open_dialog()
+    assert dialog is not None
+
+    # a read cancelled: its result is dropped when it arrives
+    dialog.read(case)
+    assert dialog.reading_row.isVisibleTo(dialog)
+    dialog.cancel_button.click()
+    assert not dialog.reading_row.isVisibleTo(dialog)
+    assert dialog.status.text() == "Reading cancelled."
+    qtbot.wait(500)
+    assert dialog.sim is None and not dialog.ok_button.isEnabled()
+
+    # Folder…: the case folder, its time directories as steps
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(case))
+    with qtbot.waitSignal(dialog.loaded, timeout=30000):
+        dialog.folder_button.click()
+    assert dialog.info["Format"].text() == "OpenFOAM case"
+    assert dialog.info["Time steps"].text() == "3, t = 0 … 0.2 s"
+    assert "p [m2/s2] (point)" in dialog.info["Fields"].text()
+    assert "U [m/s] (cell, 3 components)" in dialog.info["Fields"].text()
+    assert dialog.info["Parts"].text().startswith("4: internalMesh, boundary/movingWall")
+    assert dialog.name_edit.text() == "cavity"
+    assert dialog.mode_combo.currentData() == "clock"
+    overlay = dialog.overlay()
+    assert overlay.result == "cavity" and overlay.field == "p"
