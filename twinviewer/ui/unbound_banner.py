@@ -49,6 +49,7 @@ class UnboundBannerFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.unbound: list[UnboundSensor] = []
+        self._text = ""
         self._dismissed: frozenset[tuple[str, str]] = frozenset()
         self.banner = QFrame()
         self.banner.setObjectName("unbound-banner")
@@ -82,7 +83,9 @@ class UnboundBannerFeature(Feature):
         key = self._key()
         if key != self._dismissed:
             self._dismissed = frozenset()
-        self.label.setText(banner_text(self.unbound) if self.unbound else "")
+        self._text = banner_text(self.unbound) if self.unbound else ""
+        # a narrow window wraps between sensors, not inside "sensor → 'name'"
+        self.label.setText(self._text.replace(" → ", "\u00a0→\u00a0"))
         self.label.setToolTip("\n".join(u.describe() for u in self.unbound))
         self.fix.setVisible(is_project_file(session.path))  # a bare model has no sensors
         self.banner.setVisible(bool(self.unbound) and key != self._dismissed)
@@ -99,7 +102,8 @@ class UnboundBannerFeature(Feature):
         return not self.banner.isHidden()
 
     def text(self) -> str:
-        return self.label.text() if self.shown else ""
+        """The banner's text while it is up, else empty."""
+        return self._text if self.shown else ""
 
     def dismiss(self) -> None:
         """The close button: hidden until the unbound sensors change."""
