@@ -1,0 +1,210 @@
+"""Sensors added, updated in place and removed (the inspector, a tag-list import, a drag onto
+another component, a limit dragged on a chart), with their OPC UA node bindings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from twinviewer.core.project import (
+    OpcUaSource,
+    Project,
+    Sensor,
+    load_project,
+)
+from twinviewer.core.project_edit.opcua import _edit, _source_node
+from twinviewer.core.project_edit.text import (
+    ProjectEditError,
+    _item_lines,
+    _item_spans,
+    _replace_checked,
+)
+
+
+@dataclass
+class SensorEdit:
+    """What :func:`add_sensors` did, by sensor id."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    bindings: dict[str, int] = field(default_factory=dict)  # source id -> node ids written
+
+
+def plan_sensors(project: Project, sensors: Sequence[Sensor]) -> SensorEdit:
+    """Which of ``sensors`` :func:`add_sensors` would add, update or leave as they are."""
+    have = {s.id: s for s in project.sensors}
+    edit = SensorEdit()
+    for s in sensors:
+        old = have.get(s.id)
+        if old is None:
+            edit.added.append(s.id)
+        elif old.model_dump() == s.model_dump():
+            edit.unchanged.append(s.id)
+        else:
+            edit.updated.append(s.id)
+    return edit
+
+
+def add_sensors(
+    project_path: str | Path,
+    sensors: Sequence[Sensor],
+    opcua_nodes: Mapping[str, Mapping[str, str]] | None = None,
+) -> SensorEdit:
+    """Put ``sensors`` into the project file: a sensor whose id is there already is updated in
+    place (its entry rewritten where it stands; unchanged ones are not touched), new ones are
+    appended to ``sensors:``. ``opcua_nodes`` ({source id: {sensor id: node id}}) becomes the
+    ``nodes:`` of those ``opcua`` sources, as :func:`set_opcua_bindings` writes it.
+
+    Everything else in the file stays as it was, comments included; ``sensors: []`` (or a flow
+    list) becomes a block list. The result must load as the project with these changes, else
+    :class:`ProjectEditError` and nothing is written (one write for sensors and bindings).
+    """
+    path = Path(project_path)
+    project, _ = load_project(path)
+    ids = [s.id for s in sensors]
+    if len(set(ids)) != len(ids):
+        raise ProjectEditError(
+            f"a sensor id is given twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
+    edit = plan_sensors(project, sensors)
+    expected = project.model_copy(deep=True)
+    index = {s.id: i for i, s in enumerate(expected.sensors)}
+    changed: dict[int, Sensor] = {}
+    new: list[Sensor] = []
+    for s in sensors:
+        if s.id in edit.updated:
+            changed[index[s.id]] = s
+            expected.sensors[index[s.id]] = s.model_copy(deep=True)
+        elif s.id in edit.added:
+            new.append(s)
+            expected.sensors.append(s.model_copy(deep=True))
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = raw.replace("\r\n", "\n")
+    if changed or new:
+        text = _edit_sensors(text, expected.sensors, changed, new)
+    for source_id, nodes in (opcua_nodes or {}).items():
+        at = [i for i, s in enumerate(expected.sources) if s.type == "opcua" and s.id == source_id]
+        if not at:
+            raise ProjectEditError(f"{path}: no opcua source with id {source_id!r}")
+        source = expected.sources[at[0]]
+        assert isinstance(source, OpcUaSource)
+        if source.nodes == dict(nodes):
+            continue
+        source.nodes = dict(nodes)
+        text = _edit(text, _source_node(yaml.compose(text), at[0]), dict(nodes))
+        edit.bindings[source_id] = len(nodes)
+    if changed or new or edit.bindings:
+        _replace_checked(path, text.replace("\n", newline), expected.model_dump(), "the sensors")
+    return edit
+
+
+def _sensor_data(sensor: Sensor) -> dict[str, Any]:
+    data: dict[str, Any] = sensor.model_dump(mode="json", exclude_defaults=True)
+    return data
+
+
+def _edit_sensors(
+    text: str, all_sensors: list[Sensor], changed: dict[int, Sensor], new: list[Sensor]
+) -> str:
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ProjectEditError("the top of the file is not a block mapping")
+    pair = next(((k, v) for k, v in root.value if k.value == "sensors"), None)
+    if pair is None:  # a new key at the end of the file
+        lines = text.rstrip("\n").split("\n") if text.strip() else []
+        lines += ["", "sensors:", *_sensor_lines(all_sensors, 2), ""]
+        return "\n".join(lines)
+    key, seq = pair
+    if not (isinstance(seq, yaml.SequenceNode) and not seq.flow_style and seq.value):
+        before = text[: seq.start_mark.index].rstrip(" \t")
+        lines = (before + text[seq.end_mark.index :]).split("\n")
+        at = key.start_mark.line + 1
+        lines[at:at] = _sensor_lines(all_sensors, key.start_mark.column + 2)
+        return "\n".join(lines)
+    lines = text.split("\n")
+    spans, dash = _item_spans(text, seq, "sensors")
+    after = spans[-1][1] + 1
+    lines[after:after] = _sensor_lines(new, dash)
+    for i in sorted(changed, reverse=True):
+        first, last = spans[i]
+        lines[first : last + 1] = _sensor_lines([changed[i]], dash)
+    return "\n".join(lines)
+
+
+def _sensor_lines(sensors: Sequence[Sensor], dash: int) -> list[str]:
+    out: list[str] = []
+    for s in sensors:
+        out += _item_lines(_sensor_data(s), dash)
+    return out
+
+
+@dataclass
+class RemovedSensor:
+    """What :func:`remove_sensor` took out of the file: the sensor, where it stood in
+    ``sensors:``, and its node id in each ``opcua`` source that bound it ({source id: node})."""
+
+    sensor: Sensor
+    index: int
+    bindings: dict[str, str] = field(default_factory=dict)
+
+
+def remove_sensor(project_path: str | Path, sensor_id: str) -> RemovedSensor:
+    """Take the sensor ``sensor_id`` out of the project file, and its binding out of every
+    ``opcua`` source's ``nodes:``, keeping the rest of the file (comments included).
+
+    In a block list only the sensor's own lines go (the last one leaves ``sensors: []``); a
+    flow list is rewritten as a block. The result must load as the project without the sensor
+    (a tour callout or a simulator fault still naming it makes it invalid), else
+    :class:`ProjectEditError` and nothing is written.
+    """
+    path = Path(project_path)
+    project, _ = load_project(path)
+    ids = [s.id for s in project.sensors]
+    if sensor_id not in ids:
+        raise ProjectEditError(f"{path}: no sensor with id {sensor_id!r}")
+    at = ids.index(sensor_id)
+    expected = project.model_copy(deep=True)
+    removed = RemovedSensor(expected.sensors.pop(at), at)
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    text = _drop_sensor_item(raw.replace("\r\n", "\n"), at, expected.sensors)
+    for i, source in enumerate(expected.sources):
+        if isinstance(source, OpcUaSource) and sensor_id in source.nodes:
+            removed.bindings[source.id] = source.nodes.pop(sensor_id)
+            text = _edit(text, _source_node(yaml.compose(text), i), dict(source.nodes))
+    _replace_checked(path, text.replace("\n", newline), expected.model_dump(), "the sensor")
+    return removed
+
+
+def _drop_sensor_item(text: str, at: int, remaining: list[Sensor]) -> str:
+    """The file's ``sensors:`` without its item ``at`` (``remaining``: the items left)."""
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ProjectEditError("the top of the file is not a block mapping")
+    pair = next(((k, v) for k, v in root.value if k.value == "sensors"), None)
+    if pair is None or not isinstance(pair[1], yaml.SequenceNode):
+        raise ProjectEditError("cannot find the sensors: list in the file's YAML")
+    key, seq = pair
+    if seq.flow_style:  # [...]: the rest as a block below the key, or []
+        before = text[: seq.start_mark.index].rstrip(" \t")
+        after = text[seq.end_mark.index :]
+        if not remaining:
+            return before + " []" + after
+        lines = (before + after).split("\n")
+        line = key.start_mark.line + 1
+        lines[line:line] = _sensor_lines(remaining, key.start_mark.column + 2)
+        return "\n".join(lines)
+    first, last = _item_spans(text, seq, "sensors")[0][at]
+    lines = text.split("\n")
+    del lines[first : last + 1]
+    if not remaining:  # the last sensor went: an empty list stays
+        n = key.start_mark.line
+        colon = lines[n].index(":", key.end_mark.column)
+        lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
+    return "\n".join(lines)
