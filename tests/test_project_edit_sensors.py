@@ -114,3 +114,36 @@ def test_unknown_sensor_leaves_the_file_alone(project: Path) -> None:
     with pytest.raises(ProjectEditError, match="no sensor with id 'X9'"):
         remove_sensor(project, "X9")
     assert project.read_text() == PROJECT
+
+
+def test_an_update_rewrites_only_the_keys_that_changed(project: Path) -> None:
+    """A rebind, a dragged limit, a colour map dropped back to its default: each changes its
+    own lines; comments inside the entry (after the id, before an item) stay."""
+    sensors = {s.id: s for s in load_project(project)[0].sensors}
+    t1 = sensors["T1"].model_copy(update={"component": "pump_2"})
+    f1 = sensors["F1"].model_copy(
+        update={"alarm": sensors["F1"].alarm.model_copy(update={"high": 48.0}), "deadband": 0.5}
+    )
+    edit = add_sensors(project, [t1, f1])
+    assert edit.updated == ["T1", "F1"]
+    text = project.read_text()
+    assert "  - id: T1            # bearing temperature\n" in text
+    assert "    component: pump_2\n    range: [0, 100]\n  # the flow meter\n" in text
+    assert "    alarm: {high: 48}\n    deadband: 0.5\n  - {id: P1" in text
+    before, now = PROJECT.splitlines(), text.splitlines()
+    assert [x for x in before if x not in now] == ["    component: pump", "    alarm: {high: 45}"]
+    assert [x for x in now if x not in before] == [
+        "    component: pump_2", "    alarm: {high: 48}", "    deadband: 0.5"
+    ]  # fmt: skip
+    after = {s.id: s for s in load_project(project)[0].sensors}
+    assert after["T1"].component == "pump_2" and after["F1"].alarm.high == 48.0
+
+    # a key dropped goes with its lines; a trailing comment on a changed one-line value stays
+    project.write_text(PROJECT.replace("component: pump\n", "component: pump  # by name\n"))
+    t1 = load_project(project)[0].sensors[0]
+    add_sensors(project, [t1.model_copy(update={"component": "pump_3"})])
+    assert "    component: pump_3  # by name\n" in project.read_text()
+    add_sensors(project, [t1.model_copy(update={"component": None})])
+    text = project.read_text()
+    assert "component: pump" not in text.split("# the flow meter")[0]
+    assert "  - id: T1            # bearing temperature\n    quantity: temperature\n" in text

@@ -19,8 +19,10 @@ from twinviewer.core.project import (
 from twinviewer.core.project_edit.opcua import _edit, _source_node
 from twinviewer.core.project_edit.text import (
     ProjectEditError,
+    _end_line,
     _item_lines,
     _item_spans,
+    _mapping_lines,
     _replace_checked,
 )
 
@@ -87,7 +89,7 @@ def add_sensors(
     newline = "\r\n" if "\r\n" in raw else "\n"
     text = raw.replace("\r\n", "\n")
     if changed or new:
-        text = _edit_sensors(text, expected.sensors, changed, new)
+        text = _edit_sensors(text, expected.sensors, changed, new, project.sensors)
     for source_id, nodes in (opcua_nodes or {}).items():
         at = [i for i, s in enumerate(expected.sources) if s.type == "opcua" and s.id == source_id]
         if not at:
@@ -110,7 +112,11 @@ def _sensor_data(sensor: Sensor) -> dict[str, Any]:
 
 
 def _edit_sensors(
-    text: str, all_sensors: list[Sensor], changed: dict[int, Sensor], new: list[Sensor]
+    text: str,
+    all_sensors: list[Sensor],
+    changed: dict[int, Sensor],
+    new: list[Sensor],
+    old: Sequence[Sensor] = (),
 ) -> str:
     root = yaml.compose(text)
     if not isinstance(root, yaml.MappingNode) or root.flow_style:
@@ -132,9 +138,57 @@ def _edit_sensors(
     after = spans[-1][1] + 1
     lines[after:after] = _sensor_lines(new, dash)
     for i in sorted(changed, reverse=True):
+        item = seq.value[i]
+        keys = None
+        if i < len(old) and isinstance(item, yaml.MappingNode) and not item.flow_style:
+            keys = _changed_keys(text, item, _sensor_data(old[i]), _sensor_data(changed[i]))
+        if keys is not None:  # only the keys that changed: comments in the entry stay
+            for first, last, new_lines in keys:
+                lines[first : last + 1] = new_lines
+            continue
         first, last = spans[i]
         lines[first : last + 1] = _sensor_lines([changed[i]], dash)
     return "\n".join(lines)
+
+
+def _changed_keys(
+    text: str, item: yaml.MappingNode, old: dict[str, Any], new: dict[str, Any]
+) -> list[tuple[int, int, list[str]]] | None:
+    """The line edits (first, last, new lines; last to first) that turn the block mapping
+    ``item`` from ``old`` into ``new`` key by key: a changed key's lines rewritten (a comment
+    after a one-line value kept), a dropped key's lines gone, a new key after the entry's last
+    line. ``None`` when the item cannot be edited that way (its first key would go)."""
+    lines = text.split("\n")
+    pairs = {k.value: (k, v) for k, v in item.value}
+    col = item.value[0][0].start_mark.column
+    first_key = item.value[0][0].value
+    edits: list[tuple[int, int, list[str]]] = []
+    added: list[str] = []
+    for name in dict.fromkeys([*old, *new]):
+        if old.get(name) == new.get(name):
+            continue
+        if name not in pairs:
+            if name in new:
+                added += _mapping_lines({name: new[name]}, col)
+            continue
+        key, value = pairs[name]
+        first, last = key.start_mark.line, _end_line(text, value)
+        if name not in new:
+            if name == first_key:
+                return None
+            edits.append((first, last, []))
+            continue
+        repl = _mapping_lines({name: new[name]}, col)
+        repl[0] = lines[first][:col] + repl[0][col:]  # the dash of the entry's first key
+        if first == last == value.end_mark.line and len(repl) == 1:
+            rest = lines[first][value.end_mark.column :]
+            if rest.lstrip().startswith("#"):
+                repl[0] += rest
+        edits.append((first, last, repl))
+    if added:
+        end = _end_line(text, item)
+        edits.append((end + 1, end, added))
+    return sorted(edits, key=lambda e: e[0], reverse=True)
 
 
 def _sensor_lines(sensors: Sequence[Sensor], dash: int) -> list[str]:
