@@ -224,3 +224,20 @@ def test_header_synonyms_and_mqtt_template_suggestion(tmp_path: Path) -> None:
     assert plan.notes == [
         "an mqtt source with topic: 'plant/{component}/{sensor}' would reach all 1 of these topics"
     ]
+
+
+def test_tags_bound_by_pattern_are_not_unbound(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The component column may hold what a sensor's component may: a glob or re:<regex>."""
+    tags = tmp_path / "tags.csv"
+    tags.write_text(
+        "Tag,Unit,Equipment,Min,Max\n"
+        "ALL_T,degC,floor_*,0,100\n"
+        "LOW_T,degC,re:floor_[01],0,100\n"
+        "NONE_T,degC,roof_*,0,100\n"
+    )
+    assert main(["tags", str(project), "import", str(tags)]) == 0
+    out = capsys.readouterr().out
+    assert "UNBOUND (1)" in out and "'NONE_T': component 'roof_*'" in out
+    assert "ALL_T" not in out.split("UNBOUND")[1] and "LOW_T" not in out.split("UNBOUND")[1]

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from twinviewer.core.binding import component_names, select, suggest_names
+from twinviewer.core.binding import component_names, match_reference, suggest_names
 from twinviewer.core.model import ModelData
-from twinviewer.core.project import ComponentSelector, MqttSource, Project, Sensor
+from twinviewer.core.project import MqttSource, Project, Sensor
 
 __all__ = [
     "FIELDS",
@@ -452,9 +452,8 @@ def unbound_tags(rows: Sequence[TagRow], project: Project, model: ModelData) -> 
         if ref is None:
             out.append(Unbound(row.line, row.sensor.id, None))
             continue
-        if ref not in matched:
-            sel = project.components.get(ref) or ComponentSelector(name=ref)
-            matched[ref] = bool(select(model, sel))
+        if ref not in matched:  # a component, a node's name, a glob or re:<regex>
+            matched[ref] = bool(match_reference(project, model, ref).nodes)
         if not matched[ref]:
             if names is None:
                 names = component_names(project, model)
