@@ -86,8 +86,11 @@ def model():
 
 def test_builder_makes_duplicate_names_unique_and_reports_them() -> None:
     m = model()
-    assert [c.id for c in m.components][-2:] == ["spare", "spare#2"]
-    assert m.warnings == ["duplicate component name 'spare' renamed to 'spare#2'"]
+    assert [c.id for c in m.components][-2:] == ["site/spare[1]", "site/spare[2]"]  # their paths
+    assert m.warnings == [
+        "duplicate component name 'spare' (2 nodes): each is identified by its path, "
+        "e.g. 'site/spare[1]'"
+    ]
     assert m.components[m.index_of("pump_1")].path == "site/pump_1"
     assert m.n_triangles == 6
     assert list(m.cell_component) == [1, 2, 3, 4, 5, 6]
@@ -101,7 +104,7 @@ def test_binding_by_glob_regex_and_direct_name() -> None:
     assert ids(b.component_nodes["hoist"]) == ["hoist_house"]
     assert ids(b.sensor_nodes[1]) == ["fan"]  # 'fan' is a node name, not a declared component
     assert b.unbound_sensors == ["X1"]
-    assert ids(b.unbound_parts) == ["spare", "spare#2"]
+    assert ids(b.unbound_parts) == ["site/spare[1]", "site/spare[2]"]
 
 
 def test_sensor_on_a_group_colours_its_children() -> None:

@@ -82,8 +82,9 @@ def check_consistent(model: ModelData) -> None:
     for i, c in enumerate(model.components):
         assert -1 <= c.parent < i, f"{c.id}: parent must come before its child"
         assert (c.kind == "part") == (counts[i] > 0), f"{c.id}: kind {c.kind}, {counts[i]} tris"
-        expected = c.id if c.parent < 0 else f"{model.components[c.parent].path}/{c.id}"
-        assert c.path == expected
+        above = "" if c.parent < 0 else model.components[c.parent].path + "/"
+        assert c.path.startswith(above) and "/" not in c.path[len(above) :].strip("/")
+        assert c.id in (c.name, c.path), f"{c.id}: neither its name nor its path {c.path}"
     # every group has something below it: no empty camera/light nodes
     kids = model.children()
     for i, c in enumerate(model.components):
@@ -216,9 +217,13 @@ def test_gltf_duplicate_names_unnamed_nodes_and_mirrors(meshes: Path, tmp_path: 
     document["nodes"].append({"name": "camera rig"})  # no mesh, no children: dropped
     document["scenes"][0]["nodes"].append(3)
     model = read_model(write_glb(tmp_path / "edited.glb", document, binary))
-    assert ids(model) == ["Cube.002", "block03", "block03#2"]
+    # a repeated name: both nodes are identified by their paths (component ids: test_component_ids)
+    assert ids(model) == ["Cube.002", "Cube.002/block03", "Cube.002/block03/block03"]
     assert model.components[2].name == "block03"
-    assert model.warnings == ["duplicate component name 'block03' renamed to 'block03#2'"]
+    assert model.warnings == [
+        "duplicate component name 'block03' (2 nodes): each is identified by its path, "
+        "e.g. 'Cube.002/block03'"
+    ]
     # The mirrored parent flips winding back: the closed cubes still face outwards.
     reference = read_model(meshes / "gltf/nested.glb")
     for i in range(3):
@@ -367,8 +372,10 @@ def test_stl_repeated_solid_names_warn(tmp_path: Path) -> None:
     )
     (tmp_path / "twice.stl").write_text(f"solid pump\n{facet}endsolid pump\n" * 2)
     model = read_model(tmp_path / "twice.stl")
-    assert ids(model) == ["pump", "pump#2"]
-    assert model.warnings == ["duplicate component name 'pump' renamed to 'pump#2'"]
+    assert ids(model) == ["pump[1]", "pump[2]"]
+    assert model.warnings == [
+        "duplicate component name 'pump' (2 nodes): each is identified by its path, e.g. 'pump[1]'"
+    ]
 
 
 def test_ply_single_part_named_by_stem(meshes: Path) -> None:
@@ -390,7 +397,7 @@ def test_3mf_build_items_and_composed_parts(meshes: Path) -> None:
     group, comp = component(model, "Composed Part_1")
     assert comp.kind == "group"
     assert [model.components[k].name for k in model.children()[group]] == ["Pyramid_3", "Box"]
-    assert "duplicate component name 'Box' renamed to 'Box#2'" in model.warnings
+    assert component(model, "Composed Part_1/Box")[1].name == "Box"  # one Box per composed part
     assert model.n_triangles == 3276 and model.units == "mm"
     assert model.components[0].colour == pytest.approx((0x9E / 255,) * 3)
     # Each build item is placed by its own transform: the three plain pyramids 50.25 mm apart.
@@ -459,7 +466,7 @@ def test_vtk_multiblock_blocks_are_components(tmp_path: Path) -> None:
     writer.Write()
 
     model = read_model(tmp_path / "site.vtm")
-    assert ids(model) == ["plant", "tank", "plant/unnamed_1", "pump"]
+    assert ids(model) == ["plant", "tank", "plant/node[1]", "pump"]
     assert [c.parent for c in model.components] == [-1, 0, 0, -1]
     assert model.triangle_counts().tolist()[2:] == [12, 12]  # cube faces triangulated
 

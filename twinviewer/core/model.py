@@ -8,6 +8,7 @@ thousands of components must be one array write, not one VTK actor per part.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,9 +29,11 @@ class ModelReadError(Exception):
 class Component:
     """One node of the model's hierarchy.
 
-    ``id`` is unique in the model (names that repeat get a ``#2``, ``#3`` suffix); ``name`` is the
-    name the file gave (or a generated one for unnamed parts), ``path`` the ``/``-joined ids from
-    the root, which patterns can match to survive a re-export that renames nothing but the parent.
+    ``name`` is the name the file gave (``""`` for an unnamed node). ``path`` is where the node
+    sits: the ``/``-joined names from the root, each with its index among same-named siblings
+    when a parent has several (``Frame/Bolt[2]``), ``node[k]`` for the k-th unnamed child.
+    ``id`` is unique in the model: the name when no other node has it, else the path, so that a
+    re-export that adds a part elsewhere renumbers nothing (:func:`identify`).
     """
 
     id: str
@@ -110,12 +113,14 @@ class ModelData:
 
 
 _SUFFIX = re.compile(r"#\d+$")
+_INDEX = re.compile(r"\[\d+\]$")
 
 
 class ModelBuilder:
     """Collects components and their triangles, then merges them into one :class:`ModelData`.
 
-    Readers call :meth:`add` once per node; names are made unique here, once, for every format.
+    Readers call :meth:`add` once per node (a parent before its children); ids are given here,
+    once, for every format (:func:`identify`, when the model is built).
     """
 
     def __init__(self, source: object) -> None:
@@ -124,8 +129,6 @@ class ModelBuilder:
         self._points: list[NDArray[np.float32]] = []
         self._tris: list[NDArray[np.int32]] = []
         self._owner: list[int] = []
-        self._ids: dict[str, int] = {}
-        self._unnamed = 0
         self.warnings: list[str] = []
 
     def add(
@@ -136,23 +139,15 @@ class ModelBuilder:
         faces: NDArray | None = None,
         colour: Sequence[float] | None = None,
     ) -> int:
-        """Add a component (a group when no geometry is given); return its index."""
+        """Add a component (a group when no geometry is given); return its index.
+
+        ``name`` ``None`` or blank: an unnamed node. Its id and path are provisional until
+        :meth:`build` (they depend on the nodes added after it)."""
+        if not -1 <= parent < len(self.components):
+            raise ValueError(f"parent {parent} is not a component added before")
         clean = (name or "").strip()
-        if not clean:
-            self._unnamed += 1
-            parent_id = self.components[parent].id if parent >= 0 else "part"
-            clean = (
-                f"{parent_id}/unnamed_{self._unnamed}" if parent >= 0 else f"part_{self._unnamed}"
-            )
-        cid = clean
-        if cid in self._ids:
-            n = 2
-            while f"{clean}#{n}" in self._ids:
-                n += 1
-            cid = f"{clean}#{n}"
-            self.warnings.append(f"duplicate component name {clean!r} renamed to {cid!r}")
         index = len(self.components)
-        self._ids[cid] = index
+        cid = clean or f"node[{index}]"
         path = f"{self.components[parent].path}/{cid}" if parent >= 0 else cid
         has_geometry = vertices is not None and faces is not None and len(faces) > 0
         rgb = tuple(float(c) for c in colour[:3]) if colour is not None else None
@@ -184,6 +179,7 @@ class ModelBuilder:
         self.components[index].kind = "part"
 
     def build(self, units: str | None = None) -> ModelData:
+        self.warnings.extend(identify(self.components))
         offsets = np.cumsum([0] + [len(p) for p in self._points])
         if self._points:
             points = np.concatenate(self._points).astype(np.float32, copy=False)
@@ -207,5 +203,61 @@ class ModelBuilder:
 
 
 def base_name(component_id: str) -> str:
-    """The component id without the ``#N`` suffix added to repeated names."""
-    return _SUFFIX.sub("", component_id)
+    """The node name a component id stands for: the id of a node whose name no other node has;
+    the last segment, without its sibling index, of an id that is a path (``Frame/Bolt[2]``:
+    ``Bolt``); an id without the ``#N`` suffix the rare clash of a name with a path gets."""
+    name = _SUFFIX.sub("", component_id).rsplit("/", 1)[-1]
+    return _INDEX.sub("", name)
+
+
+def identify(components: Sequence[Component]) -> list[str]:
+    """Give each component its ``path`` and ``id`` from its place in the hierarchy (in place);
+    return warnings about repeated names.
+
+    The path is built from the root: each node's name, with ``[k]`` (from 1) when its parent
+    has several children of that name, or ``node[k]`` for the k-th unnamed child. The id is
+    the name when the name is unique in the model, else the path: ids of repeated and unnamed
+    nodes follow from their parents and siblings only, not from their order in the whole file,
+    so a re-export with a part added elsewhere gives the other nodes the same ids. Components
+    must come parents first (as :class:`ModelBuilder` adds them).
+    """
+    siblings: dict[int, list[int]] = {}
+    for i, c in enumerate(components):
+        if c.parent >= i:
+            raise ValueError(f"component {i} ({c.name!r}) comes before its parent {c.parent}")
+        siblings.setdefault(c.parent, []).append(i)
+    segment = [""] * len(components)
+    for members in siblings.values():
+        counts = Counter(components[i].name for i in members)
+        seen: Counter[str] = Counter()
+        for i in members:
+            name = components[i].name
+            seen[name] += 1
+            if not name:
+                segment[i] = f"node[{seen[name]}]"
+            elif counts[name] > 1:
+                segment[i] = f"{name}[{seen[name]}]"
+            else:
+                segment[i] = name
+    totals = Counter(c.name for c in components if c.name)
+    taken: set[str] = set()
+    warnings: list[str] = []
+    for i, c in enumerate(components):
+        c.path = segment[i] if c.parent < 0 else f"{components[c.parent].path}/{segment[i]}"
+        cid = c.name if c.name and totals[c.name] == 1 else c.path
+        if cid in taken:  # a name that is also another node's path ("A/B")
+            n = 2
+            while f"{cid}#{n}" in taken:
+                n += 1
+            warnings.append(f"component id {cid!r} is used twice; the second is {cid}#{n}")
+            cid = f"{cid}#{n}"
+        taken.add(cid)
+        c.id = cid
+    for name, n in totals.items():
+        if n > 1:
+            first = next(c.id for c in components if c.name == name)
+            warnings.append(
+                f"duplicate component name {name!r} ({n} nodes): each is identified by its "
+                f"path, e.g. {first!r}"
+            )
+    return warnings

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from twinviewer.core.model import ModelData, base_name
+from twinviewer.core.model import ModelData
 from twinviewer.core.project import ComponentSelector, View
 
 __all__ = [
@@ -76,7 +76,7 @@ def suggest_components(model: ModelData) -> list[SuggestedComponent]:
     seen: dict[tuple[str, str], int] = {}
     ids: set[str] = set()
     for i in _top_level(model):
-        name = base_name(model.components[i].id)
+        name = model.components[i].name or model.components[i].id  # unnamed: its path
         m = _INSTANCE.match(name)
         if m:
             base = m["base"]
