@@ -104,7 +104,9 @@ class Sensor(_Strict):
     quantity: str = Field(min_length=1, description="What is measured, e.g. temperature")
     unit: str = Field(description="Unit of the value, e.g. degC, A, m3/s, %LEL")
     component: str | None = Field(
-        None, description="A component id from 'components', or a model node name"
+        None,
+        description="A component id from 'components', a model node name, or a pattern of "
+        "node names: a shell glob (pump_*) or re:<regular expression>",
     )
     position: tuple[float, float, float] | None = Field(None, description="3D position [x, y, z]")
     range: tuple[float, float] = Field(
