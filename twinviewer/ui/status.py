@@ -64,12 +64,19 @@ class QtStatus:
         self.warnings_button.hide()
         self.warnings: list[str] = []
         self.dialog: QtWarningsDialog | None = None
+        self._added = 0  # features' widgets, before ours
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.model_label)
         bar.addPermanentWidget(self.warnings_button)
 
     def add(self, widget: QWidget) -> None:
-        self.window.statusBar().addWidget(widget)
+        """A feature's status widget, left of the model's, in the order features add them.
+
+        Permanent widgets: a temporary message ("Opened …") takes the bar's left part and
+        never draws over them (normal widgets are only hidden for a message when they were
+        visible as it was shown, and showed through it in screenshots)."""
+        self.window.statusBar().insertPermanentWidget(self._added, widget)
+        self._added += 1
 
     def begin(self, text: str) -> None:
         self.window.statusBar().showMessage(text)
