@@ -67,7 +67,8 @@ class AlarmsController:
                 comps.append(comps[first] if first >= 0 else -1)
         folder = getattr(s.history, "folder", None)
         acks = Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
-        self.view.set_context(ids, labels, units, comps, [c.name for c in s.model.components], acks)
+        names = [c.name or c.id for c in s.model.components]  # an unnamed node: its path
+        self.view.set_context(ids, labels, units, comps, names, acks)
         if s.history is not None:
             self.watcher.start(AlarmLog(s.rules), s.history, [x.id for x in s.sensors])
 
