@@ -17,6 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.colour import COLORMAPS
+from twinviewer.core.project_fleet import Fleet
+from twinviewer.core.project_motion import Motion
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
 from twinviewer.core.project_tours import (
     TIME_TAGS,
@@ -513,6 +515,10 @@ class Project(_Strict):
     prediction: Prediction = Field(default_factory=Prediction)
     degradation: list[Degradation] = Field(default_factory=list)
     tours: list[Tour] = Field(default_factory=list, description="Guided tours for training")
+    motion: list[Motion] = Field(
+        default_factory=list, description="Components moved by sensor values, in order"
+    )
+    fleet: Fleet | None = Field(None, description="Units of this asset type (a fleet)")
 
     @field_validator("models", mode="before")
     @classmethod
@@ -550,6 +556,11 @@ class Project(_Strict):
             unknown = [s for s in d.sensors if s not in seen]
             if unknown:
                 raise ValueError(f"degradation of {d.group!r} names unknown sensor {unknown[0]!r}")
+        for m in self.motion:
+            unknown = [x for x in m.sensors() if x not in seen]
+            if unknown:
+                where = m.component or m.joint
+                raise ValueError(f"motion of {where!r} names unknown sensor {unknown[0]!r}")
         check_tours(
             self.tours,
             sensors=seen,
