@@ -1,8 +1,11 @@
 """``twinviewer open`` and ``twinviewer demo``: start the window.
 
-``open`` shows a twin project, a model file or a folder of parts, ``demo`` a built-in demo twin
-with its simulated live feed, and ``twinviewer`` without a command the welcome screen. This is
-the only command module that imports :mod:`twinviewer.app` (the composition root of the GUI).
+``open`` shows a twin project, a model file, a folder of parts or a simulation result by
+itself (:mod:`twinviewer.session.result_twin`: its surface as the model, its steps on the
+timeline), ``demo`` a built-in demo twin with its simulated live feed, and ``twinviewer``
+without a command the welcome screen. A result is read before the window starts, so that a
+broken one ends the command with its one-line error (exit 1). This is the only command module
+that imports :mod:`twinviewer.app` (the composition root of the GUI).
 """
 
 from __future__ import annotations
@@ -19,8 +22,17 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: Subparsers) -> None:
-    o = sub.add_parser("open", help="open a twin project, a model file or a folder of parts")
-    o.add_argument("project", type=Path)
+    what = (
+        "open a twin project, a model file, a folder of parts or a simulation result "
+        "(OpenFOAM case, EnSight .case, CGNS, Exodus, XDMF, VTKHDF, .pvd/.series, ...)"
+    )
+    o = sub.add_parser("open", help=what, description=what[0].upper() + what[1:] + ".")
+    o.add_argument(
+        "project",
+        type=Path,
+        help="a *.twin.yaml, a model, a folder of parts, or a result (shown by itself: its "
+        "surface, its time steps on the timeline)",
+    )
     o.add_argument(
         "--source",
         action="append",
@@ -44,38 +56,21 @@ def run(args: argparse.Namespace) -> int:
     from twinviewer.app import run_app
 
     if args.command == "open":
-        refused = _bare_result(args.project)
-        if refused is not None:
-            sys.stderr.write(refused + "\n")
-            return 1 if ": error:" in refused else 2
+        from twinviewer.session.result_twin import open_result_twin
+        from twinviewer.sim import SimReadError
+
+        try:
+            session = open_result_twin(args.project)
+        except SimReadError as exc:
+            sys.stderr.write(f"{exc.path}: error: {exc.reason}\n")
+            return 1
         return run_app(
-            project=args.project, speed=args.speed, sources=args.source, history=args.history
+            project=args.project,
+            speed=args.speed,
+            sources=args.source,
+            history=args.history,
+            session=session,
         )
     if args.command == "demo":
         return run_app(project=demo_project(args.name), speed=args.speed)
     return run_app()
-
-
-def _bare_result(path: Path) -> str | None:
-    """What to tell a user who opens a simulation result by itself (``None`` for anything the
-    window opens). The window shows results as overlays on a twin's model, so a result that is
-    not also a model file is described and the way to show it is given."""
-    from twinviewer.formats.registry import find_reader
-    from twinviewer.session import is_project_file
-    from twinviewer.sim import SimReadError, is_result, read_result
-
-    if is_project_file(path) or not is_result(path):
-        return None
-    if path.is_file() and find_reader(path) is not None:
-        return None  # a .vtu, .vtk ...: the window opens it as a model
-    try:
-        result = read_result(path)
-    except SimReadError as exc:
-        return f"{exc.path}: error: {exc.reason}"
-    fields = ", ".join(dict.fromkeys(f.name for f in result.fields)) or "no fields"
-    return (
-        f"{path}: {result.kind} ({result.n_steps} time steps; {fields}) is a simulation "
-        "result; the window shows results on a twin's model: add it to a project as "
-        f"'overlays: [{{name: result, result: {path}, visible: true}}]' beside a model, then "
-        f"'twinviewer open PROJECT.twin.yaml' ('twinviewer check {path}' describes it)"
-    )

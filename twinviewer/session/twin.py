@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from twinviewer.session.prediction import PredictionService
     from twinviewer.session.review_book import ReviewBook
     from twinviewer.sim.overlay import SimOverlay
+    from twinviewer.sim.result import SimResult
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,7 @@ class TwinSession:
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
         self.prediction: PredictionService | None = None  # trained models scored over history
         self.review: ReviewBook | None = None  # the design review, once opened
+        self.results: dict[str, SimResult] = {}  # overlay name -> its result, read already
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
         if self.active_quantity not in self.quantities():
@@ -257,12 +259,19 @@ class TwinSession:
     # -- opening -------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, progress: Progress | None = None) -> TwinSession:
-        """Open a project file, a model file or a folder of parts.
+        """Open a project file, a model file, a folder of parts, or a simulation result by
+        itself (:mod:`twinviewer.session.result_twin`).
 
-        Raises :class:`~twinviewer.core.project.ProjectError` or
-        :class:`~twinviewer.core.model.ModelReadError` with a message for the user.
+        Raises :class:`~twinviewer.core.project.ProjectError`,
+        :class:`~twinviewer.core.model.ModelReadError` or
+        :class:`~twinviewer.sim.SimReadError` with a message for the user.
         """
+        from twinviewer.session.result_twin import open_result_twin
+
         path = Path(path)
+        twin = open_result_twin(path, progress)
+        if twin is not None:
+            return twin
         project, folder = load_twin_project(path)
         model = read_models(project, folder, progress)
         if progress:
@@ -311,7 +320,9 @@ class TwinSession:
             names = ", ".join(repr(o.name) for o in self.project.overlays) or "none"
             raise ValueError(f"{self.path}: no overlay {name!r} (the project has: {names})")
         clock = SimClock.of(cfg.time, session_start, speed_of(self.project, simulator_speed))
-        return SimOverlay(cfg, self.project, self.folder, self.model, self.binding, clock)
+        return SimOverlay(
+            cfg, self.project, self.folder, self.model, self.binding, clock, self.results.get(name)
+        )
 
     # -- history -------------------------------------------------------------------------------
     def open_history(self) -> HistoryStore | PostgresHistoryStore | None:

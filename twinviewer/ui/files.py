@@ -1,4 +1,5 @@
-"""Files: open a project, a model or a folder; recent projects; the demo twins; close; quit.
+"""Files: open a project, a model, a folder or a simulation result; recent projects; the demo
+twins; close; quit.
 
 The host opens and closes twins; this feature is how the user asks for it (the File menu, the
 start page) and remembers what was opened.
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from twinviewer.formats.registry import supported_suffixes
 from twinviewer.session import TwinSession
 from twinviewer.session.demos import DEMOS, demo_project
+from twinviewer.sim import result_suffixes
 from twinviewer.ui.feature import ActionSpec, Feature
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ class FilesFeature(Feature):
                 "File",
                 "open",
                 QKeySequence.StandardKey.Open,
-                "Open a twin project, a model file or a folder of parts",
+                "Open a twin project, a model file, a folder of parts or a simulation result",
                 toolbar=True,
                 needs_twin=False,
             ),
@@ -65,12 +67,17 @@ class FilesFeature(Feature):
         self._update_recent()
 
     def open_dialog(self) -> None:
-        patterns = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
+        models = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
+        results = " ".join(
+            ["controlDict", *(f"*{s}" for s in result_suffixes() if s != ".series"), "*.*.series"]
+        )
         path, _ = QFileDialog.getOpenFileName(
             self.host,
-            "Open twin project or model",
+            "Open twin project, model or simulation result",
             str(Path.cwd()),
-            f"Twin projects and models ({patterns});;All files (*)",
+            f"Twin projects, models and results ({models} {results});;"
+            f"Twin projects and models ({models});;"
+            f"Simulation results ({results});;All files (*)",
         )
         if path:
             self.host.open_project(Path(path))

@@ -11,6 +11,7 @@ from PySide6.QtCore import QThread, Signal
 from twinviewer.core.model import ModelReadError
 from twinviewer.core.project import ProjectError
 from twinviewer.session import TwinSession
+from twinviewer.sim import SimReadError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class QtTwinLoader(QThread):
             self.failed.emit("The project file has errors", str(exc))
         except ModelReadError as exc:
             self.failed.emit("The model could not be read", str(exc))
+        except SimReadError as exc:  # a result opened by itself
+            self.failed.emit("The simulation result could not be read", str(exc))
         except OSError as exc:
             self.failed.emit("The project could not be opened", f"{self.path}: {exc}")
         except Exception as exc:  # never let a worker exception vanish or crash the app

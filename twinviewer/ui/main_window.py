@@ -203,6 +203,12 @@ class QtMainWindow(QMainWindow):
         self._loader = loader
         loader.start()
 
+    def show_session(self, session: TwinSession) -> None:
+        """Show a twin opened before the window (``twinviewer open`` on a simulation result,
+        read first so that a broken one ends the command with its error)."""
+        self._open_args = {}
+        self._on_loaded(session)
+
     def reopen(self) -> None:
         """Open the current twin again with the same options (after its file changed)."""
         if self.session is not None:

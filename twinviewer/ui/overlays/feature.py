@@ -1,5 +1,10 @@
 """Simulation overlays: results drawn on the twin at the timeline's time, measured versus
-simulated at every sensor they reach, and components coloured by their residuals."""
+simulated at every sensor they reach, and components coloured by their residuals.
+
+Without a live feed and with no history held (a result opened by itself, or a twin whose
+only time is its overlays'), the timeline holds the visible overlays' steps and plays them;
+the step slider of the dock moves the timeline to a step, and follows it.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,10 @@ from twinviewer.core.colour import BACKDROP, COLORMAPS
 from twinviewer.core.fidelity import residual_colours, summarise
 from twinviewer.core.workbench import OverlayView
 from twinviewer.session import TwinSession
+from twinviewer.sim import SimReadError
 from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.overlays.panel import QtOverlayPanel
+from twinviewer.ui.timeline.feature import TimelineFeature
 
 if TYPE_CHECKING:
     from twinviewer.sim.overlay import SimOverlay
@@ -33,11 +40,15 @@ class OverlaysFeature(Feature):
         self.panel = QtOverlayPanel()
         self.sims: dict[str, SimOverlay] = {}  # results read and placed, by overlay name
         self._steps: dict[str, tuple[int, int, float]] = {}
+        self._failed: dict[str, set[int]] = {}  # steps an overlay could not draw, by name
+        self._drawn: set[str] = set()  # overlays whose actors are in the scene
         p, wb = self.panel, self.workbench
         p.changed.connect(self._on_panel_changed)
         p.residual.toggled.connect(lambda on: setattr(wb, "residual", bool(on)))
         p.sensorChosen.connect(self.chart_fidelity)
         p.visibilityToggled.connect(self.show_overlay)
+        p.colormapChosen.connect(self.set_colormap)
+        p.stepChosen.connect(self.go_to_step)
         p.overlay_combo.currentIndexChanged.connect(
             lambda _i: setattr(wb, "current_overlay", p.current)
         )
@@ -82,6 +93,7 @@ class OverlaysFeature(Feature):
                 name, visible=True, field=sim.field, lo=lo, hi=hi, opacity=sim.cfg.opacity
             )
             self.host.statusBar().showMessage(f"{name}: {sim.result.n_steps} time steps", 5000)
+            self._span_steps()
         if sim is None:
             return None
         self.workbench.set_overlay_view(name, visible=visible)
@@ -123,37 +135,48 @@ class OverlaysFeature(Feature):
         scene.clear_overlay(name)
         scene.clear_overlay(f"{name}:mesh")
         scene.clear_glyphs(name)
+        self._drawn.discard(name)
         if view.visible and not self.workbench.residual:  # residuals colour the twin itself
             t = self._time()
-            frame = sim.frame(t)
-            self._steps[name] = frame.steps
-            title = sim.field + (f" [{sim.unit}]" if sim.unit else "")
-            lo, hi = view.lo, view.hi
-            hi = hi if hi > lo else lo + 1.0
-            table = COLORMAPS[sim.cfg.colormap]
-            arrows = sim.glyphs(t)
-            if arrows is not None:
-                scene.set_glyphs(name, *arrows)
-            if sim.cfg.show in ("mesh", "both"):
-                pts, tris, values = sim.mesh_frame(t)
-                scene.set_overlay(
-                    f"{name}:mesh", pts, tris, values, table, lo, hi, title, view.opacity
-                )
-            if sim.cfg.show in ("surface", "both"):
-                scene.set_overlay(
-                    name,
-                    sim.warped_vertices(s.model.points[sim.vertices].astype(np.float64), t),
-                    sim.triangles,
-                    frame.values,
-                    table,
-                    lo,
-                    hi,
-                    title if sim.cfg.show == "surface" else None,
-                    view.opacity,
-                )
+            try:
+                self._draw_at(name, sim, view, t)
+            except (SimReadError, ValueError) as exc:  # a step the model cannot show
+                self._steps[name] = sim.steps_at(t)[1]
+                self._report(name, sim, exc)
         self._update_covered()
         self._refresh_fidelity()
         self.host.view.request_render()
+
+    def _draw_at(self, name: str, sim: SimOverlay, view: OverlayView, t: float) -> None:
+        """Draw a visible overlay at twin time ``t`` (its surface, mesh and arrows)."""
+        s = self.session
+        assert s is not None
+        scene = self.host.view.scene
+        frame = sim.frame(t)
+        self._steps[name] = frame.steps
+        title = sim.field + (f" [{sim.unit}]" if sim.unit else "")
+        lo, hi = view.lo, view.hi
+        hi = hi if hi > lo else lo + 1.0
+        table = COLORMAPS[sim.cfg.colormap]
+        arrows = sim.glyphs(t)
+        if arrows is not None:
+            scene.set_glyphs(name, *arrows)
+        if sim.cfg.show in ("mesh", "both"):
+            pts, tris, values = sim.mesh_frame(t)
+            scene.set_overlay(f"{name}:mesh", pts, tris, values, table, lo, hi, title, view.opacity)
+        if sim.cfg.show in ("surface", "both"):
+            scene.set_overlay(
+                name,
+                sim.warped_vertices(s.model.points[sim.vertices].astype(np.float64), t),
+                sim.triangles,
+                frame.values,
+                table,
+                lo,
+                hi,
+                title if sim.cfg.show == "surface" else None,
+                view.opacity,
+            )
+        self._drawn.add(name)
 
     def _update_covered(self) -> None:
         """The components an opaque overlay is drawn over are not drawn below it."""
@@ -178,15 +201,28 @@ class OverlaysFeature(Feature):
             for name, sim in self.sims.items():
                 if self._view(name).visible:
                     self._step(name, sim, t)
+        self._sync_step(t)
         residual = self._residual_rgba(t)
         if residual is not None:
             self.host.view.scene.set_component_colours(residual)
 
     def _step(self, name: str, sim: SimOverlay, t: float) -> None:
-        frame = sim.frame(t)
-        if frame.steps == self._steps.get(name):
+        steps = sim.steps_at(t)[1]
+        if steps == self._steps.get(name):
             return
-        self._steps[name] = frame.steps
+        try:
+            if name in self._drawn:
+                self._move(name, sim, t)
+            else:  # its first step could not be drawn: build the actors now
+                self._draw_at(name, sim, self._view(name), t)
+                self._update_covered()
+        except (SimReadError, ValueError) as exc:  # a broken step, or another mesh than step 1
+            self._steps[name] = steps  # asked once per step, not at every frame
+            self._report(name, sim, exc)
+
+    def _move(self, name: str, sim: SimOverlay, t: float) -> None:
+        """The drawn overlay's values (and points) at ``t``; the actors stay."""
+        frame = sim.frame(t)
         scene = self.host.view.scene
         if sim.cfg.show in ("surface", "both"):
             scene.set_overlay_values(name, frame.values)
@@ -202,6 +238,66 @@ class OverlaysFeature(Feature):
         arrows = sim.glyphs(t)
         if arrows is not None:
             scene.set_glyphs(name, *arrows)
+        self._steps[name] = frame.steps
+
+    def _report(self, name: str, sim: SimOverlay, exc: Exception) -> None:
+        """Say once per overlay that a step cannot be shown (later ones on the status bar);
+        the overlay keeps its last step drawn."""
+        step = nearest_step(self._steps[name])
+        failed = self._failed.setdefault(name, set())
+        first = not failed
+        failed.add(step)
+        r = sim.result
+        text = (
+            f"{name}: step {step + 1} of {r.n_steps} (t = {r.times[step]:g} s) cannot be "
+            f"shown: {exc}"
+        )
+        log.warning("%s", text)
+        if first:
+            self.host.error("A step of the simulation result cannot be shown", text)
+        else:
+            self.host.statusBar().showMessage(text, 5000)
+
+    # -- time steps ------------------------------------------------------------------------------
+    def _span_steps(self) -> None:
+        """Without a live feed and with no history held, the timeline holds the visible
+        overlays' steps (a result opened by itself: exactly its steps)."""
+        s = self.session
+        if s is None or s.sources:
+            return
+        if s.history is not None and s.history.time_range() is not None:
+            return
+        times = [sim.step_times() for n, sim in self.sims.items() if self._view(n).visible]
+        if not times:
+            return
+        every = np.concatenate(times)
+        self.host.feature(TimelineFeature).show_steps(np.unique(every))
+
+    def go_to_step(self, step: int) -> None:
+        """Move the timeline to the twin time of ``step`` of the current overlay."""
+        sim = self.sims.get(self.panel.current)
+        if sim is None:
+            return
+        times = sim.step_times()
+        t = float(times[min(max(step, 0), len(times) - 1)])
+        controller = self.host.feature(TimelineFeature).controller
+        self.workbench.timeline.extend(t)
+        controller.jump_to(t)
+        self.host.redraw()
+
+    def _sync_step(self, t: float) -> None:
+        """The step slider follows the timeline."""
+        sim = self.sims.get(self.panel.current)
+        if sim is not None:
+            self.panel.show_step(nearest_step(sim.steps_at(t)[1]))
+
+    def set_colormap(self, name: str, colormap: str) -> None:
+        """Colour overlay ``name`` with another colour map (for this session)."""
+        sim = self.sims.get(name)
+        if sim is None or colormap not in COLORMAPS or sim.cfg.colormap == colormap:
+            return
+        sim.cfg = sim.cfg.model_copy(update={"colormap": colormap})
+        self._draw(name)
 
     # -- measured versus simulated ---------------------------------------------------------------
     def residual_overlay(self) -> SimOverlay | None:
@@ -294,6 +390,10 @@ class OverlaysFeature(Feature):
                 opacity=cfg.opacity,
             )
         self.panel.show_settings(view.visible, fields, view.field, view.lo, view.hi, view.opacity)
+        self.panel.set_colormap(sim.cfg.colormap if sim is not None else cfg.colormap)
+        self.panel.set_steps(sim.result.times.tolist() if sim is not None else None)
+        if sim is not None:
+            self._sync_step(self._time())
         self._refresh_list()
         self.panel.status.setText(
             f"{cfg.result}: {sim.result.n_steps} steps, simulation time "
@@ -324,6 +424,7 @@ class OverlaysFeature(Feature):
         for o in session.project.overlays:
             if o.visible:
                 self.show_overlay(o.name, True)
+        self._span_steps()
         self._show_settings()
 
     def refresh(self) -> None:
@@ -335,6 +436,12 @@ class OverlaysFeature(Feature):
             scene.clear_overlay(name)
             scene.clear_overlay(f"{name}:mesh")
             scene.clear_glyphs(name)
-        self.sims, self._steps = {}, {}
+        self.sims, self._steps, self._failed, self._drawn = {}, {}, {}, set()
         self.panel.residual.setChecked(False)
         self.panel.set_overlays([])
+
+
+def nearest_step(steps: tuple[int, int, float]) -> int:
+    """The step nearest a blend ``(i, j, w)`` of two steps."""
+    i, j, w = steps
+    return j if w > 0.5 else i

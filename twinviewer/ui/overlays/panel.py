@@ -1,5 +1,6 @@
-"""The simulation overlays dock: which overlays are shown, with what field, range and opacity,
-and the measured-versus-simulated table of the current one.
+"""The simulation overlays dock: which overlays are shown, with what field, colour map, range
+and opacity, the current overlay's time steps (a step slider that moves the timeline), and the
+measured-versus-simulated table of the current one.
 
 A passive view: the window owns the :class:`~twinviewer.sim.overlay.SimOverlay` objects; this
 panel emits what the user asked for (:attr:`QtOverlayPanel.changed`) and shows the fidelity
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinviewer.core.colour import COLORMAPS
 from twinviewer.core.fidelity import FidelitySummary
 from twinviewer.ui.charts.panel import BACKGROUND, CURSOR_COLOUR, TimeAxis
 
@@ -51,6 +53,10 @@ class QtOverlayPanel(QWidget):
     """The user ticked or cleared an overlay's box in the list."""
     sensorChosen = Signal(int)
     """The user picked a row of the fidelity table: chart this project sensor."""
+    colormapChosen = Signal(str, str)
+    """The user chose a colour map (overlay name, colour map name)."""
+    stepChosen = Signal(int)
+    """The user moved the step slider to this step (0-based) of the current overlay."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +84,19 @@ class QtOverlayPanel(QWidget):
             box.setRange(-1e12, 1e12)
             box.setDecimals(3)
             box.setKeyboardTracking(False)
+        self.colormap_combo = QComboBox(self)
+        self.colormap_combo.setObjectName("overlay-colormap")
+        self.colormap_combo.addItems(list(COLORMAPS))
+        self.colormap_combo.setToolTip("The colour map of the overlay's field")
+        self.step_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.step_slider.setObjectName("overlay-step")
+        self.step_slider.setPageStep(1)
+        self.step_slider.setToolTip(
+            "The result's time steps: moving it moves the timeline to that step's time"
+        )
+        self.step_label = QLabel(self)
+        self.step_label.setObjectName("overlay-step-label")
+        self._step_times: list[float] = []
         self.opacity = QSlider(Qt.Orientation.Horizontal, self)
         self.opacity.setRange(0, 100)
         self.opacity.setToolTip("Opacity of the overlay (the twin shows through below 100 %)")
@@ -105,11 +124,16 @@ class QtOverlayPanel(QWidget):
         grid.addWidget(self.visible, 0, 3)
         grid.addWidget(QLabel("Field:"), 1, 0)
         grid.addWidget(self.field_combo, 1, 1, 1, 3)
-        grid.addWidget(QLabel("Range:"), 2, 0)
-        grid.addWidget(self.lo, 2, 1)
-        grid.addWidget(self.hi, 2, 2)
-        grid.addWidget(QLabel("Opacity:"), 3, 0)
-        grid.addWidget(self.opacity, 3, 1, 1, 3)
+        grid.addWidget(QLabel("Step:"), 2, 0)
+        grid.addWidget(self.step_slider, 2, 1, 1, 3)
+        grid.addWidget(self.step_label, 3, 1, 1, 3)
+        grid.addWidget(QLabel("Colours:"), 4, 0)
+        grid.addWidget(self.colormap_combo, 4, 1, 1, 3)
+        grid.addWidget(QLabel("Range:"), 5, 0)
+        grid.addWidget(self.lo, 5, 1)
+        grid.addWidget(self.hi, 5, 2)
+        grid.addWidget(QLabel("Opacity:"), 6, 0)
+        grid.addWidget(self.opacity, 6, 1, 1, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.list)
@@ -153,6 +177,8 @@ class QtOverlayPanel(QWidget):
         self.lo.valueChanged.connect(self._emit)
         self.hi.valueChanged.connect(self._emit)
         self.opacity.valueChanged.connect(self._emit)
+        self.colormap_combo.activated.connect(self._emit_colormap)
+        self.step_slider.valueChanged.connect(self._on_step)
         self.set_overlays([])
 
     # -- what the window sets ----------------------------------------------------------------
@@ -172,6 +198,8 @@ class QtOverlayPanel(QWidget):
             w.setEnabled(bool(names))
         self.residual.setChecked(False)
         self.opacity.setEnabled(bool(names))
+        self.colormap_combo.setEnabled(bool(names))
+        self.set_steps(None)
         self.status.setText("" if names else "This project has no simulation overlays.")
         self.set_fidelity(np.zeros(0), None, [], [])
         if hasattr(self, "chart"):
@@ -202,6 +230,59 @@ class QtOverlayPanel(QWidget):
             self.opacity.setValue(round(opacity * 100))
         finally:
             self._updating = False
+
+    def set_colormap(self, name: str) -> None:
+        """Show the current overlay's colour map (without echoing ``colormapChosen``)."""
+        self.colormap_combo.setCurrentText(name)
+
+    @property
+    def colormap(self) -> str:
+        return self.colormap_combo.currentText()
+
+    # -- the step slider ----------------------------------------------------------------------
+    def set_steps(self, times: Sequence[float] | None) -> None:
+        """The current overlay's step times in simulation seconds (``None``: its result is not
+        read yet, the slider is off)."""
+        self._step_times = [float(t) for t in times] if times is not None else []
+        n = len(self._step_times)
+        self.step_slider.blockSignals(True)
+        self.step_slider.setRange(0, max(n - 1, 0))
+        self.step_slider.setValue(0)
+        self.step_slider.blockSignals(False)
+        self.step_slider.setEnabled(n > 1)
+        self._label_step(0)
+
+    @property
+    def step(self) -> int:
+        """The step the slider is on (0-based)."""
+        return self.step_slider.value()
+
+    def show_step(self, step: int) -> None:
+        """Put the slider on ``step`` (the timeline moved there) without echoing
+        ``stepChosen``."""
+        if not self._step_times or step == self.step_slider.value():
+            return
+        self.step_slider.blockSignals(True)
+        self.step_slider.setValue(step)
+        self.step_slider.blockSignals(False)
+        self._label_step(step)
+
+    def _label_step(self, step: int) -> None:
+        n = len(self._step_times)
+        if not n:
+            self.step_label.setText("Show the overlay to step through its result.")
+            return
+        t = self._step_times[min(step, n - 1)]
+        self.step_label.setText(f"step {step + 1} / {n} — t = {t:.6g} s")
+
+    def _on_step(self, step: int) -> None:
+        self._label_step(step)
+        if self._step_times:
+            self.stepChosen.emit(step)
+
+    def _emit_colormap(self, *_: object) -> None:
+        if not self._updating and self.current:
+            self.colormapChosen.emit(self.current, self.colormap)
 
     def settings(self) -> tuple[bool, str, float, float, float]:
         """visible, field, lo, hi, opacity as the user set them."""

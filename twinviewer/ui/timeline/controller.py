@@ -53,6 +53,7 @@ class TimelineController:
         self.message = message
         self._gap_query: GapQuery | None = None
         self._gap_twin: object = None  # the twin the query asks
+        self.step_times: np.ndarray | None = None  # a result's steps, when they are the time
         workbench.events.alarms.connect(self._on_alarms)
         workbench.events.health.connect(self._on_health)
 
@@ -84,7 +85,22 @@ class TimelineController:
             "" if s.history is not None else "No history for this model (open a project)"
         )
 
+    def show_steps(self, times: Any) -> None:
+        """No live feed and no history: the timeline holds a simulation result's step times
+        (twin seconds), at its first step, with no live edge; the step buttons go from step to
+        step."""
+        steps = np.unique(np.asarray(times, np.float64))
+        if not len(steps):
+            return
+        self.player.pause()
+        self.step_times = steps
+        self.bar.set_live_available(False)
+        self.bar.setEnabled(True)
+        self.bar.setToolTip("")
+        self.timeline.fit(float(steps[0]), float(steps[-1]), current=float(steps[0]))
+
     def closed(self) -> None:
+        self.step_times = None
         self.player.pause()
         self.bar.set_markers([])
         self.bar.set_gaps([])
@@ -148,6 +164,12 @@ class TimelineController:
     def step_sample(self, direction: int) -> None:
         """Previous/next recorded sample of the selected component's sensors (or any sensor)."""
         s = self.workbench.twin
+        held = s.history.time_range() if s is not None and s.history is not None else None
+        if s is not None and held is None and self.step_times is not None:
+            self.player.pause()
+            if self.timeline.step(self.step_times, direction) is None:
+                self.message(f"No {'later' if direction > 0 else 'earlier'} step")
+            return
         if s is None or s.history is None:
             return
         self.player.pause()

@@ -11,10 +11,13 @@ from twinviewer.session import TwinSession
 from twinviewer.ui.feature import Feature
 from twinviewer.ui.timeline.bar import QtTimelineBar
 from twinviewer.ui.timeline.controller import TimelineController
-from twinviewer.ui.timeline.player import QtPlayer
+from twinviewer.ui.timeline.player import SPEEDS, QtPlayer
 
 if TYPE_CHECKING:
     from twinviewer.ui.main_window import QtMainWindow
+
+STEPS_PLAY_S = 20.0
+"""A result's steps play in about this many wall seconds."""
 
 
 class TimelineFeature(Feature):
@@ -46,6 +49,15 @@ class TimelineFeature(Feature):
         self.toolbar.setEnabled(session.history is not None)
         self.controller.opened(self.host.time_zone)
         self.controller.update_gaps()
+
+    def show_steps(self, times: object) -> None:
+        """The timeline holds these step times (no live feed, no history; see
+        :meth:`TimelineController.show_steps`), played at the slowest speed that shows them
+        all in about :data:`STEPS_PLAY_S` seconds."""
+        self.toolbar.setEnabled(True)
+        self.controller.show_steps(times)
+        span = self.workbench.timeline.span
+        self.player.set_speed(next((v for v in SPEEDS if span / v <= STEPS_PLAY_S), SPEEDS[-1]))
 
     def refresh(self) -> None:
         self.controller.update_gaps()  # a source may have reported a gap
