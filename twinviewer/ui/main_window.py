@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinviewer.core.workbench import Workbench
+from twinviewer.session.headless import apply_pose
 from twinviewer.ui.actions import QtActions
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
 from twinviewer.ui.features import FEATURES
@@ -49,6 +51,16 @@ MAX_RECENT = 10
 F = TypeVar("F", bound=Feature)
 
 
+@dataclass
+class _Kept:
+    """How the user left the window when the twin was opened again (after an edit)."""
+
+    docks: QByteArray
+    camera: tuple[tuple[float, ...], ...]
+    selection: list[str]
+    message: str
+
+
 class QtMainWindow(QMainWindow):
     """The workbench. Owns the open :class:`TwinSession` and the GUI-thread frame timer."""
 
@@ -63,6 +75,7 @@ class QtMainWindow(QMainWindow):
         self._last_update = 0.0
         self._time_dirty = False
         self._open_args: dict[str, Any] = {}
+        self._reopening: _Kept | None = None
         self.setWindowTitle("TwinViewer")
         self.resize(1600, 1000)
 
@@ -209,10 +222,31 @@ class QtMainWindow(QMainWindow):
         self._open_args = {}
         self._on_loaded(session)
 
-    def reopen(self) -> None:
-        """Open the current twin again with the same options (after its file changed)."""
-        if self.session is not None:
-            self.open_project(self.session.path, **self._open_args)
+    def reopen(self, message: str = "") -> None:
+        """Open the current twin again with the same options (after its file changed), as the
+        user left it: the docks where they were, the camera, the selection; ``message`` in the
+        status bar once it is open."""
+        s = self.session
+        if s is None:
+            return
+        self._reopening = _Kept(
+            self.saveState(),
+            tuple(tuple(v) for v in self.view.scene.camera()),
+            s.component_ids(self.workbench.selection),
+            message,
+        )
+        self.open_project(s.path, **self._open_args)
+
+    def _restore_kept(self, session: TwinSession) -> None:
+        kept, self._reopening = self._reopening, None
+        if kept is None:
+            return
+        self.restoreState(kept.docks)
+        self.view.scene.set_camera(*kept.camera)
+        self.workbench.selection = tuple(session.component_indices(kept.selection)[0])
+        self.view.request_render()
+        if kept.message:
+            self.statusBar().showMessage(kept.message, 10000)
 
     @property
     def time_zone(self) -> tzinfo | None:
@@ -276,6 +310,7 @@ class QtMainWindow(QMainWindow):
         self.frame_timer.start()
         self.panel_timer.start()
         self.statusBar().showMessage(f"Opened {session.path}", 5000)
+        self._restore_kept(session)
         self.sessionOpened.emit(session)
 
     def close_session(self) -> None:
@@ -319,6 +354,7 @@ class QtMainWindow(QMainWindow):
             self._time_dirty = False
             value, times = s.history.at(tl.current)
             s.update(tl.current, value, times)
+        apply_pose(self.view.scene, s)  # parts moved by motion: follow the values shown
         self.view.scene.set_component_colours(s.component_rgba)
         idx, _ = s.sensor_positions()
         if len(idx):

@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.binding import component_names, suggest_names
 from twinviewer.core.project import Project, ProjectError, Sensor, load_project
-from twinviewer.core.project_edit import ProjectEditError, add_sensors, plan_sensors
+from twinviewer.core.project_edit import add_sensors, plan_sensors
 from twinviewer.core.tags import (
     FIELDS,
     IGNORE,
@@ -50,6 +50,7 @@ from twinviewer.core.tags import (
     unbound_tags,
 )
 from twinviewer.ui.feature import ActionSpec, Feature
+from twinviewer.ui.project_edits import edit_project
 from twinviewer.ui.undo import UndoFeature
 
 if TYPE_CHECKING:
@@ -339,21 +340,6 @@ class TagImportDialog(QDialog):
         self.tabs.setTabText(2, f"Unbound ({len(self.unbound)})")
 
 
-class _ProjectTextEdit(QUndoCommand):
-    """The project file from one text to another; undo puts the old text back. Each way the
-    twin is opened again."""
-
-    def __init__(self, feature: TagImportFeature, path: Path, old: bytes, new: bytes, text: str):
-        super().__init__(text)
-        self.feature, self.path, self.old, self.new = feature, path, old, new
-
-    def redo(self) -> None:
-        self.feature.write(self.path, self.new)
-
-    def undo(self) -> None:
-        self.feature.write(self.path, self.old)
-
-
 class TagImportFeature(Feature):
     name = "tags_import"
 
@@ -436,35 +422,20 @@ class TagImportFeature(Feature):
             for r, sensor in zip(dialog.rows(), sensors, strict=True)
         ]
         try:
-            old = path.read_bytes()
             bindings = plan_bindings(rows, dialog.project)
-            edit = add_sensors(path, sensors, bindings.opcua)
-            new = path.read_bytes()
-        except (ProjectEditError, ProjectError, TagFileError, OSError) as exc:
+        except (ProjectError, TagFileError) as exc:
             self.host.error("Cannot import the tag list", str(exc))
             return False
-        counts = f"{len(edit.added)} added, {len(edit.updated)} updated"
+        plan = plan_sensors(dialog.project, sensors)
+        counts = f"{len(plan.added)} added, {len(plan.updated)} updated"
         log.info("%s: sensors from %s: %s", path, dialog.path, counts)
-        if old == new:
-            self.host.statusBar().showMessage("Tag list: nothing to change", 5000)
-            return False
-        self.stack.push(_ProjectTextEdit(self, path, old, new, f"tag import ({counts})"))
-        self.host.statusBar().showMessage(f"Tag list imported: {counts}", 10000)
-        return True
-
-    def write(self, path: Path, text: bytes) -> None:
-        """Put ``text`` in the project file (unless it is there) and open the twin again."""
-        try:
-            if path.read_bytes() != text:
-                path.write_bytes(text)
-        except OSError as exc:
-            self.host.error("Cannot write the project", str(exc))
-            return
-        s = self.session
-        if s is not None and Path(s.path) == path:
-            self.host.reopen()
-        else:
-            self.host.open_project(path)
+        return edit_project(
+            self.host,
+            self.stack,
+            f"tag import ({counts})",
+            lambda: add_sensors(path, sensors, bindings.opcua),
+            message=f"Tag list imported: {counts}",
+        )
 
 
 __all__ = ["TagImportDialog", "TagImportFeature"]

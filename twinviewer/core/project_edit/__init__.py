@@ -20,7 +20,7 @@ from twinviewer.core.project_edit.sensors import (
     plan_sensors,
     remove_sensor,
 )
-from twinviewer.core.project_edit.text import ProjectEditError
+from twinviewer.core.project_edit.text import ProjectEditError, write_file
 from twinviewer.core.project_edit.tours import delete_tour, save_tour
 
 __all__ = [
@@ -36,4 +36,5 @@ __all__ = [
     "remove_sensor",
     "save_tour",
     "set_opcua_bindings",
+    "write_file",
 ]

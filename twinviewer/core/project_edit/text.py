@@ -79,6 +79,20 @@ def _replace_checked(
         tmp.unlink(missing_ok=True)
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Put ``data`` in ``path`` at once (a temporary file renamed over it, the mode kept): an
+    undo that puts back a file's very bytes."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 _WIDTH = 96
 
 

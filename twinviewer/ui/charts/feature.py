@@ -1,15 +1,12 @@
 """Charts: the selected component's sensors over time, and panels of dragged-in sensors.
 
-A limit line dragged on a chart (:mod:`.limit_drag`) is written to the project file by the
-inspector's undoable sensor edit (the same command, on the same undo stack, as an edit in its
-sensor dialog: Ctrl+Z undoes either); the twin then reopens with the new limits.
+A limit line dragged on a chart (:mod:`.limit_drag`) is written to the project file as the
+inspector's sensor edits are (:meth:`InspectorFeature.write`, on the same undo stack: Ctrl+Z
+undoes either); the twin then reopens with the new limits.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +19,7 @@ from twinviewer.ui.charts.controller import ChartsController
 from twinviewer.ui.charts.limit_drag import LEVELS, SIDES, format_limit
 from twinviewer.ui.charts.panel import QtChartPanel
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
-from twinviewer.ui.inspector.feature import InspectorFeature, SensorCommand
+from twinviewer.ui.inspector.feature import InspectorFeature
 from twinviewer.ui.undo import UndoFeature
 
 if TYPE_CHECKING:
@@ -38,8 +35,6 @@ class ChartsFeature(Feature):
         self._hook(self.panel)
         self.controller = ChartsController(self.workbench, self.panel, self._make_panel)
         self._pinned: tuple[Path, list[list[str]]] | None = None  # kept across a reopen
-        self._written: str | None = None  # said once the twin reopened (after "Opened …")
-        host.sessionOpened.connect(self._say_written)
 
     def hosted(self) -> None:
         self._undo_with(self.panel)
@@ -141,67 +136,15 @@ class ChartsFeature(Feature):
             != getattr(getattr(after, level), side, None)
         ]
         what = ", ".join(f"{level} {side}" for level, side, _ in changed) or "limits"
-        inspector = self.host.feature(InspectorFeature)
-        command = LimitCommand(inspector, s.path, before, after, f"{what} limit of {after.id}")
-        if not command.apply(undo=False):  # not written: the host said why, nothing to undo
-            return False
-        command.done = True  # as InspectorFeature._push: the first redo finds it written
-        inspector.undo_stack.push(command)
         values = ", ".join(
             f"{level} {side} {format_limit(v, after.unit)}" for level, side, v in changed
         )
-        self._written = f"{after.id}: {values} written to {s.path.name}"
-        self.host.statusBar().showMessage(self._written, 8000)
-        return True
-
-    def _say_written(self, _session: TwinSession) -> None:
-        if self._written is not None:
-            self.host.statusBar().showMessage(self._written, 8000)
-            self._written = None
+        return self.host.feature(InspectorFeature).write(
+            before,
+            after,
+            f"{what} limit of {after.id}",
+            f"{after.id}: {values} written to {s.path.name}",
+        )
 
     def _rejected(self, message: str) -> None:
         self.host.statusBar().showMessage(message, 10000)
-
-
-class LimitCommand(SensorCommand):
-    """The inspector's sensor edit, whose undo puts back the file's very text (a sensor written
-    in one ``{…}`` line comes back so, not rewritten in block style) as long as the file still
-    holds what the edit wrote; after another change to it, undo writes the old sensor."""
-
-    text_before: str | None = None
-    text_after: str | None = None
-
-    def apply(self, undo: bool) -> bool:
-        if undo and self.text_before is not None and self._text() == self.text_after:
-            try:
-                _replace_text(self.path, self.text_before)
-            except OSError as exc:
-                self.feature.host.error("The project file was not changed", f"{self.path}: {exc}")
-                return False
-            self.feature.written(self.path)
-            return True
-        text = self._text()
-        if not super().apply(undo):
-            return False
-        if not undo:
-            self.text_before, self.text_after = text, self._text()
-        return True
-
-    def _text(self) -> str | None:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except OSError:
-            return None
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write ``text`` over ``path`` at once (a temporary file renamed over it)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox
 
 from twinviewer.core.binding import match_reference, reference_to
-from twinviewer.core.project import ProjectError
-from twinviewer.core.project_edit import ProjectEditError, add_sensors
+from twinviewer.core.project_edit import add_sensors
 from twinviewer.session.twin import is_project_file
+from twinviewer.ui.project_edits import edit_project
 
 if TYPE_CHECKING:
     from twinviewer.core.project import Sensor
@@ -167,14 +167,15 @@ class BindingTool:
                 status.showMessage(f"{', '.join(sensor_ids)} already bound to {target}", 5000)
             return False
         ids = ", ".join(x.id for x in after)
-        command = RebindCommand(self.feature, s.path, before, after, f"bind {ids} to {target}")
-        self.feature.say_after_reopen(f"{ids} → {target}")
-        if not command.apply(undo=False):
-            self.feature.say_after_reopen("")
-            return False
-        command.done = True
-        self.feature.undo_stack.push(command)
-        return True
+        path = Path(s.path)
+        return edit_project(
+            self.host,
+            self.feature.undo_stack,
+            f"bind {ids} to {target}",
+            lambda: add_sensors(path, after),
+            lambda: add_sensors(path, before),
+            f"{ids} → {target}",
+        )
 
     def _replace_pattern(self, sensor: str, pattern: str, n: int, target: str) -> bool:
         answer = QMessageBox.question(
@@ -184,43 +185,3 @@ class BindingTool:
             f"Bind it to {target} alone instead? (Edit > Undo puts the pattern back)",
         )
         return answer == QMessageBox.StandardButton.Yes
-
-
-class RebindCommand(QUndoCommand):
-    """Sensors written to the project file with another component: ``before`` becomes
-    ``after`` (undo writes ``before`` back)."""
-
-    def __init__(
-        self,
-        feature: InspectorFeature,
-        path: Path,
-        before: list[Sensor],
-        after: list[Sensor],
-        text: str,
-    ) -> None:
-        super().__init__(text)
-        self.feature = feature
-        self.path = path
-        self.before = before
-        self.after = after
-        self.done = False  # the first redo (QUndoStack.push) finds the edit already written
-
-    def redo(self) -> None:
-        if self.done:
-            self.done = False
-            return
-        self.apply(undo=False)
-
-    def undo(self) -> None:
-        self.apply(undo=True)
-
-    def apply(self, undo: bool) -> bool:
-        """Write ``after`` (``before`` when undoing); whether the file was written."""
-        try:
-            add_sensors(self.path, self.before if undo else self.after)
-        except (ProjectEditError, ProjectError, OSError) as exc:
-            log.warning("%s: %s", self.path, exc)
-            self.feature.host.error("The project file was not changed", str(exc))
-            return False
-        self.feature.written(self.path)
-        return True

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox
 
 from twinviewer.core.binding import reference_to
 from twinviewer.core.colour import STATUS_LABELS, Status
 from twinviewer.core.gaps import Gap
-from twinviewer.core.project import ProjectError, load_project
-from twinviewer.core.project_edit import ProjectEditError, add_sensors, remove_sensor
+from twinviewer.core.project import load_project
+from twinviewer.core.project_edit import add_sensors, remove_sensor
 from twinviewer.predict.health import GOOD, POOR, HealthState
 from twinviewer.session import TwinSession
 from twinviewer.session.twin import is_project_file
@@ -38,6 +38,7 @@ from twinviewer.ui.feature import DockSpec, Feature
 from twinviewer.ui.inspector.binding import BindingTool
 from twinviewer.ui.inspector.sensor_dialog import SensorDialog
 from twinviewer.ui.inspector.widget import QtInspector, SensorRow
+from twinviewer.ui.project_edits import edit_project
 from twinviewer.ui.timeline.predictions import crossing_label, format_duration, format_span
 from twinviewer.ui.undo import UndoFeature
 from twinviewer.ui.widgets.gaps import GapQuery, missing_text
@@ -122,13 +123,10 @@ class InspectorFeature(Feature):
         self.workbench.events.selection.connect(lambda _sel: self.refresh())
         self.undo_stack = QUndoStack(self.inspector)
         self.dialog: SensorDialog | None = None
-        self._keep: tuple[tuple[tuple[float, ...], ...], list[str]] | None = None
-        self._say = ""  # the status bar's message once the twin is open again
         self.binding = BindingTool(self)
         self.inspector.addRequested.connect(self.add_sensor)
         self.inspector.editRequested.connect(self.edit_sensor)
         self.inspector.removeRequested.connect(self.remove_sensor)
-        host.sessionOpened.connect(self._restore_view)
 
     def hosted(self) -> None:
         self.host.feature(UndoFeature).register(self.undo_stack, self.inspector)
@@ -245,10 +243,6 @@ class InspectorFeature(Feature):
         """Bind sensors to model node ``index`` (a drop onto a component; undoable)."""
         return self.binding.rebind(sensor_ids, index, confirm)
 
-    def say_after_reopen(self, message: str) -> None:
-        """Show ``message`` in the status bar once the twin is open again after a write."""
-        self._say = message
-
     def _open_dialog(self, dialog: SensorDialog) -> SensorDialog:
         if self.dialog is not None:
             self.dialog.reject()
@@ -272,11 +266,10 @@ class InspectorFeature(Feature):
         if old is not None and old.model_dump() == sensor.model_dump():
             return  # nothing changed: nothing to write or undo
         verb = "edit" if old is not None else "add"
+        message = ""
         if old is not None and old.component != sensor.component:
-            self.say_after_reopen(f"{sensor.id} → {sensor.component or 'no component'}")
-        self._push(
-            SensorCommand(self, self.session.path, old, sensor, f"{verb} sensor {sensor.id}")
-        )
+            message = f"{sensor.id} → {sensor.component or 'no component'}"
+        self.write(old, sensor, f"{verb} sensor {sensor.id}", message)
 
     def remove_sensor(self, sensor_id: str, confirm: bool = True) -> None:
         """Remove the sensor ``sensor_id`` from the project (after asking, unless told not to)."""
@@ -292,90 +285,44 @@ class InspectorFeature(Feature):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self._push(SensorCommand(self, s.path, s.sensors[k], None, f"remove sensor {sensor_id}"))
+        self.write(s.sensors[k], None, f"remove sensor {sensor_id}")
 
-    def _push(self, command: SensorCommand) -> None:
-        if command.apply(undo=False):  # written: only then is there something to undo
-            command.done = True
-            self.undo_stack.push(command)
-
-    def written(self, path: Path) -> None:
-        """The project file changed: open it again, keeping the camera and the selection."""
+    def write(
+        self, before: Sensor | None, after: Sensor | None, text: str, message: str = ""
+    ) -> bool:
+        """``before`` (None: a new sensor) becomes ``after`` (None: removed) in the project
+        file, as one undoable step named ``text``; the twin opens again with ``message`` in
+        the status bar. Whether it was written."""
         s = self.session
-        if s is None or s.path != path:
-            return
-        self._keep = (
-            tuple(tuple(v) for v in self.host.view.scene.camera()),
-            s.component_ids(self.workbench.selection),
-        )
-        self.host.reopen()
-
-    def _restore_view(self, session: TwinSession) -> None:
-        if self._say:
-            self.host.statusBar().showMessage(self._say, 10000)
-            self._say = ""
-        if self._keep is None:
-            return
-        (position, focal, up), ids = self._keep
-        self._keep = None
-        self.host.view.scene.set_camera(position, focal, up)
-        self.host.view.request_render()
-        indices, _ = session.component_indices(ids)
-        self.workbench.selection = tuple(indices)
-        self.refresh()
-
-
-class SensorCommand(QUndoCommand):
-    """One sensor written to the project file: ``before`` (None: there was none) becomes
-    ``after`` (None: removed). Undo writes ``before`` back (a removed sensor is appended, with
-    its source bindings)."""
-
-    def __init__(
-        self,
-        feature: InspectorFeature,
-        path: Path,
-        before: Sensor | None,
-        after: Sensor | None,
-        text: str,
-    ) -> None:
-        super().__init__(text)
-        self.feature = feature
-        self.path = path
-        self.before = before
-        self.after = after
-        self.bindings: dict[str, str] = {}  # {source id: node id} of a removed sensor
-        self.done = False  # the first redo (QUndoStack.push) finds the edit already written
-
-    def redo(self) -> None:
-        if self.done:
-            self.done = False
-            return
-        self.apply(undo=False)
-
-    def undo(self) -> None:
-        self.apply(undo=True)
-
-    def apply(self, undo: bool) -> bool:
-        """Write ``after`` (``before`` when undoing); whether the file was written."""
-        old, new = (self.after, self.before) if undo else (self.before, self.after)
-        try:
-            if new is None:
-                assert old is not None
-                self.bindings = remove_sensor(self.path, old.id).bindings
-            else:
-                nodes = None
-                if old is None and self.bindings:  # a removed sensor comes back with its bindings
-                    project, _ = load_project(self.path)
-                    have = {x.id: x for x in project.sources if x.type == "opcua"}
-                    nodes = {
-                        src: {**getattr(have[src], "nodes", {}), new.id: node}
-                        for src, node in self.bindings.items()
-                        if src in have
-                    }
-                add_sensors(self.path, [new], nodes)
-        except (ProjectEditError, ProjectError, OSError) as exc:
-            log.warning("%s: %s", self.path, exc)
-            self.feature.host.error("The project file was not changed", str(exc))
+        if s is None:
             return False
-        self.feature.written(self.path)
-        return True
+        path = Path(s.path)
+        kept: dict[str, str] = {}
+        return edit_project(
+            self.host,
+            self.undo_stack,
+            text,
+            lambda: write_sensor(path, before, after, kept),
+            lambda: write_sensor(path, after, before, kept),
+            message,
+        )
+
+
+def write_sensor(path: Path, old: Sensor | None, new: Sensor | None, kept: dict[str, str]) -> None:
+    """``old`` (None: there is none) becomes ``new`` (None: removed) in the project file. A
+    removed sensor's OPC UA node ids go into ``kept`` ({source id: node id}) and come back
+    with it."""
+    if new is None:
+        assert old is not None
+        kept.update(remove_sensor(path, old.id).bindings)
+        return
+    nodes = None
+    if old is None and kept:  # a removed sensor comes back with its bindings
+        project, _ = load_project(path)
+        have = {x.id: x for x in project.sources if x.type == "opcua"}
+        nodes = {
+            src: {**getattr(have[src], "nodes", {}), new.id: node}
+            for src, node in kept.items()
+            if src in have
+        }
+    add_sensors(path, [new], nodes)

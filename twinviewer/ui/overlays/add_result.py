@@ -4,9 +4,9 @@ The dialog (:mod:`twinviewer.ui.overlays.add_result_dialog`) reads the result, s
 is and sets the overlay's placement and clock; its OK writes the ``overlays:`` entry into the
 project file (:func:`~twinviewer.core.project_edit.add_overlay`: comments kept, checked before
 writing) as an undoable command on the window's Edit > Undo (Ctrl+Z takes the entry out
-again, Ctrl+Shift+Z puts it back). After each write the twin is opened again from its file,
-with the camera kept, so the Simulation dock lists the overlay (shown at once when it is
-*visible on open*).
+again, Ctrl+Shift+Z puts it back; :mod:`twinviewer.ui.project_edits`). After each write the
+twin is opened again from its file as the user left it, so the Simulation dock lists the
+overlay (shown at once when it is *visible on open*).
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 
-from twinviewer.core.project import Overlay, ProjectError
-from twinviewer.core.project_edit import ProjectEditError, add_overlay, remove_overlay
+from twinviewer.core.project_edit import add_overlay, remove_overlay
 from twinviewer.session import TwinSession
 from twinviewer.session.twin import is_project_file
 from twinviewer.ui.feature import ActionSpec, Feature
 from twinviewer.ui.overlays.add_result_dialog import QtAddResultDialog
 from twinviewer.ui.overlays.feature import OverlaysFeature
+from twinviewer.ui.project_edits import edit_project
 from twinviewer.ui.undo import UndoFeature
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ class AddResultFeature(Feature):
         super().__init__(host)
         self.undo_stack = QUndoStack(host)
         self.dialog: QtAddResultDialog | None = None
-        self._keep: tuple[tuple[tuple[float, ...], ...], str] | None = None
-        host.sessionOpened.connect(self._restore_view)
+        self._show: str | None = None  # the overlay to bring forward once the twin reopened
+        host.sessionOpened.connect(self._show_added)
 
     def actions(self) -> list[ActionSpec]:
         return [
@@ -107,63 +107,24 @@ class AddResultFeature(Feature):
         except ValueError as exc:  # the dialog checked it: only a race gets here
             self.host.error("The overlay was not added", str(exc))
             return
-        command = OverlayCommand(self, s.path, overlay, f"add overlay {overlay.name}")
-        if command.apply(undo=False):  # written: only then is there something to undo
-            command.done = True
-            self.undo_stack.push(command)
+        path = Path(s.path)
+        self._show = overlay.name
+        written = edit_project(
+            self.host,
+            self.undo_stack,
+            f"add overlay {overlay.name}",
+            lambda: add_overlay(path, overlay),
+            lambda: remove_overlay(path, overlay.name),
+            f"Overlay {overlay.name} added to {path.name}",
+        )
+        if not written:
+            self._show = None
 
     # -- after a write ---------------------------------------------------------------------------
-    def written(self, path: Path, name: str) -> None:
-        """The project file changed: open it again, keeping the camera; ``name`` becomes the
-        Simulation dock's current overlay (when it is still there)."""
-        s = self.session
-        if s is None or s.path != path:
-            return
-        self._keep = (tuple(tuple(v) for v in self.host.view.scene.camera()), name)
-        self.host.reopen()
-
-    def _restore_view(self, session: TwinSession) -> None:
-        if self._keep is None:
-            return
-        (position, focal, up), name = self._keep
-        self._keep = None
-        self.host.view.scene.set_camera(position, focal, up)
-        self.host.view.request_render()
-        if any(o.name == name for o in session.project.overlays):
+    def _show_added(self, session: TwinSession) -> None:
+        """The twin opened again with the overlay just added: it is the Simulation dock's."""
+        name, self._show = self._show, None
+        if name is not None and any(o.name == name for o in session.project.overlays):
             overlays = self.host.feature(OverlaysFeature)
             overlays.panel.overlay_combo.setCurrentText(name)
             self.host.dock("Simulation").raise_()
-
-
-class OverlayCommand(QUndoCommand):
-    """One overlay added to the project file; undo takes it out again."""
-
-    def __init__(self, feature: AddResultFeature, path: Path, overlay: Overlay, text: str) -> None:
-        super().__init__(text)
-        self.feature = feature
-        self.path = path
-        self.overlay = overlay
-        self.done = False  # the first redo (QUndoStack.push) finds the overlay already written
-
-    def redo(self) -> None:
-        if self.done:
-            self.done = False
-            return
-        self.apply(undo=False)
-
-    def undo(self) -> None:
-        self.apply(undo=True)
-
-    def apply(self, undo: bool) -> bool:
-        """Add the overlay (take it out when undoing); whether the file was written."""
-        try:
-            if undo:
-                remove_overlay(self.path, self.overlay.name)
-            else:
-                add_overlay(self.path, self.overlay)
-        except (ProjectEditError, ProjectError, OSError) as exc:
-            log.warning("%s: %s", self.path, exc)
-            self.feature.host.error("The project file was not changed", str(exc))
-            return False
-        self.feature.written(self.path, "" if undo else self.overlay.name)
-        return True
