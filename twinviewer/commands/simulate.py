@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     import threading
     from dataclasses import asdict
 
+    from twinviewer.core.fleet import expand_project
     from twinviewer.core.project import ProjectError
     from twinviewer.session import load_twin_project
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         project, folder = load_twin_project(args.project)
+        project = expand_project(project)  # a fleet: every listed unit's sensors
         if not project.sensors:
             raise ValueError(f"{args.project}: the project has no sensors to simulate")
         stats: dict[str, object]

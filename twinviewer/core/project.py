@@ -151,12 +151,19 @@ class Sensor(_Strict):
 
 
 class Fault(_Strict):
-    """A slowly developing fault the simulator injects into one sensor."""
+    """A slowly developing fault the simulator injects into one sensor, or a sensor (or a
+    fleet unit) that falls silent."""
 
-    sensor: str = Field(description="Sensor id")
+    sensor: str = Field(description="Sensor id (silence: a fleet's unit id silences the unit)")
+    kind: Literal["drift", "silence"] = Field(
+        "drift",
+        description="drift: the value drifts through warning to alarm; silence: nothing is "
+        "sent from start for duration seconds (the sensor goes stale)",
+    )
     start: float = Field(0.0, ge=0, description="Seconds after the feed starts")
     duration: float = Field(
-        180.0, gt=0, description="Seconds until the value passes the alarm limit"
+        180.0, gt=0, description="Seconds until the value passes the alarm limit (silence: "
+        "how long nothing is sent)"
     )
 
 

@@ -43,6 +43,11 @@ class Fleet(_Strict):
         False, description="Add units the sources publish for ({unit} in a topic, device ids)"
     )
     layout: FleetLayout = Field(default_factory=FleetLayout)
+    failure_after: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds an alarm must last before the unit's NE 107 state is 'failure'",
+    )
 
     @field_validator("units")
     @classmethod

@@ -227,6 +227,12 @@ class HistoryStore(StoreQueries):
             atomic_write_bytes(path, json.dumps({"ids": ids}, indent=0).encode())
             fsync_dir(self.folder)
 
+    def extend_sensors(self, project_ids: Sequence[str]) -> None:
+        """The project's sensors grew (a fleet discovered a unit): ``project_ids`` are all of
+        them, the known ones first in the same order; new ids are stored from now on."""
+        with self._lock, self._buf_lock:
+            self._load_sensors(list(project_ids))
+
     # -- open: scan the folder -----------------------------------------------------------------
 
     def _scan(self) -> None:

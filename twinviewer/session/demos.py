@@ -7,6 +7,7 @@ from pathlib import Path
 DEMOS = {
     "mine": "mine/mine.twin.yaml",
     "locomotive": "locomotive/locomotive.twin.yaml",
+    "fleet": "fleet/fleet.twin.yaml",  # twelve locomotives on the locomotive's model
 }
 
 
@@ -31,6 +32,7 @@ def demo_copy(
     import shutil
     import time
 
+    from twinviewer.core.fleet import expand_project, simulation_sensors
     from twinviewer.core.project import load_project
     from twinviewer.core.samples import SampleBatch
     from twinviewer.history.store import HistoryStore
@@ -40,6 +42,11 @@ def demo_copy(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / src.name
     shutil.copy(src, target)
+    text = target.read_text()
+    for ref in load_project(src)[0].models:  # a model beside another demo (../x): by full path
+        if ref.path.startswith(".."):
+            text = text.replace(ref.path, str((src.parent / ref.path).resolve()))
+    target.write_text(text)
     stem = src.name.removesuffix(".twin.yaml")
     for entry in src.parent.iterdir():
         if entry.name in (src.name, f"{stem}.history", f"{stem}.scenarios"):
@@ -52,7 +59,11 @@ def demo_copy(
     zero = time.time() - history - 1.0
     if history > 0:
         project, _ = load_project(target)
-        batch = simulate(project, project.sources[0], history)  # type: ignore[arg-type]
+        project = expand_project(project)  # a fleet: every unit's sensors, each unit its own
+        sim = project
+        if project.fleet is not None:
+            sim = project.model_copy(update={"sensors": simulation_sensors(project.sensors)})
+        batch = simulate(sim, project.sources[0], history)  # type: ignore[arg-type]
         store = HistoryStore.open(folder / f"{stem}.history", [s.id for s in project.sensors])
         store.append(SampleBatch(batch.sensor, batch.time + zero, batch.value))
         store.close()

@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from twinviewer.core.fleet import FleetIndex
 from twinviewer.core.gaps import BROKER_RESTART, DISCONNECTION, Gap
 from twinviewer.core.project import MqttSource, Sensor
 from twinviewer.core.samples import SampleBatch
@@ -172,6 +173,9 @@ class MqttFeed(Source):
         self.rebirths_requested = 0  # Sparkplug NCMD Node Control/Rebirth sent
         #: called with every :class:`Decoded` (arrival times too), e.g. by a recorder
         self.on_decoded: Callable[[Decoded], None] | None = None
+        #: a fleet's sensor index (set before start): ``{unit}`` topics and Sparkplug devices
+        #: are units (:mod:`twinviewer.sources.fleet_decode`)
+        self.index: FleetIndex | None = None
         self._decoder: PayloadDecoder | None = None
         self._client: paho.Client | None = None
         self._last_flush = 0.0
@@ -228,7 +232,12 @@ class MqttFeed(Source):
         try:
             target = target_of(cfg)
             ctx = tls_context(cfg, self.folder) if target.tls else None
-            self._decoder = PayloadDecoder(cfg, self.sensors)
+            if self.index is None:
+                self._decoder = PayloadDecoder(cfg, self.sensors)
+            else:
+                from twinviewer.sources.fleet_decode import FleetDecoder
+
+                self._decoder = FleetDecoder(cfg, self.sensors, self.index)
             self._add = self._decoder.add
         except ValueError as exc:  # ConfigError, or a bad topic template
             self._set(SourceState.ERROR, str(exc))

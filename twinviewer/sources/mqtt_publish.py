@@ -40,7 +40,9 @@ import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from twinviewer.core.fleet import simulation_sensors
 from twinviewer.core.project import MqttSource, Project, SimulatorSource
+from twinviewer.core.project_fleet import split_sensor_id
 from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.mqtt import close_leaked_sockets, target_of, tls_context
 from twinviewer.sources.payloads import TopicTemplate
@@ -342,7 +344,15 @@ class _Run:
         self.topics = [
             self.template.fill(s.id, s.component or s.id) for s in self.sensors
         ]  # per sensor (all equal when the template has no {sensor})
-        self.model = SignalModel(self.sensors, sim)
+        fleet = project.fleet is not None  # expanded sensors: one topic tree per unit
+        if fleet and self.template.unit_level is not None:
+            pairs = [split_sensor_id(i) for i in self.ids]
+            self.ids = [t for _, t in pairs]  # the topic names the unit
+            self.topics = [
+                self.template.fill(t, s.component or t, unit=u or "")
+                for (u, t), s in zip(pairs, self.sensors, strict=True)
+            ]
+        self.model = SignalModel(simulation_sensors(self.sensors) if fleet else self.sensors, sim)
         self.rng = random.Random(sim.seed * 7919 + 11)
         self.enc_time = _time_encoder(cfg.time_unit)
         self.stats = PublishStats(format=cfg.format, topic=cfg.topic)
@@ -447,7 +457,7 @@ class _Run:
     def _step(self, t: float, values: np.ndarray, dt: float) -> None:
         """Publish one step: every sensor's value at time ``t`` (epoch seconds)."""
         plan, now = self.plan, time.time()
-        send = np.ones(self.n, bool)
+        send = ~np.isnan(values)  # a sensor the simulator silenced sends nothing
         vals = values.astype(float).copy()
         extra: list[tuple[int, float, float]] = []  # (sensor, time, value) injected after
         if plan is not None:

@@ -210,7 +210,16 @@ class SignalModel:
         self._f_warn = np.zeros(n)
         self._f_alarm = np.zeros(n)
         index = {s.id: i for i, s in enumerate(self.sensors)}
+        self._silences: list[tuple[NDArray[np.bool_], float, float]] = []  # (mask, from, to)
         for f in config.faults:
+            if f.kind == "silence":  # a sensor, or every sensor of a fleet unit, goes quiet
+                ids = [s.id for s in self.sensors]
+                mask = np.array([i == f.sensor or i.startswith(f.sensor + "/") for i in ids])
+                if not mask.any():
+                    log.warning("simulator %s: silence names unknown %r", config.id, f.sensor)
+                    continue
+                self._silences.append((mask, f.start, f.start + f.duration))
+                continue
             j = index.get(f.sensor)
             if j is None:
                 log.warning("simulator %s: fault names unknown sensor %r", config.id, f.sensor)
@@ -310,6 +319,9 @@ class SignalModel:
         value = self.lo + x * (self.hi - self.lo)
         if self._faulty.any():
             value = self._apply_faults(t, value, z_noise)
+        for mask, t0, t1 in self._silences:
+            if t0 <= t < t1:
+                value[mask] = np.nan  # silent: not sent (Simulator and publisher skip NaN)
         return value
 
     def _apply_faults(
@@ -381,11 +393,15 @@ def _fault_limits(s: Sensor, ref: float, lo: float, hi: float) -> tuple[float, f
 
 def _batch(values: NDArray[np.float64], stamps: NDArray[np.float64]) -> SampleBatch:
     m, n = values.shape
-    return SampleBatch(
+    batch = SampleBatch(
         np.tile(np.arange(n, dtype=np.int32), m),
         np.repeat(np.asarray(stamps, np.float64), n),
         np.ascontiguousarray(values, np.float64).ravel(),
     )
+    sent = ~np.isnan(batch.value)  # a silenced sensor sends nothing
+    if sent.all():
+        return batch
+    return SampleBatch(batch.sensor[sent], batch.time[sent], batch.value[sent])
 
 
 def simulate(project: Project, config: SimulatorSource, until: float) -> SampleBatch:

@@ -1,5 +1,6 @@
 """MQTT topic templates: ``site/{component}/{sensor}`` to a subscription filter, the sensor and
-component of a concrete topic, and a concrete topic to publish on."""
+component of a concrete topic, and a concrete topic to publish on. In a fleet
+(:mod:`twinviewer.core.project_fleet`) ``{unit}`` names the unit: ``fleet/{unit}/{sensor}``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 __all__ = ["PLACEHOLDERS", "TopicTemplate"]
 
-PLACEHOLDERS = ("sensor", "component", "any")
+PLACEHOLDERS = ("sensor", "component", "unit", "any")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -15,8 +16,9 @@ class TopicTemplate:
     """A topic template such as ``site/{component}/{sensor}``: its subscription filter, and the
     sensor id and component of a concrete topic.
 
-    ``{sensor}``, ``{component}`` and ``{any}`` each stand for exactly one level; the MQTT
-    wildcards ``+`` (one level) and ``#`` (the rest, last level only) may be used as they are.
+    ``{sensor}``, ``{component}``, ``{unit}`` and ``{any}`` each stand for exactly one level;
+    the MQTT wildcards ``+`` (one level) and ``#`` (the rest, last level only) may be used as
+    they are.
     """
 
     def __init__(self, template: str) -> None:
@@ -53,6 +55,7 @@ class TopicTemplate:
                 self.kinds.append("literal")
         self.sensor_level = self.kinds.index("sensor") if "sensor" in self.kinds else None
         self.component_level = self.kinds.index("component") if "component" in self.kinds else None
+        self.unit_level = self.kinds.index("unit") if "unit" in self.kinds else None
         self.multi = self.kinds[-1] == "#"
         self.filter = "/".join(
             level if kind in ("literal", "#") else "+"
@@ -81,7 +84,21 @@ class TopicTemplate:
         component = parts[self.component_level] if self.component_level is not None else None
         return True, sensor, component
 
-    def fill(self, sensor: str = "", component: str = "", any_level: str = "twinviewer") -> str:
+    def unit_of(self, topic: str) -> str | None:
+        """The ``{unit}`` level of a concrete topic (None: the template has none, or the
+        topic is too short)."""
+        if self.unit_level is None:
+            return None
+        parts = topic.split("/")
+        return parts[self.unit_level] if self.unit_level < len(parts) else None
+
+    def fill(
+        self,
+        sensor: str = "",
+        component: str = "",
+        any_level: str = "twinviewer",
+        unit: str = "",
+    ) -> str:
         """A concrete topic for publishing (wildcards become ``any_level``; ``#`` one level)."""
         out = []
         for level, kind in zip(self.levels, self.kinds, strict=True):
@@ -91,6 +108,8 @@ class TopicTemplate:
                 out.append(sensor)
             elif kind == "component":
                 out.append(component)
+            elif kind == "unit":
+                out.append(unit)
             else:
                 out.append(any_level)
         return "/".join(out)
