@@ -88,7 +88,7 @@ class OverlaysFeature(Feature):
             finally:
                 QApplication.restoreOverrideCursor()
             self.sims[name] = sim
-            lo, hi = sim.data_range()
+            lo, hi = data_range(sim)
             self.workbench.set_overlay_view(
                 name, visible=True, field=sim.field, lo=lo, hi=hi, opacity=sim.cfg.opacity
             )
@@ -115,7 +115,7 @@ class OverlaysFeature(Feature):
             return
         if field and field != sim.field:
             sim.set_field(field)
-            lo, hi = sim.data_range() if sim.cfg.field != field else (lo, hi)
+            lo, hi = data_range(sim) if sim.cfg.field != field else (lo, hi)
         self.workbench.set_overlay_view(
             name, visible=visible, field=sim.field, lo=lo, hi=hi, opacity=opacity
         )
@@ -439,6 +439,21 @@ class OverlaysFeature(Feature):
         self.sims, self._steps, self._failed, self._drawn = {}, {}, {}, set()
         self.panel.residual.setChecked(False)
         self.panel.set_overlays([])
+
+
+def data_range(sim: SimOverlay) -> tuple[float, float]:
+    """The overlay's colour range; over its first step alone when a later one cannot be read
+    or mapped (the error is told when that step is shown)."""
+    try:
+        return sim.data_range()
+    except (SimReadError, ValueError) as exc:
+        log.warning("colour range of %s from its first step only: %s", sim.cfg.name, exc)
+    values = sim.frame(float(sim.step_times()[0])).values
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return (0.0, 1.0)
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi if hi > lo else lo + 1.0)
 
 
 def nearest_step(steps: tuple[int, int, float]) -> int:
