@@ -286,6 +286,21 @@ class FleetState:
             )
         return out
 
+    def unit_colours(self, session: TwinSession, unit: str) -> NDArray[np.uint8]:
+        """The component colours of ``unit`` at the last update (as if it were selected), for
+        a second view beside the selected unit's."""
+        from twinviewer.core.colour import component_colours, sensor_rank
+
+        u = self.index.position(unit)
+        n = len(session.sensors) // max(self.n_templates, 1)
+        binding = unit_binding(self.template_binding, max(u, 0), n)
+        frac = normalise(session.shown_value, session.rules.lo, session.rules.hi)
+        rank = sensor_rank(session.sensor_state, frac)
+        out, _ = component_colours(
+            binding.colouring, session.sensor_rgba, rank, session.base_colours
+        )
+        return out
+
     # -- sources -------------------------------------------------------------------------------
     def adapt_sources(self, sources: list[Source]) -> list[Source]:
         """Make the project's sources (built for the listed units' sensors) fleet-aware: MQTT

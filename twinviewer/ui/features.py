@@ -12,6 +12,7 @@ from twinviewer.ui.components.feature import ComponentsFeature
 from twinviewer.ui.data_sources.feature import DataSourcesFeature
 from twinviewer.ui.feature import Feature
 from twinviewer.ui.files import FilesFeature
+from twinviewer.ui.fleet.feature import FleetFeature
 from twinviewer.ui.health.feature import HealthFeature
 from twinviewer.ui.help import HelpFeature
 from twinviewer.ui.inspector.feature import InspectorFeature
@@ -44,6 +45,7 @@ FEATURES: list[type[Feature]] = [
     DataSourcesFeature,
     AlarmsFeature,
     HealthFeature,
+    FleetFeature,
     OverlaysFeature,
     AddResultFeature,
     ScenariosFeature,

@@ -1,0 +1,317 @@
+"""The fleet list: one row per unit with its NE 107 state, alarms, worst sensor, data age and
+forecast time to alarm; sorted by health (worst first), filtered by state and searched by id.
+
+The model keeps the roll-up's columns (numpy arrays) and answers ``data()`` from them, so a
+refresh of 1,000 units is one ``dataChanged`` over the table (rows are updated in place; only
+discovered units are inserted). Sorting and filtering are a :class:`QSortFilterProxyModel` on
+numeric sort keys.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinviewer.core.fleet import HEALTH_LABELS, FleetHealth, Health
+
+__all__ = ["COLUMNS", "QtFleetTable", "format_age", "format_duration"]
+
+COLUMNS = ("Unit", "Health", "Alarms", "Worst sensor", "Last data", "Time to alarm")
+UNIT, HEALTH, ALARMS, WORST, AGE, TTA = range(len(COLUMNS))
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# NE 107's customary colours: failure red, check function orange, out of spec yellow,
+# maintenance required blue; normal green
+HEALTH_COLOURS = {
+    Health.NORMAL: "#2ca25f",
+    Health.MAINTENANCE: "#3b82f6",
+    Health.CHECK: "#f59e0b",
+    Health.OUT_OF_SPEC: "#facc15",
+    Health.FAILURE: "#e11d48",
+}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_duration(seconds: float) -> str:
+    """``42 s``, ``3.5 min``, ``2.0 h``, ``3.1 d``; an em dash for NaN."""
+    if not math.isfinite(seconds):
+        return "—"
+    s = max(seconds, 0.0)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+def format_age(seconds: float) -> str:
+    """How old the newest data is: ``never`` without data."""
+    return "never" if not math.isfinite(seconds) else f"{format_duration(seconds)} ago"
+
+
+def _icon(colour: str, shape: str) -> QIcon:
+    pix = QPixmap(14, 14)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor(colour))
+    p.setPen(QColor("#202020"))
+    if shape == "circle":
+        p.drawEllipse(1, 1, 12, 12)
+    elif shape == "square":
+        p.drawRect(1, 1, 12, 12)
+    else:  # a triangle: something needs looking at
+        from PySide6.QtCore import QPointF
+        from PySide6.QtGui import QPolygonF
+
+        p.drawPolygon(QPolygonF([QPointF(7, 1), QPointF(13, 13), QPointF(1, 13)]))
+    p.end()
+    return QIcon(pix)
+
+
+class FleetModel(QAbstractTableModel):
+    """Rows of units from a :class:`FleetHealth` roll-up (see the module)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.units: list[str] = []
+        self.health = np.zeros(0, np.int8)
+        self.alarms = np.zeros(0, np.int64)
+        self.warnings = np.zeros(0, np.int64)
+        self.worst_text: list[str] = []
+        self.age = np.zeros(0)
+        self.tta = np.zeros(0)
+        self._icons: dict[int, QIcon] = {}
+
+    def icon(self, h: int) -> QIcon:
+        icon = self._icons.get(h)
+        if icon is None:
+            shape = {Health.NORMAL: "circle", Health.FAILURE: "square"}.get(Health(h), "triangle")
+            icon = self._icons[h] = _icon(HEALTH_COLOURS[Health(h)], shape)
+        return icon
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt)
+        return 0 if parent.isValid() else len(self.units)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802 (Qt naming)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        r, c = index.row(), index.column()
+        if not (0 <= r < len(self.units)):
+            return None
+        h = int(self.health[r])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if c == UNIT:
+                return self.units[r]
+            if c == HEALTH:
+                return HEALTH_LABELS[Health(h)]
+            if c == ALARMS:
+                a, w = int(self.alarms[r]), int(self.warnings[r])
+                return f"{a}" + (f" (+{w} warn.)" if w else "")
+            if c == WORST:
+                return self.worst_text[r]
+            if c == AGE:
+                return format_age(float(self.age[r]))
+            if c == TTA:
+                return format_duration(float(self.tta[r]))
+        elif role == SORT_ROLE:
+            if c == UNIT:
+                return self.units[r]
+            if c == HEALTH:  # worst first when descending; alarms break ties
+                return h * 1e6 + float(self.alarms[r]) * 1e3 + float(self.warnings[r])
+            if c == ALARMS:
+                return float(self.alarms[r]) * 1e3 + float(self.warnings[r])
+            if c == WORST:
+                return self.worst_text[r]
+            v = float(self.age[r] if c == AGE else self.tta[r])
+            return v if math.isfinite(v) else math.inf
+        elif role == Qt.ItemDataRole.DecorationRole and c == HEALTH:
+            return self.icon(h)
+        elif role == Qt.ItemDataRole.ForegroundRole and c == ALARMS and self.alarms[r]:
+            return QBrush(QColor(HEALTH_COLOURS[Health.FAILURE]))
+        elif role == Qt.ItemDataRole.TextAlignmentRole and c in (ALARMS, AGE, TTA):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        elif role == Qt.ItemDataRole.ToolTipRole and c == HEALTH:
+            return f"NAMUR NE 107: {HEALTH_LABELS[Health(h)]}"
+        return None
+
+    def update(
+        self, units: list[str], fh: FleetHealth, worst_text: list[str], age: np.ndarray
+    ) -> None:
+        """New numbers for every unit; new units are appended as rows, the others change in
+        place (one ``dataChanged`` for the whole table)."""
+        n_old, n = len(self.units), min(len(units), fh.n)
+        if n > n_old:
+            self.beginInsertRows(QModelIndex(), n_old, n - 1)
+        self.units = list(units[:n])
+        self.health, self.alarms, self.warnings = fh.health[:n], fh.alarms[:n], fh.warnings[:n]
+        self.worst_text, self.age, self.tta = worst_text[:n], age[:n], fh.time_to_alarm[:n]
+        if n > n_old:
+            self.endInsertRows()
+        if n_old:
+            last = min(n_old, n) - 1
+            self.dataChanged.emit(self.index(0, 0), self.index(last, len(COLUMNS) - 1))
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.units = []
+        self.worst_text = []
+        self.endResetModel()
+
+
+class FleetFilter(QSortFilterProxyModel):
+    """By state (``states``: the NE 107 states shown, None: all) and by a search text (unit id
+    or worst sensor, case-insensitive)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.states: set[int] | None = None
+        self.text = ""
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_filter(self, states: set[int] | None, text: str) -> None:
+        self.beginFilterChange()
+        self.states, self.text = states, text.strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: _Index) -> bool:  # noqa: N802 (Qt)
+        m = self.sourceModel()
+        assert isinstance(m, FleetModel)
+        if self.states is not None and int(m.health[row]) not in self.states:
+            return False
+        t = self.text
+        return not t or t in m.units[row].lower() or t in m.worst_text[row].lower()
+
+
+FILTERS: list[tuple[str, set[int] | None]] = [
+    ("All states", None),
+    ("Needs attention", {Health.MAINTENANCE, Health.CHECK, Health.OUT_OF_SPEC, Health.FAILURE}),
+    *((HEALTH_LABELS[h], {int(h)}) for h in reversed(Health)),
+]
+
+
+class QtFleetTable(QWidget):
+    """The Fleet dock's widget: a caption, a state filter, a search box and the table."""
+
+    unitSelected = Signal(str)
+    compareRequested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = QLabel("", self)
+        self.caption.setObjectName("fleet-caption")
+        self.caption.setStyleSheet("font-weight: bold;")
+        self.state = QComboBox(self)
+        self.state.setObjectName("fleet-state")
+        for label, _ in FILTERS:
+            self.state.addItem(label)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("fleet-search")
+        self.search.setPlaceholderText("Search units or sensors…")
+        self.search.setClearButtonEnabled(True)
+        self.model = FleetModel(self)
+        self.proxy = FleetFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QTableView(self)
+        self.view.setObjectName("fleet-table")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(HEALTH, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in ((UNIT, 80), (HEALTH, 170), (ALARMS, 90), (WORST, 260), (AGE, 90)):
+            self.view.setColumnWidth(col, width)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.view.clicked.connect(self._clicked)
+        self.view.activated.connect(self._clicked)
+        self.state.currentIndexChanged.connect(self._filter)
+        self.search.textChanged.connect(self._filter)
+
+        top = QHBoxLayout()
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.state)
+        top.addWidget(self.search, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.view)
+
+    def _filter(self, *_: object) -> None:
+        self.proxy.set_filter(FILTERS[self.state.currentIndex()][1], self.search.text())
+
+    def unit_at(self, proxy_row: int) -> str | None:
+        src = self.proxy.mapToSource(self.proxy.index(proxy_row, 0))
+        return self.model.units[src.row()] if src.isValid() else None
+
+    def shown_units(self) -> list[str]:
+        """The units in the order the table shows them (sorted and filtered)."""
+        return [u for r in range(self.proxy.rowCount()) if (u := self.unit_at(r)) is not None]
+
+    def _clicked(self, index: QModelIndex) -> None:
+        unit = self.unit_at(index.row())
+        if unit is not None:
+            self.unitSelected.emit(unit)
+
+    def select_unit(self, unit: str) -> None:
+        """Highlight ``unit``'s row (without emitting :attr:`unitSelected`)."""
+        for r in range(self.proxy.rowCount()):
+            if self.unit_at(r) == unit:
+                self.view.selectRow(r)
+                return
+
+    def _menu(self, pos: Any) -> None:
+        index = self.view.indexAt(pos)
+        unit = self.unit_at(index.row()) if index.isValid() else None
+        if unit is None:
+            return
+        menu = QMenu(self)
+        show = QAction(f"Show {unit}", menu)
+        show.triggered.connect(lambda: self.unitSelected.emit(unit))
+        menu.addAction(show)
+        compare = menu.addMenu("Compare with…")
+        for other in self.model.units:
+            if other != unit:
+                act = compare.addAction(other)
+                act.triggered.connect(lambda _=False, o=other: self.compareRequested.emit(unit, o))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
