@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +45,28 @@ class Component:
     colour: tuple[float, float, float] | None = None  # the file's own base colour, 0..1
 
 
+@dataclass(frozen=True)
+class Joint:
+    """A movable joint of the model's kinematics (a URDF robot's): what a ``joint`` motion or
+    a sensor named after it drives.
+
+    ``axis`` (unit) and ``origin`` (a point on the axis) are in the model's rest (zero
+    configuration) coordinates; ``child`` is the index of the component that moves (the child
+    link, with everything below it), ``parent`` that of the link it hangs from (-1: none).
+    ``lower``/``upper`` are the joint's limits in its own unit (radians for ``revolute``, model
+    units for ``prismatic``; ``None``: unlimited, as a ``continuous`` joint).
+    """
+
+    name: str
+    type: Literal["revolute", "continuous", "prismatic"]
+    axis: tuple[float, float, float]
+    origin: tuple[float, float, float]
+    child: int
+    parent: int = -1
+    lower: float | None = None
+    upper: float | None = None
+
+
 @dataclass
 class ModelData:
     """A model: its components and its merged triangle geometry.
@@ -62,6 +85,7 @@ class ModelData:
     cell_component: NDArray[np.int32]
     warnings: list[str] = field(default_factory=list)
     units: str | None = None
+    joints: list[Joint] = field(default_factory=list)  # kinematics, root first (URDF)
 
     @property
     def n_triangles(self) -> int:

@@ -252,6 +252,8 @@ def new_project_text(
     fmt["example_component"] = example
     fmt["example_pad"] = " " * max(1, 17 - len(example))
     lines.append(_SENSORS.format(**fmt))
+    if model.joints:
+        lines[-1] = lines[-1].replace("sensors: []\n", joint_sensors_text(model))
     view = overview_view(model)
     lines.append(
         f"  - name: {_s(view.name)}\n"
@@ -260,3 +262,27 @@ def new_project_text(
         f"    up: {_triple(view.up)}\n"
     )
     return "".join(lines)
+
+
+def joint_sensors_text(model: ModelData) -> str:
+    """A ``sensors:`` block with one sensor per movable joint of the model (a URDF robot's):
+    named after the joint, so that it drives the joint with no ``motion:`` entry, in radians
+    (revolute, continuous) or metres (prismatic) over the joint's limits (a full turn for a
+    continuous joint)."""
+    out = [
+        "# One sensor per movable joint (from the model's kinematics): a sensor named after a "
+        "joint drives it,\n# in radians or metres; give your source's ids with `motion:` "
+        "entries (kind: joint) instead.\nsensors:\n"
+    ]
+    for j in model.joints:
+        angle = j.type != "prismatic"
+        lo, hi = j.lower, j.upper
+        if lo is None or hi is None or hi <= lo:
+            lo, hi = (-math.pi, math.pi) if angle else (-1.0, 1.0)
+        quantity, unit = ("angle", "rad") if angle else ("position", "m")
+        out.append(
+            f"  - {{id: {_s(j.name)}, quantity: {quantity}, unit: {unit}, "
+            f"component: {_s(model.components[j.child].id)}, "
+            f"range: [{_n(round(lo, 6))}, {_n(round(hi, 6))}]}}\n"
+        )
+    return "".join(out)

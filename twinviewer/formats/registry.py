@@ -41,8 +41,9 @@ def reader(name: str, suffixes: tuple[str, ...], priority: int = 0) -> Callable[
 
 
 def _ensure_loaded() -> None:
-    # Importing the package registers every built-in reader.
+    # Importing the package registers every built-in reader (URDF: robots, with kinematics).
     import twinviewer.formats  # noqa: F401
+    import twinviewer.formats.urdf  # noqa: F401
 
 
 def readers() -> list[ReaderInfo]:

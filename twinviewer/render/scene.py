@@ -87,6 +87,7 @@ class TwinScene:
             str, tuple[pv.PolyData, vtk.vtkActor, vtk.vtkScalarBarActor | None]
         ] = {}
         self._field: PointField | None = None  # a sensor field drawn over the twin
+        self._posed_from: NDArray[np.float32] | None = None  # the moved points drawn now
         plotter.set_background(background)
         # Bars are laid out for the view's size; a resized window re-lays them out just before
         # the next frame is drawn (a no-op when the size is unchanged).
@@ -104,6 +105,7 @@ class TwinScene:
         mesh = pv.PolyData(model.points, faces=faces.ravel())
         mesh.cell_data["component"] = model.cell_component
         self.mesh = mesh
+        self._posed_from = None  # the mesh is over the model's own (rest) points
         self._drawn_cells = self._visible_cells = None
         self._shown = mesh
         self._coarse = None
@@ -221,6 +223,69 @@ class TwinScene:
         mesh = pv.PolyData(self.mesh.points, faces=faces.ravel())
         mesh.cell_data["component"] = self.model.cell_component[cells]
         return mesh
+
+    # -- moving parts ----------------------------------------------------------------------------
+    def set_model_points(
+        self,
+        points: NDArray[np.float32] | None,
+        vertices: NDArray[np.int64] | None = None,
+        moving: NDArray[np.bool_] | None = None,
+    ) -> bool:
+        """Draw the model with its vertices at ``points`` (a pose of its moving parts, see
+        :mod:`twinviewer.session.motion`); ``None`` puts them back at rest. Returns whether
+        anything was written.
+
+        Nothing is done when ``points`` is the array drawn last (a pose is a new array). Else
+        the points are written in place (only ``vertices`` when given) into the one points
+        array every drawn mesh shares (the opaque and X-ray splits, the visible cells), which
+        is marked modified; the clip plane cuts the moved geometry as it is, and picks land on
+        it. The camera-move stand-in is dropped (made again at the next camera move), and the
+        selection outline is drawn again when a selected component is in ``moving`` (a mask
+        over components; ``None``: any may have moved).
+        """
+        if self.model is None or self.mesh is None or points is self._posed_from:
+            return False
+        if points is None:
+            points, vertices = self.model.points, None
+        if np.shares_memory(np.asarray(self.mesh.points), self.model.points):
+            # the mesh was built over the model's rest points: draw from a copy of our own, and
+            # build the meshes that share the points again over it
+            self.mesh.points = self.model.points.copy()
+            self._split_cache = {}
+            self.set_hidden(self._hidden)
+            vertices = None
+        arr = self.mesh.points
+        if vertices is None:
+            arr[:] = points
+        else:
+            arr[vertices] = points[vertices]
+        self.mesh.GetPoints().GetData().Modified()
+        self.mesh.GetPoints().Modified()
+        self._posed_from = None if points is self.model.points else points
+        if self._coarse is not None:
+            self._coarse = None
+            self._split_cache.pop(True, None)
+            if self.interacting:
+                self.interacting = False
+                self._refresh_drawn()
+        sel = self._selection
+        if self._highlight_actor is not None and len(sel):
+            if moving is None or moving[sel[sel < len(moving)]].any():
+                self.highlight(sel.tolist())
+        return True
+
+    @property
+    def model_points(self) -> NDArray[np.float32] | None:
+        """The model's points as drawn (moved parts where they are shown)."""
+        if self.mesh is None:
+            return None
+        return np.asarray(self.mesh.points)
+
+    def set_marker_positions(self, positions: NDArray[np.float64]) -> None:
+        """Move the sensor markers (same number as :meth:`show_markers` was given)."""
+        if self._markers is not None and len(positions) == self._markers.n_points:
+            self._markers.points = np.asarray(positions, np.float64)
+            self._markers.Modified()
 
     # -- camera moves on big models ------------------------------------------------------------
     def begin_interaction(self) -> None:
@@ -775,7 +840,8 @@ class TwinScene:
         mask = np.isin(self.model.cell_component, np.asarray(components))
         if not mask.any():
             return
-        pts = self.model.points[np.unique(self.model.triangles[mask])]
+        drawn = self.model_points if self._posed_from is not None else None
+        pts = (self.model.points if drawn is None else drawn)[np.unique(self.model.triangles[mask])]
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         self.plotter.renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
         self.plotter.renderer.ResetCameraClippingRange()

@@ -42,8 +42,23 @@ def apply_feed(session: TwinSession, seconds: float) -> float:
     return now
 
 
+def apply_pose(scene: TwinScene, session: TwinSession) -> bool:
+    """Move the scene's moving parts (and the markers on them) to the session's pose; a pose
+    already drawn costs nothing. True when something was written."""
+    pose = session.pose
+    if not pose.active:
+        return False
+    if not scene.set_model_points(pose.points, pose.moving_vertices, pose.moving_components):
+        return False
+    idx, pos = session.sensor_positions()
+    if len(idx):
+        scene.set_marker_positions(pose.sensor_positions(idx, pos, session.binding.sensor_nodes))
+    return True
+
+
 def draw_session(scene: TwinScene, session: TwinSession) -> None:
-    """Push the session's current colours, legend and markers into a scene."""
+    """Push the session's current pose, colours, legend and markers into a scene."""
+    apply_pose(scene, session)
     scene.set_component_colours(session.component_rgba)
     legend = session.legend()
     if legend is not None:

@@ -257,6 +257,8 @@ class MeasureFeature(Feature):
         if hit is None:
             return None
         triangle, point = hit
+        if self.host.session is not None:  # snap to parts where they are shown (motion)
+            self.tool.model = self.host.session.pose.shown_model()
         tolerance = SNAP_PX * world_per_pixel(self.host.view.interactor.renderer, point)
         return self.tool.snap(triangle, point, tolerance), tolerance
 
