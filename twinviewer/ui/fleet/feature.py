@@ -50,7 +50,8 @@ class FleetFeature(Feature):
                 TITLE,
                 self.table,
                 Qt.DockWidgetArea.RightDockWidgetArea,
-                size=(620, 320),
+                tab_with="Charts",
+                size=(460, 320),
                 minimum=(320, 160),
                 raised=True,
             )

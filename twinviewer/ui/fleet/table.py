@@ -259,7 +259,7 @@ class QtFleetTable(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((UNIT, 80), (HEALTH, 170), (ALARMS, 90), (WORST, 260), (AGE, 90)):
+        for col, width in ((UNIT, 70), (HEALTH, 160), (ALARMS, 56), (WORST, 250), (AGE, 80)):
             self.view.setColumnWidth(col, width)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
