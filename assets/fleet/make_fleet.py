@@ -63,8 +63,7 @@ def main() -> None:
                 "seed": 11,
                 "cycle": 90,
                 "faults": [
-                    {"sensor": f"{FAULTY}/axle4_bearing_temperature", "start": 15,
-                     "duration": 165},
+                    {"sensor": f"{FAULTY}/axle4_bearing_temperature", "start": 15, "duration": 165},
                     {"sensor": STALE, "kind": "silence", "start": 60, "duration": 864000},
                 ],
             },
