@@ -44,6 +44,7 @@ def test_an_openfoam_case_plays_on_the_timeline(qtbot, window, tmp_path: Path) -
     scene = window.view.scene
     # the result is shown at once, on the patches (the components), which it covers
     assert panel.current == "cavity" and panel.visible.isChecked()
+    qtbot.waitUntil(lambda: not window.dock("Simulation").visibleRegion().isEmpty())
     assert "cavity" in scene._overlays and "cavity" in overlays.sims
     patches = [s.model.index_of(p) for p in ("movingWall", "fixedWalls", "frontAndBack")]
     assert all(scene.hidden[i] for i in patches)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from make_screenshots import pump, shot
+from PySide6.QtCore import QSettings
 
 from twinviewer.session.result_twin import open_result_twin
 from twinviewer.ui.application import create_app
@@ -176,12 +177,12 @@ def main() -> int:
     if session is None:
         sys.stderr.write(f"{case} is not read as a result\n")
         return 1
-    w = QtMainWindow()
-    w.resize(1600, 1000)
+    folder = Path(tempfile.mkdtemp(prefix="tv-settings-"))
+    w = QtMainWindow(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+    w.resize(1600, 1000)  # the window as it first opens, not as a previous run left it
     w.show()
     w.show_session(session)
     pump(app, 1.0)
-    w.dock("Simulation").raise_()
     panel = w.feature(OverlaysFeature).panel
     panel.step_slider.setValue(4)  # t = 0.4 s: the vortex has spun up
     pump(app, 1.0)

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from twinviewer.core.colour import BACKDROP, COLORMAPS
@@ -426,6 +426,20 @@ class OverlaysFeature(Feature):
                 self.show_overlay(o.name, True)
         self._span_steps()
         self._show_settings()
+        if session.project.overlays and not session.sensors:
+            QTimer.singleShot(0, self._show_dock)  # a result by itself: its dock in front
+
+    def _show_dock(self) -> None:
+        """Bring the Simulation dock in front (once the window is laid out; the camera frames
+        the model again if the view changed size)."""
+        dock = self.host.dock("Simulation")
+        if self.session is None or not dock.visibleRegion().isEmpty():
+            return
+        size = self.host.view.size()
+        dock.raise_()
+        if self.host.view.size() != size:
+            self.host.view.scene.fit()
+            self.host.view.request_render()
 
     def refresh(self) -> None:
         self._refresh_fidelity()
