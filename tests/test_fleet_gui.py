@@ -72,7 +72,7 @@ def test_fleet_dock_sorts_filters_and_selects(fleet_window, qtbot) -> None:
     qtbot.mouseClick(
         table.view.viewport(),
         Qt.MouseButton.LeftButton,
-        pos=table.view.visualRect(table.proxy.index(row, 0)).center(),
+        pos=table.view.visualRect(table.model.index(row, 0)).center(),
     )
     assert s.fleet.selected == "p2"
     assert np.array_equal(w.view.scene.cell_colours()[cells][0], STATUS_COLOURS[Status.ALARM])

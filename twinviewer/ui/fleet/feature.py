@@ -92,7 +92,7 @@ class FleetFeature(Feature):
         worst_text = self._worst_texts(s, fh.worst[: fh.n])
         now = s.shown_now
         self.table.model.update(units, fh, worst_text, now - fh.last_time)
-        if fleet.selected is not None and not self.table.view.selectionModel().hasSelection():
+        if fleet.selected is not None:  # the shown unit stays highlighted as rows move
             self.table.select_unit(fleet.selected)
         self.table.caption.setText(
             f"{len(units)} {fleet.label.lower()}{'s' if len(units) != 1 else ''} · "
