@@ -49,8 +49,8 @@ def test_fleet_dock_sorts_filters_and_selects(fleet_window, qtbot) -> None:
     _feed(w, [20, 2, 30, 95, 2, 30, 20, 8, 30])
     assert table.shown_units() == ["p2", "p3", "p1"]  # worst first
     model = table.model
-    assert model.data(model.index(1, 1)) == "Out of specification"
-    assert "95 degC" in model.data(model.index(1, 3))
+    assert model.data(model.index(0, 1)) == "Out of specification"  # p2, on top
+    assert "95 degC" in model.data(model.index(0, 3))
     # sortable by every column: by unit id
     table.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     assert table.shown_units() == ["p1", "p2", "p3"]
