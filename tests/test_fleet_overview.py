@@ -10,10 +10,13 @@ import vtk
 from twinviewer.core.fleet_layout import layout_data, layout_grid, layout_row
 from twinviewer.core.model import Component, ModelData
 from twinviewer.render.fleet_overview import (
+    HEALTH_TABLE,
     MOVE_TRIANGLES,
+    NE107_STATES,
     REST_TRIANGLES,
     STATE_COLOURS,
     FleetOverview,
+    health_colours,
     quaternions,
     state_colours,
     state_legend,
@@ -189,3 +192,15 @@ def test_highlight_legend_and_clear(plotter: pv.Plotter) -> None:
     with pytest.raises(ValueError, match="2 labels for 3 units"):
         overview.show(model, placement.transforms, ["a", "b"])
     assert STATE_COLOURS["failure"].dtype == np.uint8
+
+
+def test_health_numbers_to_colours_and_the_palette_is_distinct() -> None:
+    np.testing.assert_array_equal(health_colours([4, 0, 9, -1])[:2], HEALTH_TABLE[[4, 0]])
+    np.testing.assert_array_equal(health_colours([9, -1]), [STATE_COLOURS["no data"]] * 2)
+    assert NE107_STATES[4] == "failure" and NE107_STATES[0] == "normal"
+    # every pair of state colours differs in lightness or clearly in colour
+    rgb = HEALTH_TABLE[:, :3].astype(float)
+    lum = rgb @ [0.2126, 0.7152, 0.0722]
+    for i in range(5):
+        for j in range(i + 1, 5):
+            assert abs(lum[i] - lum[j]) > 12 or np.linalg.norm(rgb[i] - rgb[j]) > 150, (i, j)

@@ -17,8 +17,9 @@ camera comes closer); a legend box keys the state colours; a clicked unit is fou
 pixel's ray through each unit's box and then its stand-in (:meth:`FleetOverview.pick`).
 
 The palette (:data:`STATE_COLOURS`) is the Okabe-Ito colour-blind-safe set in the NAMUR NE 107
-order: normal bluish green, maintenance required blue, out of specification yellow, check
-function orange, failure vermillion; a unit with no data yet is grey. Each pair differs in
+order: normal bluish green, maintenance required blue, check function orange, out of
+specification yellow, failure vermillion (NE 107's own symbols are blue, orange, yellow and
+red); grey is for a unit the overview has no state for. Each pair differs in
 lightness as well as hue, so it reads under deuteranopia and protanopia too.
 """
 
@@ -44,7 +45,9 @@ __all__ = [
     "NO_DATA",
     "REST_TRIANGLES",
     "STATE_COLOURS",
+    "HEALTH_TABLE",
     "FleetOverview",
+    "health_colours",
     "model_mesh",
     "quaternions",
     "stand_in",
@@ -52,12 +55,13 @@ __all__ = [
     "state_legend",
 ]
 
-#: NAMUR NE 107 states, least to most severe.
+#: NAMUR NE 107 states, least to most urgent, in the order of :class:`twinviewer.core.fleet.Health`
+#: (a unit's health ``h`` is ``NE107_STATES[h]`` and is drawn in ``HEALTH_TABLE[h]``).
 NE107_STATES = (
     "normal",
     "maintenance required",
-    "out of specification",
     "check function",
+    "out of specification",
     "failure",
 )
 NO_DATA = "no data"
@@ -70,12 +74,15 @@ STATE_COLOURS: dict[str, NDArray[np.uint8]] = {
     "failure": np.array([213, 94, 0, 255], np.uint8),
     NO_DATA: np.array([128, 128, 128, 255], np.uint8),
 }
+#: (5, 4) RGBA indexed by NE 107 state number (:data:`NE107_STATES`).
+HEALTH_TABLE = np.stack([STATE_COLOURS[s] for s in NE107_STATES])
 HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # the twin's selection colour: no state uses it
 #: Triangles of the whole fleet drawn at rest, and while the camera moves (llvmpipe ~10M/s).
 REST_TRIANGLES = 1_000_000
 MOVE_TRIANGLES = 150_000
 #: A stand-in never has fewer triangles than this (below it a unit stops looking like itself).
 MIN_STAND_IN = 400
+LEGEND_WIDTH, LEGEND_ROW = 170, 19  # pixels
 
 
 def quaternions(transforms: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -338,13 +345,27 @@ class FleetOverview:
         self._label_actor = actor
 
     def set_legend(self, entries: Sequence[tuple[str, NDArray[np.uint8]]]) -> None:
-        """A key of the state colours, top right (empty: none)."""
+        """A key of the state colours, bottom right (empty: none)."""
         if self._legend is not None:
             self.renderer.RemoveViewProp(self._legend)
             self._legend = None
         if entries:
-            self._legend = make_status_legend(entries)
-            self.renderer.AddViewProp(self._legend)
+            # the twin's key, but a fixed size in pixels from the bottom right corner: NE 107's
+            # names are long, and a box scaled with the view shrinks them past reading
+            legend = make_status_legend(entries)
+            corner = vtk.vtkCoordinate()
+            corner.SetCoordinateSystemToNormalizedViewport()
+            corner.SetValue(1.0, 0.0)
+            width, height = LEGEND_WIDTH, LEGEND_ROW * len(entries)
+            pos = legend.GetPositionCoordinate()
+            pos.SetCoordinateSystemToViewport()
+            pos.SetReferenceCoordinate(corner)
+            pos.SetValue(-width - 10, 10)
+            size = legend.GetPosition2Coordinate()  # relative to the position
+            size.SetCoordinateSystemToViewport()
+            size.SetValue(width, height)
+            self._legend = legend
+            self.renderer.AddViewProp(legend)
 
     def set_caption(self, text: str) -> None:
         """A title in the top left corner (empty: none)."""
@@ -409,8 +430,12 @@ class FleetOverview:
             self.interacting = False
             self._mapper.SetSourceData(self._rest)
 
-    def fit(self, direction: Sequence[float] = (1.0, -1.0, 0.8)) -> None:
-        """Look at the whole fleet from ``direction`` (Z up)."""
+    def fit(self, direction: Sequence[float] | None = None, row_axis: int = 1) -> None:
+        """Look at the whole fleet from ``direction`` (Z up); by default from across the row
+        (``row_axis``: 0 x, 1 y), a little along it and from above, as one looks along the
+        noses of locomotives standing in a depot."""
+        if direction is None:
+            direction = (1.0, -0.4, 0.75) if row_axis == 1 else (0.4, -1.0, 0.75)
         if not self.n_units:
             return
         cam = self.renderer.GetActiveCamera()
@@ -503,7 +528,17 @@ def state_colours(states: Sequence[str]) -> NDArray[np.uint8]:
     return np.array([STATE_COLOURS.get(s, grey) for s in states], np.uint8).reshape(-1, 4)
 
 
-def state_legend() -> list[tuple[str, NDArray[np.uint8]]]:
-    """The legend entries, most severe first, then no data."""
-    names = [*reversed(NE107_STATES), NO_DATA]
+def health_colours(health: NDArray[np.integer]) -> NDArray[np.uint8]:
+    """(N, 4) RGBA for NE 107 state numbers (:class:`twinviewer.core.fleet.Health`); a number
+    outside 0..4 (no state) is grey."""
+    h = np.asarray(health, np.int64)
+    out = np.tile(STATE_COLOURS[NO_DATA], (len(h), 1))
+    ok = (h >= 0) & (h < len(HEALTH_TABLE))
+    out[ok] = HEALTH_TABLE[h[ok]]
+    return out
+
+
+def state_legend(no_data: bool = False) -> list[tuple[str, NDArray[np.uint8]]]:
+    """The legend entries, most urgent first (and the no-state grey when ``no_data``)."""
+    names = [*reversed(NE107_STATES), *([NO_DATA] if no_data else [])]
     return [(name, STATE_COLOURS[name]) for name in names]

@@ -13,6 +13,7 @@ from twinviewer.ui.data_sources.feature import DataSourcesFeature
 from twinviewer.ui.feature import Feature
 from twinviewer.ui.files import FilesFeature
 from twinviewer.ui.fleet.feature import FleetFeature
+from twinviewer.ui.fleet.overview import FleetOverviewFeature
 from twinviewer.ui.health.feature import HealthFeature
 from twinviewer.ui.help import HelpFeature
 from twinviewer.ui.inspector.feature import InspectorFeature
@@ -36,6 +37,7 @@ FEATURES: list[type[Feature]] = [
     AuthoringFeature,
     UndoFeature,
     ViewsFeature,
+    FleetOverviewFeature,
     ComponentsFeature,
     InspectorFeature,
     UnboundBannerFeature,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QDropEvent
@@ -16,6 +17,17 @@ from twinviewer.ui.widgets.sensor_drag import sensors_from
 log = logging.getLogger(__name__)
 
 CLICK_TOLERANCE_PX = 4
+
+
+class ViewLayer(Protocol):
+    """What the view shows instead of the twin (the fleet overview): it gets the camera moves
+    and the clicks; the twin's scene gets none while a layer is set."""
+
+    def begin_interaction(self) -> None: ...
+
+    def end_interaction(self) -> None: ...
+
+    def click(self, x: int, y: int) -> None: ...
 
 
 class QtView3D(QWidget):
@@ -42,6 +54,7 @@ class QtView3D(QWidget):
         layout.addWidget(self.interactor)
         self._layout = layout
         self.scene = TwinScene(self.interactor, background)
+        self.layer: ViewLayer | None = None  # shown instead of the twin (see ViewLayer)
         self.interactor.enable_trackball_style()
         # VTK's and pyvista's one-letter keys (q quits the render window, w turns every actor
         # to wireframe...) are not ours to offer: the window's menus own the keyboard.
@@ -83,6 +96,8 @@ class QtView3D(QWidget):
         return super().eventFilter(watched, event)
 
     def _drop_sensors(self, ids: list[str], event: QDropEvent) -> None:
+        if self.layer is not None:
+            return
         pos = event.position()
         ratio = self.interactor.devicePixelRatioF()
         x = int(round(pos.x() * ratio))
@@ -115,9 +130,13 @@ class QtView3D(QWidget):
         self._render_now()
 
     def _on_start_move(self, obj: object, _event: str) -> None:
-        self.scene.begin_interaction()
+        (self.layer or self.scene).begin_interaction()
 
     def _on_end_move(self, obj: object, _event: str) -> None:
+        if self.layer is not None:
+            self.layer.end_interaction()
+            self.request_render()
+            return
         if self.scene.interacting:
             self.scene.end_interaction()
             self.request_render()  # the full-resolution frame once the camera rests
@@ -132,6 +151,9 @@ class QtView3D(QWidget):
         px, py = self._press
         self._press = None
         if abs(x - px) <= CLICK_TOLERANCE_PX and abs(y - py) <= CLICK_TOLERANCE_PX:
+            if self.layer is not None:
+                self.layer.click(x, y)
+                return
             picked = self.scene.pick(x, y)
             self.componentPicked.emit(-1 if picked is None else picked)
 
