@@ -453,6 +453,12 @@ def bounds_of(twin: Twin, names: Iterable[str] | None = None) -> tuple[np.ndarra
 # the spiral decline: a rectangle north-west of the shaft
 RAMP_X0, RAMP_X1, RAMP_Y0, RAMP_Y1 = -48.0, -14.0, 22.0, 52.0
 RAMP_TURN = 2 * ((RAMP_X1 - RAMP_X0) + (RAMP_Y1 - RAMP_Y0))
+# moving parts: the skips' x in the shaft and the height of their floor at the tip (depth 0);
+# the loader parked on the portal pad, facing east (heading 0), where its path starts
+SKIP_X = (0.6, -1.8)
+SKIP_TIP_Z = 21.0
+SKIP_DEPTH = 188.0  # at the loading pocket
+LOADER_REST = (-10.0, 22.0, 0.0)
 
 ROCK = "#8a7f72"
 FLOOR = "#6f665c"
@@ -663,6 +669,21 @@ def pump_set(x: float, y0: float, z: float) -> Mesh:
         cyl((x, y0 + 2.0, zc), (x, y0 + 2.0, z + 3.6), 0.15, 20),  # discharge riser
         cyl((x, y0 + 2.0, z + 1.4), (x, y0 + 2.0, z + 1.8), 0.24, 20),  # discharge valve
     )
+
+
+def ramp_path(turns: int) -> list[list[float]]:
+    """The decline's centre line on its floor, from the loader's parking place at the portal
+    down ``turns`` turns (the corners, clockwise from the south-east, dropping one level a
+    turn), as the loader's x, y, z."""
+    corners = [(RAMP_X1, RAMP_Y0), (RAMP_X0, RAMP_Y0), (RAMP_X0, RAMP_Y1), (RAMP_X1, RAMP_Y1)]
+    spacing = -LEVEL_Z[0]
+    path = [list(LOADER_REST), [RAMP_X1, RAMP_Y0, 0.0]]
+    z = 0.0
+    for k in range(4 * turns):
+        a, b = np.array(corners[k % 4]), np.array(corners[(k + 1) % 4])
+        z -= spacing * float(np.linalg.norm(b - a)) / RAMP_TURN
+        path.append([float(b[0]), float(b[1]), round(z, 3)])
+    return path
 
 
 def vehicle_lhd(x: float, y: float, z: float, heading: float) -> Mesh:
@@ -952,15 +973,19 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
     for z in np.arange(-4.0, BOTTOM - 14.0, -9.0):  # buntons
         guides.append(aabb(-2.9, -0.1, z - 0.1, 2.9, 0.1, z + 0.1))
     t.part("shaft_guides", "shaft", cat(guides), STEEL)
-    t.part(
-        "shaft_skip",
-        "shaft",
-        cat(
-            aabb(-0.1, -1.6, -52.0, 1.3, -0.25, -46.5),
-            frustum((0.6, -0.9, -46.5), (0.6, -0.9, -45.6), 0.6, 0.15, 4),
-        ),
-        ORANGE,
-    )
+    # two skips in counterbalance, drawn at the tip (their rest); the `motion:` block lowers
+    # each by its depth sensor, and the simulator's trips run them one up while one goes down
+    t.group("shaft_skip", "shaft")
+    for n, xc in ((1, SKIP_X[0]), (2, SKIP_X[1])):
+        t.part(
+            f"shaft_skip_{n}",
+            "shaft_skip",
+            cat(
+                aabb(xc - 0.7, -1.6, SKIP_TIP_Z, xc + 0.7, -0.25, SKIP_TIP_Z + 5.5),
+                frustum((xc, -0.9, SKIP_TIP_Z + 5.5), (xc, -0.9, SKIP_TIP_Z + 6.4), 0.6, 0.15, 4),
+            ),
+            ORANGE,
+        )
     t.part(
         "shaft_cage",
         "shaft",
@@ -971,7 +996,9 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
         "shaft_ropes",
         "shaft",
         cat(
-            cyl((0.6, -0.9, 32.2), (0.6, -0.9, -45.6), 0.07, 8),
+            # the skips' head and tail ropes run the whole shaft (a friction hoist's tail ropes
+            # hang below the skips and loop in the sump)
+            *(cyl((x, -0.9, 32.2), (x, -0.9, BOTTOM - 11.0), 0.07, 8) for x in SKIP_X),
             cyl((0.6, 0.9, 32.2), (0.6, 0.9, -91.6), 0.07, 8),
         ),
         DARK,
@@ -1041,6 +1068,9 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
         haul_truck((*p0, LEVEL_Z[0] - 8.0 * slope + 0.1), (*p1, LEVEL_Z[0] - 14.0 * slope + 0.1)),
         YELLOW,
     )
+
+    # a loader that drives the decline (see loader_path); drawn parked at the portal
+    t.part("ramp_loader", "ramp", vehicle_lhd(*LOADER_REST, 0.0), YELLOW)
 
     # ---------------------------------------------------------------- levels
     ore_x = [54.0 + 8.0 * k for k in range(4)]
@@ -1699,6 +1729,71 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             {"high": 33},
             "coolwarm",
         ),
+        "# Moving parts (see motion:): the skips' depths below the tip (overtravel past the"
+        " loading pocket or over the tip is an alarm), the loader's place on the decline",
+        *(
+            sensor(
+                f"skip_{n}_depth",
+                f"Skip {n} depth below the tip",
+                "depth",
+                "m",
+                f"shaft_skip_{n}",
+                (-5, 200),
+                {"low": -1, "high": 191},
+                {"low": -3, "high": 194},
+            )
+            for n in (1, 2)
+        ),
+        sensor(
+            "loader_x",
+            "Loader position east",
+            "position",
+            "m",
+            "ramp_loader",
+            (-60, 0),
+            {"low": -52, "high": -4},
+            {"low": -56, "high": -2},
+        ),
+        sensor(
+            "loader_y",
+            "Loader position north",
+            "position",
+            "m",
+            "ramp_loader",
+            (10, 60),
+            {"low": 16, "high": 56},
+            {"low": 12, "high": 58},
+        ),
+        sensor(
+            "loader_z",
+            "Loader elevation",
+            "position",
+            "m",
+            "ramp_loader",
+            (-170, 10),
+            {"low": -165, "high": 5},
+            {"low": -168, "high": 8},
+        ),
+        sensor(
+            "loader_heading",
+            "Loader heading",
+            "heading",
+            "deg",
+            "ramp_loader",
+            (-200, 200),
+            None,
+            {"low": -190, "high": 190},
+        ),
+        sensor(
+            "loader_grade",
+            "Loader grade (climb along the decline)",
+            "grade",
+            "deg",
+            "ramp_loader",
+            (-30, 30),
+            {"low": -20, "high": 20},
+            {"low": -25, "high": 25},
+        ),
     ]
 
     lo, hi = bounds_of(t)
@@ -1736,6 +1831,31 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
                 "seed": 7,
                 "cycle": 120,
                 "faults": [{"sensor": "l3_fan_vibration", "start": 20, "duration": 150}],
+                "trips": [
+                    # the skips: 30 s winding, 12 s loading or tipping; skip 2 half a cycle on
+                    {
+                        "sensors": ["skip_1_depth"],
+                        "path": [[0], [SKIP_DEPTH]],
+                        "travel": 30,
+                        "dwell": 12,
+                    },
+                    {
+                        "sensors": ["skip_2_depth"],
+                        "path": [[0], [SKIP_DEPTH]],
+                        "travel": 30,
+                        "dwell": 12,
+                        "phase": 0.5,
+                    },
+                    # the loader: from the portal down one turn of the decline to level 1
+                    {
+                        "sensors": ["loader_x", "loader_y", "loader_z"],
+                        "heading": "loader_heading",
+                        "grade": "loader_grade",
+                        "path": ramp_path(1),
+                        "travel": 45,
+                        "dwell": 15,
+                    },
+                ],
             },
             *live_links("mine", sensors, "json", "twinviewer/mine/{component}/{sensor}"),
         ],
@@ -1778,6 +1898,37 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
         ],
         "fidelity": {"tolerance": 0.05},
         "tours": [mine_tour()],
+        "motion": [
+            "# the skips hang at the tip at rest; each is lowered by its depth",
+            *(
+                {
+                    "kind": "translate",
+                    "component": f"shaft_skip_{n}",
+                    "sensor": f"skip_{n}_depth",
+                    "axis": [0, 0, -1],
+                    "limits": [0, 200],
+                }
+                for n in (1, 2)
+            ),
+            "# the loader's point on the portal pad is carried to its x, y, z, turned by its"
+            " heading, then tilted by the grade (in its own frame: listed after, composed inside)",
+            {
+                "kind": "place",
+                "component": "ramp_loader",
+                "x": "loader_x",
+                "y": "loader_y",
+                "z": "loader_z",
+                "heading": "loader_heading",
+                "origin": list(LOADER_REST),
+            },
+            {
+                "kind": "rotate",
+                "component": "ramp_loader",
+                "sensor": "loader_grade",
+                "axis": [0, -1, 0],
+                "origin": list(LOADER_REST),
+            },
+        ],
     }
     return t, project
 

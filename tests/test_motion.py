@@ -287,3 +287,33 @@ def test_session_without_motion_has_no_pose(tmp_path: Path) -> None:
     session.update(1.0)
     assert session.posed_points is None
     assert session.pose.shown_model() is session.model
+
+
+# -- the simulator's trips: the mine's skips in counterbalance, the loader on the decline -----
+
+
+def test_mine_skips_counterbalance_and_loader_follows_the_decline() -> None:
+    from twinviewer.core.project import load_project
+    from twinviewer.sources.simulator import SignalModel
+
+    root = Path(__file__).resolve().parents[1]
+    project, _ = load_project(root / "assets" / "mine" / "mine.twin.yaml")
+    cfg = next(c for c in project.sources if c.type == "simulator")
+    model = SignalModel(project.sensors, cfg)
+    ix = {s.id: i for i, s in enumerate(project.sensors)}
+    t = np.arange(0, 170, 0.5)
+    v = model.run(t)
+    d1, d2 = v[:, ix["skip_1_depth"]], v[:, ix["skip_2_depth"]]
+    np.testing.assert_allclose(d1 + d2, 188.0, atol=1e-9)  # one up while the other goes down
+    assert d1.min() == 0.0 and d1.max() == 188.0
+    assert d1[t == 30.0][0] == 188.0 and d2[t == 30.0][0] == 0.0  # after one 30 s wind
+    # the loader: on the ramp's path, heading along it, the grade of the decline
+    trip = cfg.trips[2]
+    path = np.array(trip.path)
+    xyz = v[:, [ix["loader_x"], ix["loader_y"], ix["loader_z"]]]
+    assert (xyz[:, 2] <= 0).all() and xyz[:, 2].min() == pytest.approx(-40.0)
+    on_leg = (np.abs(xyz[:, 0] - path[2, 0]) < 1e-9) & (xyz[:, 2] < -11) & (xyz[:, 2] > -19)
+    assert on_leg.any()
+    assert set(v[on_leg, ix["loader_heading"]]) == {90.0}  # the west leg runs north
+    grade = math.degrees(math.atan2(-40.0 * 30 / 128, 30.0))
+    np.testing.assert_allclose(v[on_leg, ix["loader_grade"]], grade)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from twinviewer.core.colour import COLORMAPS
 from twinviewer.core.project_fleet import Fleet
-from twinviewer.core.project_motion import Motion
+from twinviewer.core.project_motion import Motion, Trip
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
 from twinviewer.core.project_tours import (
     TIME_TAGS,
@@ -178,6 +178,9 @@ class SimulatorSource(_Strict):
     seed: int = 0
     cycle: float = Field(120.0, gt=0, description="Seconds of one load cycle")
     faults: list[Fault] = Field(default_factory=list)
+    trips: list[Trip] = Field(
+        default_factory=list, description="Moving parts' sensors driven along paths (motion)"
+    )
 
 
 class Tls(_Strict):

@@ -12,7 +12,10 @@ plant stays green while still moving across the colour map:
 * currents, voltages, vibration and airflow follow that load within seconds; temperatures follow
   it through a first-order thermal lag; speeds through a slower mechanical one;
 * gases sit on a low, wandering baseline with occasional small puffs; sump levels fill and are
-  pumped down; pump pressures cycle; receivers are charged by their compressor; fuel falls.
+  pumped down; pump pressures cycle; receivers are charged by their compressor; fuel falls;
+* the sensors of a :class:`~twinviewer.core.project_motion.Trip` (the config's ``trips``) give
+  the position, heading and grade of a part going back and forth along a path, exactly (a hoist
+  skip's depth, a loader's x, y, z on the decline): see :class:`TripPath`.
 
 Each :class:`Fault` makes its sensor drift away from normal from ``start`` on, crossing the
 warning limit half-way and the alarm limit at ``start + duration``, then creeping a little beyond.
@@ -33,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.project import Project, Sensor, SimulatorSource
+from twinviewer.core.project_motion import Trip
 from twinviewer.core.samples import SampleBatch
 from twinviewer.sources.base import Source, SourceState
 
@@ -57,6 +61,7 @@ FUEL_LEVEL = "fuel_level"
 SPEED = "speed"
 SLOW = "slow"
 GENERIC = "generic"
+TRIP = "trip"  # a moving part's position on its path (see TripPath), not a signal
 
 # kind: (base, gain, lag tau in s (None: thermal, from the cycle), OU sd, white-noise sd), all
 # as fractions of the sensor's normal band.
@@ -158,6 +163,23 @@ class SignalModel:
         self.sensors = list(sensors)
         self.config = config
         n = self.n = len(self.sensors)
+        index = {s.id: i for i, s in enumerate(self.sensors)}
+        self._trips = [TripPath(trip, index, config.id) for trip in config.trips]
+        # Sensors on trips are no signals: the others are simulated by a model of their own,
+        # so that they get exactly the values (and random draws) they get without the trips.
+        moving = {sid for trip in config.trips for sid in trip.all_sensors()} & set(index)
+        self._others: SignalModel | None = None
+        if moving:
+            self._still = np.array([i for i, s in enumerate(self.sensors) if s.id not in moving])
+            others = [self.sensors[i] for i in self._still]
+            self._others = SignalModel(others, config.model_copy(update={"trips": []}))
+            self.kinds = [TRIP] * n
+            self.lo = np.array([s.range[0] for s in self.sensors], np.float64)
+            self.hi = np.array([s.range[1] for s in self.sensors], np.float64)
+            for at, i in enumerate(self._still):
+                self.kinds[i] = self._others.kinds[at]
+                self.lo[i], self.hi[i] = self._others.lo[at], self._others.hi[at]
+            return
         seed = config.seed
         cycle = config.cycle
         self.kinds = [classify(s) for s in self.sensors]
@@ -281,6 +303,12 @@ class SignalModel:
     def step(self, t: float) -> NDArray[np.float64]:
         """Advance to simulated time ``t`` (seconds since the start) and return all values."""
         t = float(t)
+        if self._others is not None:
+            value = np.empty(self.n)
+            value[self._still] = self._others.step(t)
+            for trip in self._trips:
+                trip.write(t, value)
+            return value
         if self._t is not None and t < self._t:
             raise ValueError(f"time went backwards: {t} after {self._t}")
         dt = 0.0 if self._t is None else t - self._t
@@ -353,6 +381,69 @@ class SignalModel:
         for k, t in enumerate(times):
             out[k] = self.step(float(t))
         return out
+
+
+class TripPath:
+    """A :class:`~twinviewer.core.project_motion.Trip` as the simulator runs it: where along
+    its path the part is at time ``t``, written into the values of its sensors."""
+
+    ACCEL = 0.15  # fraction of a run spent accelerating (and as much braking)
+
+    def __init__(self, trip: Trip, index: dict[str, int], source: str) -> None:
+        self.trip = trip
+        missing = [s for s in trip.all_sensors() if s not in index]
+        if missing:
+            log.warning("simulator %s: trip names unknown sensor %r", source, missing[0])
+        self.columns = [index.get(s, -1) for s in trip.sensors]
+        self.heading = index.get(trip.heading, -1) if trip.heading else -1
+        self.grade = index.get(trip.grade, -1) if trip.grade else -1
+        self.path = np.asarray(trip.path, np.float64)
+        steps = np.diff(self.path, axis=0)
+        self.lengths = np.linalg.norm(steps, axis=1)
+        self.along = np.concatenate([[0.0], np.cumsum(self.lengths)])
+        flat = np.linalg.norm(steps[:, :2], axis=1) if steps.shape[1] >= 2 else self.lengths
+        self.headings = (
+            np.degrees(np.arctan2(steps[:, 1], steps[:, 0]))
+            if steps.shape[1] >= 2
+            else np.zeros(len(steps))
+        )
+        rise = steps[:, 2] if steps.shape[1] >= 3 else np.zeros(len(steps))
+        self.grades = np.degrees(np.arctan2(rise, flat))
+        self.period = 2.0 * (trip.travel + trip.dwell)
+
+    def fraction(self, t: float) -> float:
+        """How far along the path (0 start .. 1 far end) the part is at time ``t``."""
+        trip = self.trip
+        c = (t / self.period + trip.phase) % 1.0 * self.period
+        half = trip.travel + trip.dwell
+        back = c >= half
+        u = (c - half if back else c) / trip.travel
+        if u >= 1.0:
+            s = 1.0  # dwelling at the end it reached
+        else:
+            a = self.ACCEL
+            v = 1.0 / (1.0 - a)  # top speed, so that the run covers the path in `travel`
+            if u < a:
+                s = 0.5 * v * u * u / a
+            elif u > 1.0 - a:
+                s = 1.0 - 0.5 * v * (1.0 - u) ** 2 / a
+            else:
+                s = v * (u - 0.5 * a)
+        return 1.0 - s if back else s
+
+    def write(self, t: float, value: NDArray[np.float64]) -> None:
+        total = float(self.along[-1])
+        d = self.fraction(t) * total
+        k = int(np.clip(np.searchsorted(self.along, d, side="right") - 1, 0, len(self.lengths) - 1))
+        w = (d - self.along[k]) / self.lengths[k] if self.lengths[k] > 0 else 0.0
+        point = self.path[k] + w * (self.path[k + 1] - self.path[k])
+        for col, x in zip(self.columns, point, strict=True):
+            if col >= 0:
+                value[col] = x
+        if self.heading >= 0:
+            value[self.heading] = self.headings[k]
+        if self.grade >= 0:
+            value[self.grade] = self.grades[k]
 
 
 def _normal_band(s: Sensor) -> tuple[float, float]:
