@@ -82,6 +82,17 @@ def test_moved_part_is_drawn_picked_and_cut_where_it_is(qtbot, window, tmp_path:
     outline = window.view.interactor.actors["twin-highlight"].GetBounds()
     assert outline[4] == pytest.approx(float(rest[:, 2].min()) - 2, abs=1e-3)
 
+    # X-ray: the translucent cells are drawn over the same (moved) points
+    scene.highlight([s.model.index_of("base")])
+    scene.set_xray(True)
+    s.queue.put(SampleBatch(np.array([0], np.int32), np.array([1.0e9 + 2]), np.array([9.0])))
+    window.tick(force=True)
+    window.view.render_now()
+    ghost = scene._ghost_mapper.GetInput()
+    assert ghost.GetNumberOfCells() == int((s.model.cell_component == skip_index).sum())
+    assert ghost.GetBounds()[4] == pytest.approx(float(rest[:, 2].min()) - 9, abs=1e-3)
+    scene.set_xray(False)
+
 
 def test_headless_render_draws_the_pose(tmp_path: Path) -> None:
     import pyvista as pv
