@@ -78,8 +78,8 @@ STATE_COLOURS: dict[str, NDArray[np.uint8]] = {
 HEALTH_TABLE = np.stack([STATE_COLOURS[s] for s in NE107_STATES])
 HIGHLIGHT_COLOUR = (0.2, 0.9, 1.0)  # the twin's selection colour: no state uses it
 #: Triangles of the whole fleet drawn at rest, and while the camera moves (llvmpipe ~10M/s).
-REST_TRIANGLES = 1_000_000
-MOVE_TRIANGLES = 150_000
+REST_TRIANGLES = 500_000
+MOVE_TRIANGLES = 60_000
 #: A stand-in never has fewer triangles than this (below it a unit stops looking like itself).
 MIN_STAND_IN = 400
 LEGEND_WIDTH, LEGEND_ROW = 170, 19  # pixels
