@@ -10,7 +10,8 @@ A 50k-triangle model times 100 units is 5M triangles: ~0.5 s per frame under llv
 the whole fleet stays within :data:`REST_TRIANGLES` at rest and :data:`MOVE_TRIANGLES` while the
 camera moves (:meth:`FleetOverview.begin_interaction`); a small fleet of a small model draws the
 model itself. Stand-ins are made once per model and size (``vtkQuadricDecimation`` of the model
-with coincident points merged).
+with coincident points merged; sizes are powers of two, so a fleet that grows by discovery makes
+a new one only when it doubles).
 
 Unit labels are one label-placement actor (labels that would overlap are left out until the
 camera comes closer); a legend box keys the state colours; a clicked unit is found by casting the
@@ -237,7 +238,9 @@ class FleetOverview:
 
     def _stand_in(self, budget: int, n: int) -> pv.PolyData:
         assert self._full is not None
-        target = max(MIN_STAND_IN, budget // max(n, 1))
+        # a power of two: units discovered one by one reuse the stand-in until the fleet doubles
+        share = max(MIN_STAND_IN, budget // max(n, 1))
+        target = 1 << (share.bit_length() - 1)
         if self._full.n_cells <= target:
             return self._full
         if target not in self._cache:
