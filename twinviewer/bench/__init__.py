@@ -8,13 +8,16 @@ a submodule (heavy dependencies such as pyvista, paho or PostgreSQL are imported
 * ``history``: :mod:`twinviewer.bench.history`, the history stores against plain SQL;
 * ``sim``: :mod:`twinviewer.bench.sim`, a simulation field mapped onto the twin;
 * ``field``: :mod:`twinviewer.bench.field`, the mine's methane field along the airways;
+* ``motion``: :mod:`twinviewer.bench.motion`, the mine's moving skips and loader per frame;
 * ``reliability``: :mod:`twinviewer.bench.reliability`, the mine demo through mosquitto across
   a graceful restart, a ``kill -9`` and a network cut: samples missing beside the gaps reported;
 * ``predict``: :mod:`twinviewer.bench.predict`, training and scoring 10,000 sensors;
 * ``review``: :mod:`twinviewer.bench.review`, clearances of 50k-triangle parts and the review
   report of the mine demo as HTML and PDF;
 * ``video``: :mod:`twinviewer.bench.video`, seconds of export per minute of 1080p tour video
-  beside drawing its frames alone.
+  beside drawing its frames alone;
+* ``fleet``: :mod:`twinviewer.bench.fleet`, 1,000 units x 40 sensors through mosquitto into the
+  history, the fleet's roll-up, ``at(t)`` over 40,000 sensors and the 3D overview of 100 units.
 
 :class:`~twinviewer.bench.figures.Figure` and the timing helpers are in
 :mod:`twinviewer.bench.figures`; the submodules import them from there.
@@ -57,6 +60,12 @@ def _field(quick: bool) -> list[Figure]:
     return bench_field(quick)
 
 
+def _motion(quick: bool) -> list[Figure]:
+    from twinviewer.bench.motion import bench_motion
+
+    return bench_motion(quick)
+
+
 def _reliability(quick: bool) -> list[Figure]:
     from twinviewer.bench.reliability import bench_reliability
 
@@ -81,6 +90,12 @@ def _review(quick: bool) -> list[Figure]:
     return bench_review(quick)
 
 
+def _fleet(quick: bool) -> list[Figure]:
+    from twinviewer.bench.fleet import bench_fleet
+
+    return bench_fleet(quick)
+
+
 # in the order they run by default; mqtt, history and sim import their module when they run
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "load": bench_load,
@@ -89,10 +104,12 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "history": _history,
     "sim": _sim,
     "field": _field,
+    "motion": _motion,
     "reliability": _reliability,
     "predict": _predict,
     "review": _review,
     "video": _video,
+    "fleet": _fleet,
 }
 
 

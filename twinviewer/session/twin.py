@@ -45,11 +45,13 @@ from twinviewer.core.project import (
 )
 from twinviewer.core.samples import BatchQueue, LatestState
 from twinviewer.formats.registry import read_model
+from twinviewer.session.motion import TwinPose
 from twinviewer.sources.base import Source
 
 if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
+    from twinviewer.session.fleet import FleetState
     from twinviewer.session.prediction import PredictionService
     from twinviewer.session.review_book import ReviewBook
     from twinviewer.sim.overlay import SimOverlay
@@ -217,11 +219,17 @@ class TwinSession:
     """Everything about an open twin that is not drawing."""
 
     def __init__(self, project: Project, folder: Path, model: ModelData, source_path: Path) -> None:
+        self.fleet: FleetState | None = None  # a fleet's units (session/fleet.py), else None
+        if project.fleet is not None:
+            from twinviewer.session.fleet import FleetState
+
+            self.fleet = FleetState(project, model)
+            project = self.fleet.project  # the templates expanded for every listed unit
         self.project = project
         self.folder = folder
         self.path = source_path
         self.model = model
-        self.binding: Binding = bind(project, model)
+        self.binding: Binding = bind(project, model) if self.fleet is None else self.fleet.binding()
         self.sensors = project.sensors
         self.sensor_index = {s.id: i for i, s in enumerate(self.sensors)}
         self.rules = SensorRules.from_sensors(self.sensors)
@@ -255,6 +263,14 @@ class TwinSession:
             -1, 3
         )
         self.triangle_counts = model.triangle_counts()
+        if self.fleet is not None:
+            self.fleet.attach(self)
+        self.pose = TwinPose(project, model, self.sensor_index)  # motion: moving parts
+
+    @property
+    def posed_points(self) -> NDArray[np.float32] | None:
+        """The model's points as shown (parts moved by ``motion:``); None: nothing moves."""
+        return self.pose.points
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -294,7 +310,8 @@ class TwinSession:
     def create_sources(
         self, speed: float | None = None, only: list[str] | None = None
     ) -> list[Source]:
-        return create_sources(self.project, self.folder, speed, only)
+        sources = create_sources(self.project, self.folder, speed, only)
+        return sources if self.fleet is None else self.fleet.adapt_sources(sources)
 
     def start_sources(self) -> None:
         for s in self.sources:
@@ -394,11 +411,13 @@ class TwinSession:
         """Where a sensor is in 3D: its ``position``, else the centre of the box of the
         components it colours; None when it has neither."""
         pos = self.sensors[sensor].position
+        nodes = self.binding.sensor_nodes[sensor]
         if pos is not None:
-            return (float(pos[0]), float(pos[1]), float(pos[2]))
+            x, y, z = self.pose.place(pos, nodes)  # on a moving part: where it is now
+            return (x, y, z)
         from twinviewer.render.pins import component_centre
 
-        mid = component_centre(self.model, self.binding.sensor_nodes[sensor])
+        mid = component_centre(self.pose.shown_model(), nodes)
         return None if mid is None else (float(mid[0]), float(mid[1]), float(mid[2]))
 
     # -- the frame -----------------------------------------------------------------------------
@@ -422,6 +441,8 @@ class TwinSession:
             if self.history is not None:
                 self.history.add_gaps(gaps)
         batch = self.queue.drain()
+        if self.fleet is not None:  # units the sources discovered: grow before taking samples
+            self.fleet.grow(self)
         if batch is None:
             return 0
         self.state.apply(batch)
@@ -472,6 +493,9 @@ class TwinSession:
         self.component_state = state
         self.sensor_state = status
         self.sensor_rgba = rgba
+        if self.fleet is not None:
+            self.fleet.update(self, now)
+        self.pose.update(value)  # moving parts follow the same values as colour
 
     def colours_for(
         self, value: NDArray[np.float64], times: NDArray[np.float64], now: float
