@@ -603,7 +603,8 @@ def test_publisher_faults_are_counted_by_the_feed(
 
 def test_publisher_keeps_up_with_the_demo_rate(broker: Mosquitto, feeds: Feeds) -> None:
     project = mine_project()
-    assert len(project.sensors) == 60
+    n = len(project.sensors)
+    assert n >= 60  # the demo's 60, and its moving parts' positions
     feed, sink = feeds.start(
         broker.url, "demo/{component}/{sensor}", sensors=project.sensors, qos=1
     )
@@ -620,12 +621,12 @@ def test_publisher_keeps_up_with_the_demo_rate(broker: Mosquitto, feeds: Feeds) 
         progress=lambda s: progress.append(s.samples),
     )
     assert time.monotonic() - t0 < 3.0
-    steps = stats.samples // 60
-    assert stats.samples == steps * 60 and 10 <= steps <= 12  # 5 Hz for 2 s, from t=0
+    steps = stats.samples // n
+    assert stats.samples == steps * n and 10 <= steps <= 12  # 5 Hz for 2 s, from t=0
     assert stats.messages == stats.samples  # json: one message per sample
     assert progress and progress[-1] <= stats.samples
     assert wait_until(lambda: len(sink) == stats.samples, 5)
-    state = LatestState(60)
+    state = LatestState(n)
     state.apply(sink.all())
     assert np.isfinite(state.value).all()  # every sensor of the demo got values
 
