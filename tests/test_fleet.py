@@ -247,3 +247,36 @@ def test_fleet_demo_project_and_simulator() -> None:
     v1 = batch.value[(batch.sensor < T) & (batch.time == 100.0)]
     v2 = batch.value[(batch.sensor >= T) & (batch.sensor < 2 * T) & (batch.time == 100.0)]
     assert not np.allclose(v1, v2)
+
+
+def test_moving_parts_follow_the_shown_unit(fleet_twin, tmp_path: Path) -> None:
+    """``motion:`` is written with template ids; each unit's own values move its parts."""
+    _stl(tmp_path / "pumps.stl")
+    path = tmp_path / "pumps.twin.yaml"
+    path.write_text(
+        FLEET.format(discover="false")
+        + "  - {id: stroke, quantity: position, unit: m, range: [0, 5]}\n"
+        + "motion:\n  - {component: outlet, kind: translate, sensor: stroke, axis: [0, 0, 1]}\n"
+    )
+    s = TwinSession.open(path)
+    outlet = s.model.index_of("outlet")
+    rest = s.model.points[np.unique(s.model.triangles[s.model.cell_component == outlet])]
+    ids = {x.id: i for i, x in enumerate(s.sensors)}
+    s.state.apply(
+        SampleBatch(
+            np.array([ids["p1/stroke"], ids["p2/stroke"]], np.int32),
+            np.full(2, 1000.0),
+            np.array([1.0, 3.0]),
+        )
+    )
+
+    def outlet_z() -> float:
+        s.update(now=1001.0)
+        pts = s.posed_points[np.unique(s.model.triangles[s.model.cell_component == outlet])]
+        return float(pts[:, 2].mean() - rest[:, 2].mean())
+
+    assert outlet_z() == pytest.approx(1.0)  # p1 is shown first
+    s.fleet.select("p2")
+    assert outlet_z() == pytest.approx(3.0)
+    s.fleet.select("p3")  # no value: at rest
+    assert outlet_z() == pytest.approx(0.0)

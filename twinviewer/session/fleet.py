@@ -110,9 +110,19 @@ class FleetState:
         self._session: TwinSession | None = None
 
     def attach(self, session: TwinSession) -> None:
-        """The session this fleet belongs to (its binding and markers follow :meth:`select`)."""
+        """The session this fleet belongs to (its binding, markers and moving parts follow
+        :meth:`select`)."""
         self._session = session
         self.apply_markers(session)
+
+    def pose_index(self) -> dict[str, int]:
+        """Where each template sensor of the shown unit is in the session's sensors: what the
+        project's ``motion:`` (written with template ids) reads for that unit's moving parts."""
+        u = self.index.position(self.selected) if self.selected is not None else -1
+        if u < 0:
+            return {}
+        T = self.n_templates
+        return {s.id: u * T + k for k, s in enumerate(self.templates)}
 
     # -- units ---------------------------------------------------------------------------------
     @property
@@ -165,8 +175,13 @@ class FleetState:
             return
         self.selected = unit
         if self._session is not None:
+            from twinviewer.session.motion import TwinPose
+
             self._session.binding = self.binding()
             self.apply_markers(self._session)
+            s = self._session
+            s.pose = TwinPose(self.template_project, s.model, self.pose_index())
+            s.pose.update(s.shown_value)
         for f in list(self.selected_listeners):
             f(unit)
 

@@ -10,9 +10,9 @@ opened alone brings its own model:
   ``internalMesh`` and its patches), the faces of a volume part's surface that a boundary part
   already draws are dropped, so that each face is drawn once and carries its patch's name.
 - **The project** lives in memory only, nothing is written anywhere: one overlay, the result,
-  visible at once and mapped onto that surface (none for a mesh without fields), on a clock whose origin is the Unix epoch
-  (``twin time = simulation time``, shown in UTC: the timeline reads the solution time), or on
-  the step index when the steps have no increasing times.
+  visible at once and mapped onto that surface (none for a mesh without fields), on a clock
+  whose origin is the Unix epoch (``twin time = simulation time``, shown in UTC: the timeline
+  reads the solution time), or on the step index when the steps have no increasing times.
 - **The session** is an ordinary :class:`~twinviewer.session.twin.TwinSession` with the result
   already read (``session.results``), no sensors, sources or history; the window puts the
   overlay's steps on the timeline because there is no live feed.

@@ -265,7 +265,11 @@ class TwinSession:
         self.triangle_counts = model.triangle_counts()
         if self.fleet is not None:
             self.fleet.attach(self)
-        self.pose = TwinPose(project, model, self.sensor_index)  # motion: moving parts
+        # motion: moving parts (of the shown unit, in a fleet)
+        if self.fleet is None:
+            self.pose = TwinPose(project, model, self.sensor_index)
+        else:
+            self.pose = TwinPose(self.fleet.template_project, model, self.fleet.pose_index())
 
     @property
     def posed_points(self) -> NDArray[np.float32] | None:
