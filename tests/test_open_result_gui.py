@@ -65,6 +65,10 @@ def test_an_openfoam_case_plays_on_the_timeline(qtbot, window, tmp_path: Path) -
     bar = timeline.bar
     assert timeline.toolbar.isEnabled() and bar.isEnabled() and bar.play_button.isEnabled()
     assert not bar.live_button.isVisible() and not bar.live_available
+    # its times read as solution seconds, not as instants of 1970
+    assert bar.time_label.text() == "t = 0 s"
+    labels = [k.label for k in bar.slider.ticks()]
+    assert labels and all(x.endswith(" s") for x in labels) and "0.1 s" in labels
     # the step slider: its label, and moving it moves the timeline and recolours the model
     assert panel.step_slider.maximum() == 2 and panel.step_slider.isEnabled()
     assert panel.step_label.text() == "step 1 / 3 — t = 0 s"
@@ -73,6 +77,7 @@ def test_an_openfoam_case_plays_on_the_timeline(qtbot, window, tmp_path: Path) -
     colours_0 = overlay_colours(window, "cavity")
     panel.step_slider.setValue(2)
     assert tl.current == pytest.approx(0.2) and not tl.live
+    assert bar.time_label.text() == "t = 0.2 s"
     window.tick(force=True)
     at_2 = scene.overlay_values("cavity").copy()
     assert panel.step_label.text() == "step 3 / 3 — t = 0.2 s"

@@ -474,3 +474,20 @@ def test_a_zoomed_window_pages_with_replay_and_tracks_the_live_edge(make_bar) ->
     assert bar.slider.value() == 10_000  # the handle at the right stop, an arrow beyond it
     tl.set_range(T0 + 50_000.0, T0 + 60_000.0)  # other data altogether: show all of it
     assert not bar.is_zoomed and bar.view_range() == (T0 + 50_000.0, T0 + 60_000.0)
+
+
+def test_simulation_time_is_ticked_and_written_in_seconds() -> None:
+    from twinviewer.ui.timeline.bar import format_time
+    from twinviewer.ui.timeline.ticks import SIM_TIME, time_ticks
+
+    ticks = time_ticks(0.0, 0.5, 800, SIM_TIME)
+    step = ticks[1].t - ticks[0].t
+    assert step in (0.02, 0.05, 0.1) and 5 <= len(ticks) <= 26  # round steps that fit
+    assert [k.t for k in ticks] == pytest.approx([i * step for i in range(len(ticks))])
+    assert "0.1 s" in [k.label for k in ticks] and ticks[0].major and not ticks[1].major
+    assert [k.label for k in time_ticks(100.0, 3700.0, 600, SIM_TIME)] == [
+        "1000 s",
+        "2000 s",
+        "3000 s",
+    ]
+    assert format_time(0.4, SIM_TIME) == "t = 0.4 s"

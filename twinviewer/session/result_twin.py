@@ -88,6 +88,7 @@ def result_twin(result: SimResult, path: Path, progress: Progress | None = None)
     if progress:
         progress(1.0, "Mapping the result onto its surface")
     session = TwinSession(project, path.parent, model, path)
+    session.simulation_time = True  # its clock reads solution seconds, not instants
     for overlay in project.overlays:
         session.results[overlay.name] = result
     return session

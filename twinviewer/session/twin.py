@@ -218,6 +218,9 @@ class Legend:
 class TwinSession:
     """Everything about an open twin that is not drawing."""
 
+    #: Its times are a simulation result's solution seconds, not instants (a result by itself)
+    simulation_time: bool = False
+
     def __init__(self, project: Project, folder: Path, model: ModelData, source_path: Path) -> None:
         self.fleet: FleetState | None = None  # a fleet's units (session/fleet.py), else None
         if project.fleet is not None:

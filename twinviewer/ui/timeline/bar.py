@@ -47,6 +47,7 @@ from twinviewer.ui.timeline.player import SPEEDS, QtPlayer
 from twinviewer.ui.timeline.predictions import Predicted
 from twinviewer.ui.timeline.review_marks import ReviewMark
 from twinviewer.ui.timeline.slider import ALARM_RED, SLIDER_STEPS, QtTimeSlider, media_icon
+from twinviewer.ui.timeline.ticks import SimulationTime, format_seconds
 from twinviewer.ui.timeline.zone import QtPredictedZone, level_colour, split
 from twinviewer.ui.widgets.gaps import GapSpan, merge_spans, span_at
 
@@ -60,7 +61,10 @@ ZOOM_HELP = "Wheel: zoom around the mouse · Shift+wheel or middle-drag: pan"
 
 
 def format_time(t: float, tz: tzinfo | None) -> str:
-    """``YYYY-MM-DD HH:MM:SS.s ZONE``; ``tz=None`` is the local zone (with its DST rules)."""
+    """``YYYY-MM-DD HH:MM:SS.s ZONE``; ``tz=None`` is the local zone (with its DST rules);
+    ``t = 0.4 s`` in a simulation result's own time (:data:`~.ticks.SIM_TIME`)."""
+    if isinstance(tz, SimulationTime):
+        return f"t = {format_seconds(t)}"
     dt = datetime.fromtimestamp(t, tz) if tz is not None else datetime.fromtimestamp(t).astimezone()
     return f"{dt:%Y-%m-%d %H:%M:%S}.{dt.microsecond // 100_000} {dt.tzname() or ''}".rstrip()
 
@@ -528,7 +532,9 @@ class QtTimelineBar(QWidget):
         self.time_label.setText(format_time(tl.current, self.tz))
         utc = datetime.fromtimestamp(tl.current, timezone.utc)
         self.time_label.setToolTip(
-            f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 100_000} UTC\n"
+            "The simulation result's own time (its solution time)"
+            if isinstance(self.tz, SimulationTime)
+            else f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 100_000} UTC\n"
             f"{tl.current:.3f} s since 1970 (Unix time)"
         )
         self._update_behind()

@@ -19,6 +19,7 @@ import numpy as np
 from twinviewer.core.colour import STATUS_COLOURS, Status
 from twinviewer.core.workbench import Workbench
 from twinviewer.ui.timeline.predictions import predicted_crossings
+from twinviewer.ui.timeline.ticks import SIM_TIME
 from twinviewer.ui.widgets.gaps import GapQuery
 
 
@@ -97,6 +98,8 @@ class TimelineController:
         self.bar.set_live_available(False)
         self.bar.setEnabled(True)
         self.bar.setToolTip("")
+        if getattr(self.workbench.twin, "simulation_time", False):  # a result by itself
+            self.bar.set_time_zone(SIM_TIME)
         self.timeline.fit(float(steps[0]), float(steps[-1]), current=float(steps[0]))
 
     def closed(self) -> None:

@@ -173,6 +173,56 @@ def tick_label(t: float, step: TickStep, tz: tzinfo | None) -> tuple[str, bool]:
     return (f"{w:%H:%M:%S}" if step.unit == "second" else f"{w:%H:%M}"), False
 
 
+class SimulationTime(tzinfo):
+    """The "zone" of a simulation result shown by itself: its times are solution seconds from
+    0, not instants, so they are written as seconds (``t = 0.4 s``) and ticked at round numbers
+    of seconds. Behaves as UTC where a ``tzinfo`` is needed."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "simulation time"
+
+
+SIM_TIME = SimulationTime()
+
+
+def format_seconds(t: float) -> str:
+    """A solution time in seconds, with as many digits as it needs (at most 6 significant)."""
+    return f"{t:.6g} s"
+
+
+def seconds_ticks(
+    t0: float, t1: float, width_px: float, measure: Callable[[str], float] | None = None
+) -> list[Tick]:
+    """Ticks at round numbers of seconds (1, 2 or 5 x 10^k apart) for ``[t0, t1]``, as many as
+    fit ``width_px`` with readable labels; every fifth (a multiple of 5 steps) major."""
+    if not t1 > t0:
+        return []
+    import math
+
+    measure = measure or _default_measure
+    widest = max(measure(format_seconds(t)) for t in (t0, t1))
+    room = widest + measure(".00") + LABEL_GAP_PX  # a step's own digits
+    fit = max(1, int(width_px // room))
+    raw = (t1 - t0) / fit
+    k = 10.0 ** math.floor(math.log10(raw))
+    step = next((m * k for m in (1, 2, 5, 10) if m * k >= raw), 10 * k)
+    first = math.ceil(t0 / step)
+    out = []
+    for i in range(first, first + MAX_TICKS):
+        t = i * step
+        if t > t1 + step * 1e-9:
+            break
+        t = round(t, 12)
+        out.append(Tick(t, format_seconds(t), i % 5 == 0))
+    return out
+
+
 def time_ticks(
     t0: float,
     t1: float,
@@ -192,6 +242,8 @@ def time_ticks(
     >>> [k.label for k in time_ticks(0.0, 60.0, 600, timezone.utc)][:3]
     ['Jan 01', '00:00:10', '00:00:20']
     """
+    if isinstance(tz, SimulationTime):
+        return seconds_ticks(t0, t1, width_px, measure)
     if not t1 > t0:
         return []
     step = choose_step(t1 - t0, width_px, measure)
