@@ -75,6 +75,21 @@ class Health(IntEnum):
     FAILURE = 4
 
 
+#: The colour of each state, indexed by :class:`Health` (RGBA uint8): the Okabe-Ito palette,
+#: told apart with any colour vision; the Fleet dock and the 3D fleet overview both use it.
+HEALTH_RGBA = np.array(
+    [
+        [0, 158, 115, 255],  # normal: bluish green
+        [0, 114, 178, 255],  # maintenance required: blue
+        [230, 159, 0, 255],  # check function: orange
+        [240, 228, 66, 255],  # out of specification: yellow
+        [213, 94, 0, 255],  # failure: vermillion
+    ],
+    np.uint8,
+)
+NO_DATA_RGBA = np.array([128, 128, 128, 255], np.uint8)
+
+
 HEALTH_LABELS = {
     Health.NORMAL: "Normal",
     Health.MAINTENANCE: "Maintenance required",

@@ -35,6 +35,7 @@ import vtk
 from numpy.typing import NDArray
 from vtk.util.numpy_support import vtk_to_numpy
 
+from twinviewer.core.fleet import HEALTH_RGBA, NO_DATA_RGBA
 from twinviewer.core.model import ModelData
 from twinviewer.render.colourbars import make_status_legend
 
@@ -68,12 +69,8 @@ NE107_STATES = (
 NO_DATA = "no data"
 #: RGBA uint8 per state (Okabe-Ito; see the module docstring).
 STATE_COLOURS: dict[str, NDArray[np.uint8]] = {
-    "normal": np.array([0, 158, 115, 255], np.uint8),
-    "maintenance required": np.array([0, 114, 178, 255], np.uint8),
-    "out of specification": np.array([240, 228, 66, 255], np.uint8),
-    "check function": np.array([230, 159, 0, 255], np.uint8),
-    "failure": np.array([213, 94, 0, 255], np.uint8),
-    NO_DATA: np.array([128, 128, 128, 255], np.uint8),
+    **{s: HEALTH_RGBA[h] for h, s in enumerate(NE107_STATES)},
+    NO_DATA: NO_DATA_RGBA,
 }
 #: (5, 4) RGBA indexed by NE 107 state number (:data:`NE107_STATES`).
 HEALTH_TABLE = np.stack([STATE_COLOURS[s] for s in NE107_STATES])

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinviewer.core.fleet import HEALTH_LABELS, FleetHealth, Health
+from twinviewer.core.fleet import HEALTH_LABELS, HEALTH_RGBA, FleetHealth, Health
 
 __all__ = ["COLUMNS", "QtFleetTable", "format_age", "format_duration"]
 
@@ -43,13 +43,8 @@ UNIT, HEALTH, ALARMS, WORST, AGE, TTA = range(len(COLUMNS))
 
 # NE 107's customary colours: failure red, check function orange, out of spec yellow,
 # maintenance required blue; normal green
-HEALTH_COLOURS = {
-    Health.NORMAL: "#2ca25f",
-    Health.MAINTENANCE: "#3b82f6",
-    Health.CHECK: "#f59e0b",
-    Health.OUT_OF_SPEC: "#facc15",
-    Health.FAILURE: "#e11d48",
-}
+#: The state colours of the 3D fleet overview (core/fleet.py HEALTH_RGBA), as Qt names.
+HEALTH_COLOURS = {h: "#{:02x}{:02x}{:02x}".format(*HEALTH_RGBA[h][:3]) for h in Health}
 _Index = QModelIndex | QPersistentModelIndex
 
 
