@@ -55,6 +55,13 @@ def last_per_sensor(sensor: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp
     """The distinct sensors of ``sensor`` and the index of the last row of each."""
     if len(sensor) == 0:
         return sensor[:0], np.zeros(0, np.intp)
+    hi = int(sensor.max())
+    if sensor.dtype.kind in "iu" and int(sensor.min()) >= 0 and hi <= 4 * len(sensor) + 65536:
+        # small non-negative ids (sensor indices): the last row of each by one scatter, no sort
+        last = np.full(hi + 1, -1, np.intp)
+        np.maximum.at(last, sensor, np.arange(len(sensor), dtype=np.intp))
+        uniq = np.flatnonzero(last >= 0)
+        return uniq.astype(sensor.dtype), last[uniq]
     uniq, first_rev = np.unique(sensor[::-1], return_index=True)
     return uniq, (len(sensor) - 1 - first_rev).astype(np.intp)
 

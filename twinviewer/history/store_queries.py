@@ -236,24 +236,24 @@ class StoreQueries:
                 when[:n] = keys[row, 1, :n]
             else:  # keyframes lost: replay from the start
                 start = 0
-        parts_s, parts_t, parts_v = [], [], []
-        for g in range(start, j + 1):
+        # newest row group first: with many sensors reporting often, the last one or two hold
+        # every sensor's latest sample, and the older ones are never read (nor decompressed)
+        found = np.zeros(self.n_store, bool)
+        for g in range(j, start - 1, -1):
             rt, rs, rv = self._global_rg(g)
             if g == j and t != np.inf:
                 cut = int(np.searchsorted(rt, t, "right"))
                 rt, rs, rv = rt[:cut], rs[:cut], rv[:cut]
-            parts_t.append(rt)
-            parts_s.append(rs)
-            parts_v.append(rv)
-        if parts_t:
-            rs_all = np.concatenate(parts_s) if len(parts_s) > 1 else parts_s[0]
-            sens, last = last_per_sensor(rs_all)
+            sens, last = last_per_sensor(rs)
             if len(sens):
-                rt_all = np.concatenate(parts_t) if len(parts_t) > 1 else parts_t[0]
-                rv_all = np.concatenate(parts_v) if len(parts_v) > 1 else parts_v[0]
                 sens = sens.astype(np.int64)
-                value[sens] = rv_all[last]
-                when[sens] = rt_all[last]
+                new = ~found[sens]
+                sens, last = sens[new], last[new]
+                value[sens] = rv[last]
+                when[sens] = rt[last]
+                found[sens] = True
+                if found.all():
+                    break
         return value, when
 
     # -- queries -------------------------------------------------------------------------------
