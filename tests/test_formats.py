@@ -604,4 +604,4 @@ def test_empty_missing_and_unsupported_files(tmp_path: Path) -> None:
 
 def test_supported_suffixes_cover_every_reader() -> None:
     expected = {".glb", ".gltf", ".obj", ".stl", ".ply", ".3mf", ".step", ".stp"}
-    assert expected | {".vtp", ".vtu", ".vtk", ".vtm"} == set(supported_suffixes())
+    assert expected | {".vtp", ".vtu", ".vtk", ".vtm", ".urdf"} == set(supported_suffixes())
