@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.colour import COLORMAPS
+from twinviewer.core.project_commands import Command, CommandSettings
 from twinviewer.core.project_fleet import Fleet
 from twinviewer.core.project_motion import Motion, Trip
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
@@ -162,8 +163,10 @@ class Fault(_Strict):
     )
     start: float = Field(0.0, ge=0, description="Seconds after the feed starts")
     duration: float = Field(
-        180.0, gt=0, description="Seconds until the value passes the alarm limit (silence: "
-        "how long nothing is sent)"
+        180.0,
+        gt=0,
+        description="Seconds until the value passes the alarm limit (silence: "
+        "how long nothing is sent)",
     )
 
 
@@ -529,6 +532,10 @@ class Project(_Strict):
         default_factory=list, description="Components moved by sensor values, in order"
     )
     fleet: Fleet | None = Field(None, description="Units of this asset type (a fleet)")
+    commands: list[Command] = Field(
+        default_factory=list, description="Setpoints and operations sent to the asset"
+    )
+    command_settings: CommandSettings = Field(default_factory=CommandSettings)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -566,6 +573,15 @@ class Project(_Strict):
             unknown = [s for s in d.sensors if s not in seen]
             if unknown:
                 raise ValueError(f"degradation of {d.group!r} names unknown sensor {unknown[0]!r}")
+        ids = [c.id for c in self.commands]
+        dup_cmd = {i for i in ids if ids.count(i) > 1}
+        if dup_cmd:
+            raise ValueError(f"command id {sorted(dup_cmd)[0]!r} is used twice")
+        for c in self.commands:
+            if c.readback is not None and c.readback not in seen:
+                raise ValueError(f"command {c.id!r}: read-back sensor {c.readback!r} is unknown")
+            if c.target.source not in source_ids:
+                raise ValueError(f"command {c.id!r}: no source with id {c.target.source!r}")
         for m in self.motion:
             unknown = [x for x in m.sensors() if x not in seen]
             if unknown:
