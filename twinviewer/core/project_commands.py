@@ -50,6 +50,11 @@ class OpcUaTarget(_Strict):
     variant: str = Field("Double", description="Variant type of the written value")
     object: str | None = Field(None, description="Method call: the object node id")
     method: str | None = Field(None, description="Method call: the method node id")
+    identity: Literal["source", "user"] = Field(
+        "source",
+        description="Who the server sees: the source's own identity, or the signed-in user's "
+        "name and password (the server then enforces its own roles on the write)",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> OpcUaTarget:
@@ -69,8 +74,10 @@ class MqttTarget(_Strict):
     source: str = Field(description="Id of the mqtt source whose broker receives it")
     topic: str = Field(description="Topic published to, e.g. site/cmd/l3_fan_speed")
     payload: str = Field(
-        '{{"value": {value}, "correlation": "{correlation}"}}',
-        description="JSON template: {value}, {command}, {correlation}, {user}, {time} filled",
+        '{"value": {value}, "correlation": "{correlation}"}',
+        description="JSON template: the placeholders {value} (JSON-encoded), {command}, "
+        "{correlation}, {user} and {time} (UTC ISO 8601) are replaced literally (no other "
+        "braces are special); the result must be valid JSON",
     )
 
 

@@ -51,6 +51,7 @@ from twinviewer.sources.base import Source
 if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
+    from twinviewer.session.commands import CommandService
     from twinviewer.session.fleet import FleetState
     from twinviewer.session.prediction import PredictionService
     from twinviewer.session.review_book import ReviewBook
@@ -245,6 +246,7 @@ class TwinSession:
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
         self.prediction: PredictionService | None = None  # trained models scored over history
         self.review: ReviewBook | None = None  # the design review, once opened
+        self.commands: CommandService | None = None  # commands to the asset, once opened
         self.results: dict[str, SimResult] = {}  # overlay name -> its result, read already
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
@@ -381,8 +383,19 @@ class TwinSession:
                 self.review = ReviewBook.unsaved(self.path, str(exc))
         return self.review
 
+    def open_commands(self) -> CommandService:
+        """Commands to the asset (sign-in, checks, sending, audit), made once. A broken user
+        file raises :class:`~twinviewer.core.users.UserFileError`."""
+        if self.commands is None:
+            from twinviewer.session.commands import CommandService
+
+            self.commands = CommandService.for_session(self)
+        return self.commands
+
     def close(self) -> None:
         """Stop the sources, take in what they delivered last, and close the store."""
+        if self.commands is not None:
+            self.commands.close()
         self.stop_sources()
         self.drain()
         if self.prediction is not None:
