@@ -1560,6 +1560,16 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
         *fan(1),
         *fan(2),
         *fan(3),
+        sensor(
+            "l3_fan_speed",
+            "Level 3 booster fan speed (drive feedback)",
+            "speed",
+            "%",
+            "l3_booster_fan",
+            (0, 100),
+            {"low": 45},
+            {"low": 35},
+        ),
         "# --- Level 4: pump station, sumps, crusher, conveyor",
         *(
             s
@@ -1816,8 +1826,10 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
             "drifts with ore passes and stopes, a spiral decline, booster fans, crusher and "
             "conveyor, and the dewatering pump station with its sumps on the bottom level. "
             "The built-in simulator feeds every sensor; the level 3 booster fan develops a "
-            "bearing fault that passes its alarm limit just under three minutes into the feed. "
-            "A ventilation model of the methane in the airways runs beside the feed."
+            "bearing fault that passes its alarm limit just under three minutes into the feed; "
+            "an operator can slow the fan down from the twin (command l3_fan_speed), and it "
+            "vibrates less and its bearing cools. A ventilation model of the methane in the "
+            "airways runs beside the feed."
         ),
         "models": ["mine.glb"],
         "components": components,
@@ -1831,6 +1843,22 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
                 "seed": 7,
                 "cycle": 120,
                 "faults": [{"sensor": "l3_fan_vibration", "start": 20, "duration": 150}],
+                # the level 3 booster fan obeys its speed command: its drive ramps 3 %/s; the
+                # fan laws give vibration ~ speed^2, airflow ~ speed, motor current ~ speed^3,
+                # and its bearing heats ~ speed, slowly
+                "setpoints": [
+                    {
+                        "sensor": "l3_fan_speed",
+                        "initial": 100,
+                        "ramp": 3,
+                        "drives": [
+                            {"sensor": "l3_fan_vibration", "power": 2, "lag": 6},
+                            {"sensor": "l3_fan_bearing_temperature", "power": 1, "lag": 40},
+                            {"sensor": "l3_fan_current", "power": 3, "lag": 3},
+                            {"sensor": "l3_airflow", "power": 1, "lag": 8},
+                        ],
+                    }
+                ],
                 "trips": [
                     # the skips: 30 s winding, 12 s loading or tipping; skip 2 half a cycle on
                     {
@@ -1898,6 +1926,31 @@ def build_mine() -> tuple[Twin, dict[str, Any]]:
         ],
         "fidelity": {"tolerance": 0.05},
         "tours": [mine_tour()],
+        "commands": [
+            "# published to the mqtt source's broker (twinviewer simulate --mqtt obeys it) on a",
+            "# topic outside the ones the twin subscribes to; read back by the fan drive",
+            {
+                "id": "l3_fan_speed",
+                "label": "Level 3 booster fan speed",
+                "component": "l3_booster_fan",
+                "unit": "%",
+                "min": 40,
+                "max": 100,
+                "max_step": 30,
+                "target": {
+                    "type": "mqtt",
+                    "source": "mqtt",
+                    "topic": "twinviewer/cmd/mine/l3_fan_speed",
+                },
+                "readback": "l3_fan_speed",
+                "tolerance": 1,
+                "timeout": 20,
+                "role": "operator",
+                "confirm": "confirm",
+            },
+            *INSECURE_NOTE,
+        ],
+        **INSECURE_DEMO,
         "motion": [
             "# the skips hang at the tip at rest; each is lowered by its depth",
             *(
@@ -2138,6 +2191,17 @@ def live_links(name: str, sensors: list[Any], fmt: str, topic: str) -> list[dict
     ]
 
 
+# The demos' live links run on loopback without TLS or authentication, so they must allow
+# commands over insecure links (every command dialog then warns). A production project must not:
+# its commands go only over links with TLS/security and authentication.
+INSECURE_DEMO: dict[str, Any] = {
+    "command_settings": {"allow_insecure_commands": True},
+}
+INSECURE_NOTE = (
+    "# command_settings (below) allows commands over insecure links only because this demo's",
+    "# links run on loopback without TLS or authentication: a production project must not",
+)
+
 LIVE_USAGE = """
 Live links: the simulator source runs by default; the mqtt and opcua sources are disabled until
 asked for. Feed them from a second terminal, then open the twin on that source:
@@ -2145,6 +2209,10 @@ asked for. Feed them from a second terminal, then open the twin on that source:
   twinviewer open {file} --source mqtt
   twinviewer simulate {file} --opcua-server opc.tcp://127.0.0.1:4840/twinviewer
   twinviewer open {file} --source opcua
+Commands (the twin obeys its simulator, the MQTT publisher and the OPC UA server) need a user
+with the command's role; no user file ships with the demo, make one:
+  twinviewer users {file} add operator --role operator
+  twinviewer users {file} add engineer --role engineer
 """
 
 MINE_HEADER = """\
@@ -2959,6 +3027,17 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             {"low": 8, "high": 36},
             "coolwarm",
         ),
+        "# --- Traction control",
+        sensor(
+            "traction_power_limit",
+            "Traction power limit (read back)",
+            "power limit",
+            "%",
+            "main_alternator",
+            (0, 100),
+            {"low": 25},
+            {"low": 15},
+        ),
     ]
     body = [n.name for n in t.parts if not n.name.startswith("track")]
     lo, hi = bounds_of(t, body)
@@ -2975,7 +3054,9 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
             "engine with turbocharger, main alternator, radiators and fans, two three-axle "
             "bogies with nose-suspended traction motors, brakes, fuel tank and air system. "
             "The built-in simulator feeds every sensor; the bearing of axle 4 overheats and "
-            "passes its alarm limit just under three minutes into the feed. A simulation of "
+            "passes its alarm limit just under three minutes into the feed; an engineer can "
+            "limit the traction power from the twin (command traction_power_limit). A "
+            "simulation of "
             "the heat in the traction motors and axle bearings runs beside the feed: measured "
             "against simulated, the hot bearing stands out."
         ),
@@ -2991,6 +3072,31 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
                 "seed": 3,
                 "cycle": 90,
                 "faults": [{"sensor": "axle4_bearing_temperature", "start": 15, "duration": 150}],
+                # the traction power limit (commanded) caps the traction motors' current and,
+                # more slowly, their winding temperature rise (~ current^2)
+                "setpoints": [
+                    {
+                        "sensor": "traction_power_limit",
+                        "initial": 100,
+                        "ramp": 10,
+                        "drives": [
+                            *(
+                                {"sensor": f"tm{n}_current", "mode": "cap", "lag": 1.5}
+                                for n in range(1, 7)
+                            ),
+                            *(
+                                {
+                                    "sensor": f"tm{n}_winding_temperature",
+                                    "mode": "cap",
+                                    "power": 2,
+                                    "lag": 60,
+                                }
+                                for n in range(1, 7)
+                            ),
+                            {"sensor": "alternator_current", "mode": "cap", "lag": 1.5},
+                        ],
+                    }
+                ],
             },
             *live_links("locomotive", sensors, "json_batch", "twinviewer/locomotive/batch"),
         ],
@@ -3022,6 +3128,30 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
         ],
         "fidelity": {"tolerance": 0.05},
         "tours": [locomotive_tour()],
+        "commands": [
+            "# written to the OPC UA server (twinviewer simulate --opcua-server serves the node",
+            "# and lets only engineers write it); the sender types their password again",
+            {
+                "id": "traction_power_limit",
+                "label": "Traction power limit",
+                "component": "main_alternator",
+                "unit": "%",
+                "min": 20,
+                "max": 100,
+                "target": {
+                    "type": "opcua",
+                    "source": "opcua",
+                    "node": "ns=2;s=traction_power_limit.Setpoint",
+                },
+                "readback": "traction_power_limit",
+                "tolerance": 1,
+                "timeout": 20,
+                "role": "engineer",
+                "confirm": "password",
+            },
+            *INSECURE_NOTE,
+        ],
+        **INSECURE_DEMO,
     }
     return t, project
 

@@ -21,6 +21,7 @@ from twinviewer.core.project_commands import Command, CommandSettings
 from twinviewer.core.project_fleet import Fleet
 from twinviewer.core.project_motion import Motion, Trip
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
+from twinviewer.core.project_setpoints import Setpoint
 from twinviewer.core.project_tours import (
     TIME_TAGS,
     Callout,
@@ -183,6 +184,10 @@ class SimulatorSource(_Strict):
     faults: list[Fault] = Field(default_factory=list)
     trips: list[Trip] = Field(
         default_factory=list, description="Moving parts' sensors driven along paths (motion)"
+    )
+    setpoints: list[Setpoint] = Field(
+        default_factory=list,
+        description="Sensors that read back what commands set, and the sensors that follow them",
     )
 
 

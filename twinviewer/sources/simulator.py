@@ -13,6 +13,12 @@ plant stays green while still moving across the colour map:
   it through a first-order thermal lag; speeds through a slower mechanical one;
 * gases sit on a low, wandering baseline with occasional small puffs; sump levels fill and are
   pumped down; pump pressures cycle; receivers are charged by their compressor; fuel falls;
+* the read-back sensor of a :class:`~twinviewer.core.project_setpoints.Setpoint` (the config's
+  ``setpoints``) shows its actuator, which obeys commands (:meth:`SignalModel.apply_command`,
+  :meth:`Simulator.apply_command`): it ramps to the commanded value, and the sensors it
+  ``drives`` follow after their lags (a fan slowed down vibrates less, its bearing cools); see
+  :mod:`twinviewer.sources.setpoints`. Without a command every other sensor has the values it
+  has without setpoints;
 * the sensors of a :class:`~twinviewer.core.project_motion.Trip` (the config's ``trips``) give
   the position, heading and grade of a part going back and forth along a path, exactly (a hoist
   skip's depth, a loader's x, y, z on the decline): see :class:`TripPath`.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
 import zlib
 from collections.abc import Sequence
@@ -39,6 +46,7 @@ from twinviewer.core.project import Project, Sensor, SimulatorSource
 from twinviewer.core.project_motion import Trip
 from twinviewer.core.samples import SampleBatch
 from twinviewer.sources.base import Source, SourceState
+from twinviewer.sources.setpoints import Actuators
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +173,18 @@ class SignalModel:
         n = self.n = len(self.sensors)
         index = {s.id: i for i, s in enumerate(self.sensors)}
         self._trips = [TripPath(trip, index, config.id) for trip in config.trips]
-        # Sensors on trips are no signals: the others are simulated by a model of their own,
-        # so that they get exactly the values (and random draws) they get without the trips.
+        self._actuators = Actuators(self.sensors, config.setpoints, config.id)
+        # Sensors on trips and setpoints' read-backs are no signals: the others are simulated by
+        # a model of their own, so that they get exactly the values (and random draws) they get
+        # without the trips and setpoints.
         moving = {sid for trip in config.trips for sid in trip.all_sensors()} & set(index)
+        moving |= {self.sensors[c].id for c in self._actuators.columns}
         self._others: SignalModel | None = None
         if moving:
             self._still = np.array([i for i, s in enumerate(self.sensors) if s.id not in moving])
             others = [self.sensors[i] for i in self._still]
-            self._others = SignalModel(others, config.model_copy(update={"trips": []}))
+            plain = config.model_copy(update={"trips": [], "setpoints": []})
+            self._others = SignalModel(others, plain)
             self.kinds = [TRIP] * n
             self.lo = np.array([s.range[0] for s in self.sensors], np.float64)
             self.hi = np.array([s.range[1] for s in self.sensors], np.float64)
@@ -308,6 +320,7 @@ class SignalModel:
             value[self._still] = self._others.step(t)
             for trip in self._trips:
                 trip.write(t, value)
+            self._actuators.write(t, value)
             return value
         if self._t is not None and t < self._t:
             raise ValueError(f"time went backwards: {t} after {self._t}")
@@ -350,7 +363,16 @@ class SignalModel:
         for mask, t0, t1 in self._silences:
             if t0 <= t < t1:
                 value[mask] = np.nan  # silent: not sent (Simulator and publisher skip NaN)
+        self._actuators.write(t, value)  # sensors held by a command (no setpoints here)
         return value
+
+    def apply_command(self, command_id_or_sensor: str, value: float) -> str:
+        """Obey a command: set the setpoint whose ``command`` id or read-back sensor is
+        ``command_id_or_sensor`` to ``value`` (see :class:`~twinviewer.sources.setpoints.
+        Actuators`); a sensor that is no setpoint is held at ``value``. Thread-safe; takes
+        effect from the next :meth:`step`. Returns the read-back sensor's id; ValueError for an
+        unknown id or a value that is not a finite number."""
+        return self._actuators.apply(command_id_or_sensor, value)
 
     def _apply_faults(
         self, t: float, value: NDArray[np.float64], z: NDArray[np.float64]
@@ -526,10 +548,34 @@ class Simulator(Source):
         self.config = config
         self.tick = tick
         self.sim_time = 0.0  # simulated seconds of the last sample emitted
+        self._lock = threading.Lock()
+        self._commanded: dict[str, float] = {}  # every command obeyed, in order, for a restart
+        self._model: SignalModel | None = None
+        # an unknown command id fails here, before the feed runs
+        self._check = Actuators(self.sensors, config.setpoints, config.id)
+
+    def apply_command(self, command_id_or_sensor: str, value: float) -> str:
+        """Obey a command sent to the simulated plant (what the command engine calls when the
+        running source is this simulator): the setpoint whose ``command`` id or read-back sensor
+        is ``command_id_or_sensor`` moves to ``value`` at its ramp rate, and its read-back sensor
+        and the sensors it drives follow in the samples emitted from then on (see
+        :mod:`twinviewer.core.project_setpoints`). A sensor that is no setpoint is held at
+        ``value``. Thread-safe. Returns the read-back sensor's id; ValueError for an unknown id
+        or a value that is not a finite number."""
+        with self._lock:
+            sensor = self._check.apply(command_id_or_sensor, value)
+            self._commanded[command_id_or_sensor] = float(value)
+            if self._model is not None:
+                self._model.apply_command(command_id_or_sensor, value)
+        return sensor
 
     def run(self) -> None:
         cfg = self.config
         model = SignalModel(self.sensors, cfg)
+        with self._lock:
+            for key, value in self._commanded.items():
+                model.apply_command(key, value)
+            self._model = model
         start_wall = time.time()
         start = time.monotonic()
         sent = 0  # index of the next sample (sample k is at simulated time k / rate)
