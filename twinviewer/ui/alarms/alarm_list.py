@@ -5,6 +5,10 @@ A passive view of :class:`twinviewer.core.alarms.AlarmLog` intervals: the window
 intervals whenever they change (:meth:`QtAlarmList.set_intervals`). Clicking a row asks the
 window to move the timeline to the interval's start and select the component
 (:attr:`QtAlarmList.jumpRequested`). Acknowledging marks rows; filters narrow the list.
+
+Commands sent from the twin (the audit trail) come in through :meth:`QtAlarmList.set_commands`
+as rows of their own kind, listed with the alarms by time; the *Commands* filter shows only
+them. They are events, not alarms: never active, never acknowledged.
 """
 
 from __future__ import annotations
@@ -41,14 +45,22 @@ from PySide6.QtWidgets import (
 
 from twinviewer.core.alarms import Acknowledgements
 from twinviewer.core.colour import STATUS_COLOURS, Status
-from twinviewer.ui.alarms.rows import ANOMALY, PREDICTED, REAL, ROW_DTYPE, as_rows
+from twinviewer.ui.alarms.rows import (
+    ANOMALY,
+    COMMAND,
+    PREDICTED,
+    ROW_DTYPE,
+    CommandEvent,
+    as_rows,
+)
 from twinviewer.ui.timeline.bar import format_time
 from twinviewer.ui.timeline.predictions import crossing_label
 from twinviewer.ui.widgets.elided_label import QtElidedLabel
 from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
 
 COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
-FILTERS = ("All", "Alarms only", "Active", "Unacknowledged", "Predicted and anomalies")
+FILTERS = ("All", "Alarms only", "Active", "Unacknowledged", "Predicted and anomalies", "Commands")
+COMMANDS_FILTER = FILTERS.index("Commands")
 
 
 def predicted_text(rec: np.void) -> str:
@@ -90,6 +102,7 @@ class AlarmTableModel(QAbstractTableModel):
         self.units: list[str] = []
         self.sensor_component: list[int] = []  # -1: no component
         self.component_names: list[str] = []
+        self.commands: list[CommandEvent] = []  # COMMAND rows' words, by their ``sensor``
         self.acks = Acknowledgements()
         self.tz: tzinfo | None = None
         self.filter = 0
@@ -99,6 +112,8 @@ class AlarmTableModel(QAbstractTableModel):
     # -- content -------------------------------------------------------------------------------
     def key(self, i: int) -> tuple[str, float]:
         rec = self.intervals[i]
+        if int(rec["kind"]) == COMMAND:
+            return f"command {self.commands[int(rec['sensor'])].key}", float(rec["start"])
         sid = self.sensor_ids[int(rec["sensor"])]
         if int(rec["kind"]) == PREDICTED:  # its time moves with every forecast: keyed by limit
             return f"{sid} predicted {int(rec['level'])}", 0.0
@@ -108,15 +123,18 @@ class AlarmTableModel(QAbstractTableModel):
         self.beginResetModel()
         rec = self.intervals
         keep = np.ones(len(rec), bool)
+        command = rec["kind"] == COMMAND
         if self.filter == 1:
             keep &= rec["level"] == Status.ALARM
         elif self.filter == 2:
-            keep &= np.isnan(rec["end"]) & (rec["kind"] != PREDICTED)
+            keep &= np.isnan(rec["end"]) & (rec["kind"] != PREDICTED) & ~command
         elif self.filter == 3:
             keep &= np.array([self.key(i) not in self.acks for i in range(len(rec))], bool)
-            keep &= rec["kind"] != PREDICTED
+            keep &= (rec["kind"] != PREDICTED) & ~command
         elif self.filter == 4:
-            keep &= rec["kind"] != REAL
+            keep &= (rec["kind"] == PREDICTED) | (rec["kind"] == ANOMALY)
+        elif self.filter == COMMANDS_FILTER:
+            keep &= command
         if self.text:
             needle = self.text.lower()
             hay = [
@@ -124,7 +142,14 @@ class AlarmTableModel(QAbstractTableModel):
                 for s in range(len(self.sensor_ids))
             ]
             match = np.array([needle in h for h in hay], bool)
-            keep &= match[rec["sensor"]] if len(match) else False
+            hit = np.zeros(len(rec), bool)
+            if len(match):
+                hit[~command] = match[rec["sensor"][~command]]
+            words = [f"{c.label} {c.component} {c.result} {c.tip}".lower() for c in self.commands]
+            if words:
+                said = np.array([needle in w for w in words], bool)
+                hit[command] = said[rec["sensor"][command]]
+            keep &= hit
         rows = np.flatnonzero(keep)
         self.rows = rows[np.argsort(-rec["start"][rows], kind="stable")]
         self.endResetModel()
@@ -143,7 +168,8 @@ class AlarmTableModel(QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         rows = sorted({ix.row() for ix in indexes if ix.isValid()})
-        ids = [self.sensor_ids[int(self.intervals[int(self.rows[r])]["sensor"])] for r in rows]
+        recs = [self.intervals[int(self.rows[r])] for r in rows]
+        ids = [self.sensor_ids[int(rec["sensor"])] for rec in recs if rec["kind"] != COMMAND]
         return sensor_mime(ids)
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008
@@ -169,6 +195,8 @@ class AlarmTableModel(QAbstractTableModel):
         col = index.column()
         if int(rec["kind"]) == PREDICTED:
             return self._predicted(rec, col, role)
+        if int(rec["kind"]) == COMMAND:
+            return self._command(rec, col, role)
         active = math.isnan(end)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
@@ -253,6 +281,30 @@ class AlarmTableModel(QAbstractTableModel):
             )
         return None
 
+    def _command(self, rec: np.void, col: int, role: int) -> Any:
+        """A command sent from the twin: its result, what, where, when, old → new."""
+        c = self.commands[int(rec["sensor"])]
+        if role == Qt.ItemDataRole.DisplayRole:
+            start, end = float(rec["start"]), float(rec["end"])
+            texts = {
+                0: f"Command {c.result}",
+                1: c.label,
+                2: c.component,
+                3: format_time(start, self.tz),
+                4: c.detail,
+                5: format_duration(end - start) if math.isfinite(end) else "",
+                6: c.change,
+            }
+            return texts.get(col, "")
+        if role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole) and col == 0:
+            colour = QColor(*c.rgb)
+            return colour if role == Qt.ItemDataRole.DecorationRole else QBrush(colour)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{c.tip}\nClick to move the timeline here"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (5, 6):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
 
 ANOMALY_COLOUR = (170, 110, 230)
 
@@ -268,6 +320,7 @@ class QtAlarmList(QWidget):
         self.model = AlarmTableModel(self)
         self._real = np.zeros(0, ROW_DTYPE)  # recorded intervals
         self._forecast = np.zeros(0, ROW_DTYPE)  # predicted alarms and anomaly events
+        self._commands = np.zeros(0, ROW_DTYPE)  # commands sent from the twin
 
         self.filter_combo = QComboBox(self)
         self.filter_combo.addItems(FILTERS)
@@ -349,8 +402,10 @@ class QtAlarmList(QWidget):
         m.sensor_component, m.component_names = list(sensor_component), list(component_names)
         m.acks = acks
         m.intervals = np.zeros(0, ROW_DTYPE)
+        m.commands = []
         self._real = np.zeros(0, ROW_DTYPE)
         self._forecast = np.zeros(0, ROW_DTYPE)
+        self._commands = np.zeros(0, ROW_DTYPE)
         self._reset(set(), None)
 
     def set_time_zone(self, tz: tzinfo | None) -> None:
@@ -368,9 +423,20 @@ class QtAlarmList(QWidget):
         self._forecast = rows
         self._combine(now)
 
+    def set_commands(self, rows: np.ndarray, events: Sequence[CommandEvent]) -> None:
+        """Replace the command events (the hook of the commands feature): :data:`COMMAND`
+        rows (:func:`~twinviewer.ui.alarms.rows.command_rows`), one event per row."""
+        if len(rows) != len(events):
+            raise ValueError(f"{len(events)} command events for {len(rows)} rows")
+        keys, current = self._selection_keys()
+        self._commands = rows
+        self.model.commands = list(events)
+        self.model.intervals = np.concatenate([self._real, self._forecast, self._commands])
+        self._reset(keys, current)
+
     def _combine(self, now: float | None) -> None:
         keys, current = self._selection_keys()
-        self.model.intervals = np.concatenate([self._real, self._forecast])
+        self.model.intervals = np.concatenate([self._real, self._forecast, self._commands])
         self.model.now = time.time() if now is None else now
         self._reset(keys, current)
 
@@ -395,7 +461,9 @@ class QtAlarmList(QWidget):
         return self._acknowledge([int(i) for i in self.model.rows])
 
     def _acknowledge(self, indices: list[int]) -> int:
-        real = [i for i in indices if int(self.model.intervals[i]["kind"]) != PREDICTED]
+        real = [
+            i for i in indices if int(self.model.intervals[i]["kind"]) not in (PREDICTED, COMMAND)
+        ]
         n = self.model.acks.acknowledge([self.model.key(i) for i in real], time.time())
         if n:
             self._refilter()
@@ -422,6 +490,8 @@ class QtAlarmList(QWidget):
         rec = self.model.intervals[int(self.model.rows[index.row()])]
         s = int(rec["sensor"])
         comp = self.model.sensor_component[s] if s < len(self.model.sensor_component) else -1
+        if int(rec["kind"]) == COMMAND:
+            comp = self.model.commands[s].component_index
         self.jumpRequested.emit(float(rec["start"]), int(comp))
 
     def _selection_keys(self) -> tuple[set[tuple[str, float]], tuple[str, float] | None]:
@@ -454,16 +524,19 @@ class QtAlarmList(QWidget):
 
     def _update_count(self) -> None:
         rec = self.model.intervals
-        actual = rec["kind"] != PREDICTED
+        command = rec["kind"] == COMMAND
+        actual = (rec["kind"] != PREDICTED) & ~command
         active = int((np.isnan(rec["end"]) & actual).sum()) if len(rec) else 0
         unacked = sum(
             1 for i in range(len(rec)) if actual[i] and self.model.key(i) not in self.model.acks
         )
         listed = f"{len(self.model.rows)} of {len(rec)} listed"
         text = f"{listed} · {active} active · {unacked} unacknowledged"
-        predicted = int((~actual).sum())
+        predicted = int((rec["kind"] == PREDICTED).sum())
         if predicted:
             text += f" · {predicted} predicted"
+        if command.any():
+            text += f" · {int(command.sum())} commands"
         self.count_label.setText(text)
         self.table.setVisible(len(rec) > 0)
         self.empty_label.setVisible(len(rec) == 0)

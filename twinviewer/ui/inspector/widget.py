@@ -99,7 +99,8 @@ class QtInspector(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Sensors", self))
+        self.sensors_label = QLabel("Sensors", self)  # other features' sections go above it
+        layout.addWidget(self.sensors_label)
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add sensor…", self)
@@ -118,6 +119,14 @@ class QtInspector(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self._can_add = False
         self._update_buttons()
+
+    # -- hook: another feature's section (e.g. the component's commands) -------------------------
+    def add_section(self, widget: QWidget) -> None:
+        """Show another feature's panel under the properties, above the sensors; the panel
+        fills, shows and hides itself."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.sensors_label), widget)
 
     def set_authoring(self, can_add: bool) -> None:
         """Whether sensors can be added here (a component of a twin saved in a file)."""

@@ -117,6 +117,8 @@ class QtTimelineBar(QWidget):
     """The visible window changed (start, end): a zoom, a pan, a fit or a new range held."""
     reviewMarkClicked = Signal(int)
     """A review issue's flag was clicked: its index in :meth:`set_review_marks`' lists."""
+    flagClicked = Signal(str, int)
+    """Another layer's flag was clicked (see :meth:`set_flags`): the layer and its index."""
 
     def __init__(
         self,
@@ -136,6 +138,8 @@ class QtTimelineBar(QWidget):
         self._review_times: NDArray[np.float64] = np.empty(0)
         self._review_colours: list[QColor] = []
         self._review_tips: list[str] = []
+        self._layers: dict[str, tuple[NDArray[np.float64], list[QColor], list[str]]] = {}
+        self._flag_owner: list[tuple[str, int]] = []  # each slider flag: ("", i) is a review's
         self._resume_after_drag = False
         self._live_available = True
         self._view: tuple[float, float] | None = None  # None: the whole range held
@@ -235,7 +239,7 @@ class QtTimelineBar(QWidget):
         self.slider.hovered.connect(self._on_hover)
         self.slider.zoomRequested.connect(self._on_zoom_requested)
         self.slider.panRequested.connect(self._on_pan_requested)
-        self.slider.reviewMarkPressed.connect(self.reviewMarkClicked)
+        self.slider.reviewMarkPressed.connect(self._on_flag_pressed)
         self.play_button.clicked.connect(lambda _=False: self.player.toggle())
         self.step_back.clicked.connect(lambda: self.step(-1))
         self.step_forward.clicked.connect(lambda: self.step(+1))
@@ -399,13 +403,58 @@ class QtTimelineBar(QWidget):
         """The review marks' times, colours and tips as set (copies)."""
         return self._review_times.copy(), list(self._review_colours), list(self._review_tips)
 
+    # -- other features' flags (a hook: the command audit trail) ---------------------------------
+    def set_flags(
+        self,
+        layer: str,
+        times: ArrayLike,
+        colours: QColor | Sequence | ArrayLike = ALARM_RED,
+        tips: Sequence[str] = (),
+    ) -> None:
+        """Flags of another feature's ``layer`` (e.g. ``"commands"``) beside the review's,
+        drawn as square banners, hovered and clicked like them: a click emits
+        :attr:`flagClicked` (layer, index here). No times removes the layer."""
+        t = np.asarray(times, dtype=np.float64).ravel()
+        tips = list(tips)
+        if tips and len(tips) != len(t):
+            raise ValueError(f"{len(tips)} tips for {len(t)} flags")
+        if len(t):
+            self._layers[layer] = (t, _colours(colours, len(t)), tips or [""] * len(t))
+        else:
+            self._layers.pop(layer, None)
+        self._update_review_marks()
+
+    def flags(self, layer: str) -> tuple[NDArray[np.float64], list[QColor], list[str]]:
+        """A layer's flag times, colours and tips as set (copies; empty without the layer)."""
+        t, colours, tips = self._layers.get(layer, (np.empty(0), [], []))
+        return t.copy(), list(colours), list(tips)
+
+    def _on_flag_pressed(self, index: int) -> None:
+        layer, i = self._flag_owner[index] if index < len(self._flag_owner) else ("", index)
+        if layer:
+            self.flagClicked.emit(layer, i)
+        else:
+            self.reviewMarkClicked.emit(i)
+
+    def _flag_tip(self, index: int) -> str:
+        layer, i = self._flag_owner[index] if index < len(self._flag_owner) else ("", index)
+        return self._layers[layer][2][i] if layer else self._review_tips[i]
+
     def _update_review_marks(self) -> None:
-        t = self._review_times
         v0, v1 = self.view_range()
-        idx = np.flatnonzero((t >= v0) & (t <= v1))
-        self.slider.set_review_marks(
-            [ReviewMark(self._fraction(float(t[i])), self._review_colours[i], int(i)) for i in idx]
-        )
+        marks: list[ReviewMark] = []
+        self._flag_owner = [("", i) for i in range(len(self._review_times))]
+        layers = [("", self._review_times, self._review_colours)] + [
+            (name, t, colours) for name, (t, colours, _tips) in self._layers.items()
+        ]
+        for name, t, colours in layers:
+            offset = len(self._flag_owner) if name else 0
+            if name:
+                self._flag_owner += [(name, i) for i in range(len(t))]
+            for i in np.flatnonzero((t >= v0) & (t <= v1)).tolist():
+                shape = "banner" if name else "pennant"
+                marks.append(ReviewMark(self._fraction(float(t[i])), colours[i], offset + i, shape))
+        self.slider.set_review_marks(marks)
 
     def set_predictions(self, items: Sequence[Predicted]) -> None:
         """Forecast limit crossings: after the live edge in the *predicted* zone beside the
@@ -652,14 +701,14 @@ class QtTimelineBar(QWidget):
         return f"{format_time(t, self.tz)}{missing}{self._review_tip(t)}\n{ZOOM_HELP}"
 
     def _review_tip(self, t: float) -> str:
-        """The tips of the review flags drawn within a few pixels of ``t``."""
-        if not len(self._review_times) or not any(self._review_tips):
+        """The tips of the flags (review and other layers) drawn within a few pixels of ``t``."""
+        if not self.slider.review_marks():
             return ""
         x = self.slider.x_of(self._fraction(t))
         near = [
-            self._review_tips[m.index]
+            self._flag_tip(m.index)
             for xm, m in zip(self.slider.review_mark_xs(), self.slider.review_marks(), strict=True)
-            if abs(xm - x) <= 6 and self._review_tips[m.index]
+            if abs(xm - x) <= 6 and self._flag_tip(m.index)
         ]
         return "".join(f"\n{tip}" for tip in near[:5]) + (
             f"\n… {len(near) - 5} more" if len(near) > 5 else ""

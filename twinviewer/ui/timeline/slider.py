@@ -396,7 +396,7 @@ class QtTimeSlider(QSlider):
             ex, lx = (x_lo + min(max(f, 0.0), 1.0) * (x_hi - x_lo) for f in (early, late))
             paint_predicted_marker(p, x_lo + at * (x_hi - x_lo), c, h, ex, lx)
         for x, mark in zip(self.review_mark_xs(), self._review, strict=True):
-            paint_review_mark(p, x, mark.colour, track.top())
+            paint_review_mark(p, x, mark.colour, track.top(), mark.shape)
         # the handle: a bright needle with a cap, so the exact instant is readable
         colour = pal.color(QPalette.ColorRole.HighlightedText)
         if self.isSliderDown():
