@@ -8,6 +8,7 @@ from twinviewer.ui.alarms.feature import AlarmsFeature
 from twinviewer.ui.authoring import AuthoringFeature
 from twinviewer.ui.charts.feature import ChartsFeature
 from twinviewer.ui.colouring import ColouringFeature
+from twinviewer.ui.commands.feature import CommandsFeature
 from twinviewer.ui.components.feature import ComponentsFeature
 from twinviewer.ui.data_sources.feature import DataSourcesFeature
 from twinviewer.ui.feature import Feature
@@ -46,6 +47,7 @@ FEATURES: list[type[Feature]] = [
     ColouringFeature,
     DataSourcesFeature,
     AlarmsFeature,
+    CommandsFeature,
     HealthFeature,
     FleetFeature,
     OverlaysFeature,
