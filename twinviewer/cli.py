@@ -14,6 +14,7 @@ import sys
 from twinviewer import __version__
 from twinviewer.commands import (
     Command,
+    audit,
     bench,
     check,
     fidelity,
@@ -30,7 +31,9 @@ from twinviewer.commands import (
     simulate,
     tags,
     tour,
+    users,
 )
+from twinviewer.commands import command as send_command
 from twinviewer.commands import open as open_window
 
 # the sub-commands, in the order `twinviewer --help` lists them (open also adds demo)
@@ -43,6 +46,9 @@ COMMANDS: tuple[Command, ...] = (
     fidelity,
     simulate,
     record,
+    send_command,
+    users,
+    audit,
     history,
     scenario,
     predict,

@@ -469,7 +469,7 @@ class CommandService:
                     done.append(a)
                 continue
             if self._confirmed(command, a):
-                msg = f"read back {a.readback:g} {command.unit}".rstrip()
+                msg = f"read back {_shown(a.readback, command.unit)}"
                 if command.readback is None:
                     msg = f"{a._delivered}; no read-back configured"
                 self._finish(a, CommandState.CONFIRMED, msg, now)
@@ -477,10 +477,10 @@ class CommandService:
             elif now - (a.sent_at or now) > command.timeout:
                 seen = self.current(command)
                 msg = (
-                    f"no read-back of {a.value} {command.unit} within {command.timeout:g} s"
-                ).replace("  ", " ")
+                    f"no read-back of {_shown(a.value, command.unit)} within {command.timeout:g} s"
+                )
                 if seen is not None:
-                    msg += f" (read back {seen:g} {command.unit})".replace(" )", ")")
+                    msg += f" (read back {_shown(seen, command.unit)})"
                 a.readback = seen
                 self._finish(a, CommandState.FAILED, msg, now)
                 done.append(a)
@@ -553,6 +553,15 @@ class CommandService:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=False)
+
+
+def _shown(value: Any, unit: str) -> str:
+    """A value with its unit: 70 %, 1.5 bar, true."""
+    if isinstance(value, float):
+        value = f"{value:g}"
+    elif isinstance(value, bool):
+        value = str(value).lower()
+    return f"{value} {unit}".strip()
 
 
 def _words(exc: BaseException) -> str:
