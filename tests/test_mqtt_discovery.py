@@ -269,7 +269,11 @@ def test_add_source_to_a_project_without_sources(tmp_path: Path, tail: str) -> N
     nxt = next((i for i, line in enumerate(rest.split("\n")[1:], 1) if line[:1].isalpha()), None)
     lines = rest.split("\n")
     remainder = "\n".join(lines[nxt:]) if nxt is not None else ""
-    path.write_text(text[: cut + 1] + "# our broker comes next\n" + tail + remainder)
+    text = text[: cut + 1] + "# our broker comes next\n" + tail + remainder
+    # and the commands, which name the sources (up to the next top-level key)
+    start = text.index("\ncommands:") + 1
+    end = next(i for i in range(start + 1, len(text)) if text[i - 1] == "\n" and text[i].isalpha())
+    path.write_text(text[:start] + text[end:])
     assert not load_project(path)[0].sources
     source = MqttSource(type="mqtt", url="mqtt://127.0.0.1:1883", topic="site/{sensor}")
     add_source(path, source)

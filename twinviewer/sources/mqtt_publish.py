@@ -11,6 +11,12 @@ broker sees exactly what the built-in simulator would show:
   The NBIRTH is repeated when a host sends the ``Node Control/Rebirth`` command and, for
   viewers that join later (the viewer never sends commands), every :data:`BIRTH_EVERY` seconds.
 
+It obeys the project's ``commands:`` that reach this broker (an ``mqtt`` target's topic, a
+``sparkplug`` target's NCMD/DCMD): each is applied to the simulator
+(:class:`~twinviewer.sources.command_listener.CommandListener`, ``SignalModel.apply_command``),
+and the read-back sensor publishes the new value from then on. Malformed or refused commands are
+counted (``commands_malformed``, ``commands_refused``) and logged; they never stop it.
+
 Timestamps are in the payload (seconds, ms or ISO 8601 following the source's ``time_unit``).
 
 With ``faults`` it also injects what a real plant sends now and then, each counted in the
@@ -44,6 +50,7 @@ from twinviewer.core.fleet import simulation_sensors
 from twinviewer.core.project import MqttSource, Project, SimulatorSource
 from twinviewer.core.project_fleet import split_sensor_id
 from twinviewer.sources import sparkplug as spb
+from twinviewer.sources.command_listener import CommandListener
 from twinviewer.sources.mqtt import close_leaked_sockets, target_of, tls_context
 from twinviewer.sources.payloads import TopicTemplate
 from twinviewer.sources.simulator import SignalModel
@@ -93,6 +100,9 @@ class PublishStats:
     pending: int = 0  # handed to the client, not acknowledged when publishing stopped
     lost: int = 0  # never handed over: refused by the client (its queue full, QoS 0 offline)
     reconnects: int = 0  # connections made again after one was lost
+    commands: int = 0  # commands received and applied to the simulator
+    commands_malformed: int = 0  # command messages that could not be read
+    commands_refused: int = 0  # commands the simulator refused (unknown setpoint, bad value)
     elapsed: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,7 +165,7 @@ class _Publisher:
         self._on_command = on_command
         self.client.on_connect = self._on_connect
         self.client.on_publish = self._on_publish
-        self.client.on_message = lambda c, u, m: on_command(m.topic, bytes(m.payload))
+        self.client.on_message = lambda c, u, m: self._message(m.topic, bytes(m.payload))
         self.target = target
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -164,8 +174,14 @@ class _Publisher:
         else:
             self.connects += 1
             for topic in self._commands:
-                client.subscribe(topic, 0)
+                client.subscribe(topic, 1)
         self._connected.set()
+
+    def _message(self, topic: str, payload: bytes) -> None:
+        try:
+            self._on_command(topic, payload)
+        except Exception:  # noqa: BLE001 (a bad message must not stop the network thread)
+            log.exception("publish: a message on %s could not be handled", topic)
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
         with self._lock:
@@ -320,6 +336,7 @@ def publish_mqtt(
                 drain,
             )
         pub.close()
+        run.count_commands()
         with pub._lock:
             stats.acknowledged = pub.acked
             stats.samples_acknowledged = pub.samples_acked
@@ -372,20 +389,36 @@ class _Run:
         self.seq = 0
         self.rebirth = threading.Event()
         self.last_birth = 0.0
+        self.listener = CommandListener(project, cfg, self.model.apply_command)
 
-    # -- Sparkplug commands --------------------------------------------------------------------
+    # -- commands ------------------------------------------------------------------------------
     def command_topics(self) -> list[str]:
-        if self.cfg.format != "sparkplug_b":
-            return []
-        return [f"{spb.NAMESPACE}/{self.group}/NCMD/{self.edge}"]
+        """The project's command topics on this broker, and (Sparkplug) the node's NCMD."""
+        topics = self.listener.topics()
+        if self.cfg.format == "sparkplug_b":
+            own = f"{spb.NAMESPACE}/{self.group}/NCMD/{self.edge}"
+            topics += [] if own in topics else [own]
+        return topics
 
     def on_command(self, topic: str, payload: bytes) -> None:
+        """A message on a subscribed topic: a command to obey, or a Sparkplug rebirth request."""
+        handled = self.listener.handle(topic, payload)
+        if self.cfg.format != "sparkplug_b" or "/NCMD/" not in topic:
+            return
         try:
             p = spb.decode_payload(payload)
         except spb.SparkplugError:
+            if not handled:
+                log.warning("publish: a broken NCMD on %s ignored", topic)
             return
         if any(m.name == "Node Control/Rebirth" and m.value for m in p.metrics):
             self.rebirth.set()
+
+    def count_commands(self) -> None:
+        got = self.listener.stats()
+        self.stats.commands = got["applied"]
+        self.stats.commands_malformed = got["malformed"]
+        self.stats.commands_refused = got["refused"]
 
     # -- sending -------------------------------------------------------------------------------
     def _numbered(self, topic: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -444,6 +477,7 @@ class _Run:
                 sent = due
             if progress is not None and now_m - last_progress >= 1.0:
                 last_progress = now_m
+                self.count_commands()
                 self.stats.elapsed = now_m - start
                 progress(self.stats)
             next_due = start + sent / (speed * rate)
