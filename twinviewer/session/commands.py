@@ -240,14 +240,14 @@ class CommandService:
             return "simulator"
         t = command.target
         if t.type == "mqtt":
-            return f"mqtt {t.source}: publish {t.topic}"
+            return f"MQTT publish {t.topic} (source {t.source})"
         if t.type == "sparkplug":
             kind = "DCMD" if t.device else "NCMD"
             where = "/".join(p for p in (t.group, t.node, t.device) if p)
-            return f"sparkplug {t.source}: {kind} {where} metric {t.metric}"
+            return f"Sparkplug {kind} {where} metric {t.metric} (source {t.source})"
         if t.method is not None:
-            return f"opcua {t.source}: call {t.method} on {t.object}"
-        return f"opcua {t.source}: write {t.node} ({t.variant})"
+            return f"OPC UA call {t.method} on {t.object} (source {t.source})"
+        return f"OPC UA write {t.node} ({t.variant}, source {t.source})"
 
     def current(self, command: Command) -> float | None:
         """The read-back sensor's live value (None: no read-back, or no value yet)."""
@@ -441,7 +441,8 @@ class CommandService:
                 timeout=min(command.timeout, 10.0),
                 identity=identity,
             )
-        self._audit(attempt, "sent", time.time(), message)
+        if attempt.state is CommandState.PENDING:  # not already given up on (timeout)
+            self._audit(attempt, "sent", time.time(), message)
         attempt._delivered = message
         return message
 
