@@ -350,7 +350,7 @@ class QtAlarmList(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        widths = (130, 210, 190, 200, 200, 110, 110, 40)
+        widths = (165, 210, 190, 200, 200, 110, 110, 40)
         for col, w in enumerate(widths):
             self.table.setColumnWidth(col, w)
         self.empty_label = QLabel("No warnings or alarms in the recorded history.", self)

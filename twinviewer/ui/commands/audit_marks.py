@@ -39,7 +39,7 @@ class AuditEntry:
     label: str
     component: str
     start: float  # epoch seconds of its first record (sent or refused)
-    end: float  # of its last record (NaN while only sent)
+    end: float  # of its last record (NaN while only sent, and when refused)
     result: str  # confirmed, failed, refused, sent
     user: str
     role: str
@@ -126,7 +126,7 @@ def entries(
                 label=labels.get(cid, cid),
                 component=components.get(cid, ""),
                 start=start,
-                end=math.nan if result == "sent" else end,
+                end=math.nan if result in ("sent", "refused") else end,  # refused: no outcome
                 result=result,
                 user=str(last.get("user") or ""),
                 role=str(last.get("role") or ""),

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -53,6 +54,7 @@ STATE_STYLE = {
     CommandState.FAILED: "color: #ff5060; font-weight: bold; font-size: 14px;",
     CommandState.REFUSED: "color: #ff5060; font-weight: bold; font-size: 14px;",
 }
+DIALOG_WIDTH = 520  # px
 SPIN_LIMIT = 1e9  # a number without limits: the spin box still needs a range
 
 
@@ -153,7 +155,7 @@ class QtCommandDialog(QDialog):
         layout.addWidget(self.buttons)
         self._page(0)
         self.validate()
-        self.resize(480, self.sizeHint().height())
+        self._fit()
 
     # -- page 1: the value ---------------------------------------------------------------------
     def _value_page(self, label: str, target: str) -> QWidget:
@@ -436,8 +438,15 @@ class QtCommandDialog(QDialog):
 
     # -- pages and buttons ---------------------------------------------------------------------
     def _page(self, index: int) -> None:
+        # the stack as tall as the page shown (not its tallest), the dialog fitted to it
+        for k in range(self.pages.count()):
+            shown = QSizePolicy.Policy.Preferred if k == index else QSizePolicy.Policy.Ignored
+            page = self.pages.widget(k)
+            if page is not None:
+                page.setSizePolicy(shown, shown)
         self.pages.setCurrentIndex(index)
         self._update_buttons()
+        self._fit()
         if index == 0:
             self.validate()
         elif index == 1:
@@ -448,6 +457,13 @@ class QtCommandDialog(QDialog):
                 edit.setFocus()
             else:
                 self.send_button.setFocus()
+
+    def _fit(self) -> None:
+        """As tall as the page shown needs at the dialog's width (wrapped labels included)."""
+        width = max(self.width(), DIALOG_WIDTH) if self.isVisible() else DIALOG_WIDTH
+        layout = self.layout()
+        height = layout.totalHeightForWidth(width) if layout is not None else -1
+        self.resize(width, height if height > 0 else self.sizeHint().height())
 
     def _update_buttons(self) -> None:
         page = self.pages.currentIndex()

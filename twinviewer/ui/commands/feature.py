@@ -165,7 +165,7 @@ class CommandsFeature(Feature):
 
     def _show_user(self) -> None:
         who = self.service.signed_in if self.service is not None else None
-        self.user_label.setText(f"👤 {who.name} ({who.role})" if who else NOT_SIGNED_IN)
+        self.user_label.setText(f"signed in: {who.name} ({who.role})" if who else NOT_SIGNED_IN)
         self.host.action("commands.sign_out").setEnabled(who is not None)
 
     # -- what may be sent now --------------------------------------------------------------------
@@ -250,12 +250,19 @@ class CommandsFeature(Feature):
             self.dialog = None
         dialog.deleteLater()
 
+    def _label(self, command_id: str) -> str:
+        """The command's label, by its id (the id itself without a twin or such a command)."""
+        commands = self.service.project.commands if self.service is not None else []
+        c = next((c for c in commands if c.id == command_id), None)
+        return (c.label or c.id) if c is not None else command_id
+
     def _after_send(self, attempt: CommandAttempt) -> None:
-        label = attempt.command
+        label = self._label(attempt.command)
         if attempt.state is CommandState.REFUSED:
             self.host.statusBar().showMessage(f"{label} refused: {attempt.message}", 10000)
         else:
-            self.host.statusBar().showMessage(f"{label}: {attempt.value} sent", 5000)
+            sent = with_unit(attempt.value, attempt.unit)
+            self.host.statusBar().showMessage(f"{label}: {sent} sent", 5000)
             self.poll_timer.start()
         self._read_audit()
 
@@ -277,7 +284,7 @@ class CommandsFeature(Feature):
         if not any(a.state is CommandState.PENDING for a in service.attempts):
             self.poll_timer.stop()
         for a in done:
-            text = f"{a.command} {a.state.value}: {a.message}"
+            text = f"{self._label(a.command)} {a.state.value}: {a.message}"
             self.host.statusBar().showMessage(text, 10000)
             if self.dialog is not None and self.dialog.attempt is a:
                 self.dialog.show_attempt()
