@@ -216,3 +216,54 @@ def test_refused_command_is_listed_and_flagged(qtbot, window, fan_project) -> No
     alarm_list = window.features["alarms"].alarm_list
     rows = [alarm_list.model.index(r, 0).data() for r in range(alarm_list.model.rowCount())]
     assert "Command refused" in rows
+
+
+def test_two_person_confirmation(qtbot, window, fan_project) -> None:
+    """``confirm: two_person``: the confirmation step asks for a second user; the sender may
+    not approve their own command (refused, nothing sent); another operator may."""
+    text = fan_project.read_text().replace("confirm: confirm", "confirm: two_person")
+    fan_project.write_text(text)
+    UserBook(fan_project.parent / "users.json").add("anna", "operator", PASSWORD)
+    open_twin(qtbot, window, fan_project)
+    feature = window.features["commands"]
+    s = window.session
+    window.workbench.selection = (s.model.index_of("floor_0"),)
+    assert sign_in(qtbot, feature, "otto") == ""
+    button = feature.section.buttons["fan_speed"]
+
+    def enabled() -> None:
+        window.refresh_panels()
+        assert button.isEnabled(), feature.section.reasons["fan_speed"].text()
+
+    qtbot.waitUntil(enabled, timeout=15000)
+
+    def dialog_at_confirm():
+        button.click()
+        d = feature.dialog
+        d.set_value(70)
+        qtbot.keyClicks(d.reason_edit, "bearing hot")
+        d.ok_button.click()
+        assert d.pages.currentIndex() == 1
+        assert d.approver_edit.isVisible() and d.approver_password.isVisible()
+        assert not d.password_edit.isVisible()
+        assert not d.send_button.isEnabled()  # no approver yet
+        return d
+
+    d = dialog_at_confirm()
+    qtbot.keyClicks(d.approver_edit, "otto")
+    qtbot.keyClicks(d.approver_password, PASSWORD)
+    assert d.send_button.isEnabled()
+    d.send_button.click()
+    assert d.state is CommandState.REFUSED
+    assert d.state_label.text() == "Refused: nothing was sent"
+    assert "another user" in d.detail_label.text()
+    d.close_button.click()
+
+    d = dialog_at_confirm()
+    qtbot.keyClicks(d.approver_edit, "anna")
+    qtbot.keyClicks(d.approver_password, PASSWORD)
+    d.send_button.click()
+    qtbot.waitUntil(lambda: d.state is CommandState.CONFIRMED, timeout=15000)
+    _, _, tips = window.features["timeline"].bar.flags("commands")
+    assert "refused" in tips[0] and "confirmed" in tips[1]
+    assert "approved by anna" in tips[1]
