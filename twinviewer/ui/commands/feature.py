@@ -101,9 +101,13 @@ class CommandsFeature(Feature):
     def opened(self, session: TwinSession) -> None:
         self.service = session.open_commands()
         has = bool(session.project.commands)
-        self.host.action("commands.sign_in").setEnabled(has)
-        if not has:
-            self.host.action("commands.sign_in").setToolTip("This project has no commands")
+        action = self.host.action("commands.sign_in")
+        action.setEnabled(has)
+        action.setToolTip(
+            "Sign in with the project's user file to send commands to the asset"
+            if has
+            else "This project has no commands"
+        )
         self._audit_stamp = None
         self._show_user()
         self.refresh()
