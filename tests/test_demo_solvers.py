@@ -91,7 +91,7 @@ def nominal(p: Project, times: np.ndarray, faults: bool = False) -> np.ndarray:
     if not faults:
         config = config.model_copy(update={"faults": []})
     model = SignalModel(p.sensors, config)
-    model._rng = _Quiet()  # type: ignore[assignment]
+    model.plain[0]._rng = _Quiet()  # type: ignore[assignment]  # the ordinary sensors' model
     return model.run(times)
 
 

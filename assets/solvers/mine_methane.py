@@ -240,8 +240,8 @@ def production(times: np.ndarray) -> np.ndarray:
 
     project, _ = load_project(PROJECT)
     config = next(s for s in project.sources if s.type == "simulator")
-    model = SignalModel(project.sensors, config)
-    ids = [s.id for s in project.sensors]
+    model, sensors = SignalModel(project.sensors, config).plain  # no skips, no set-points
+    ids = [s.id for s in sensors]
     comp = [int(model._comp[ids.index(f"l{n + 1}_methane")]) for n in range(len(LEVEL_Z))]
     return np.array([0.8 + 0.4 * model.load(float(t))[comp] for t in times])
 

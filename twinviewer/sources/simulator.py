@@ -404,6 +404,14 @@ class SignalModel:
             out[k] = self.step(float(t))
         return out
 
+    @property
+    def plain(self) -> tuple[SignalModel, list[Sensor]]:
+        """The model of the ordinary sensors (no trip, no setpoint read-back) and those sensors,
+        in its order: what the demo solvers read the load cycles and thermal constants of."""
+        if self._others is None:
+            return self, self.sensors
+        return self._others, [self.sensors[i] for i in self._still]
+
 
 class TripPath:
     """A :class:`~twinviewer.core.project_motion.Trip` as the simulator runs it: where along
