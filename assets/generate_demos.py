@@ -3129,8 +3129,9 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
         "fidelity": {"tolerance": 0.05},
         "tours": [locomotive_tour()],
         "commands": [
-            "# written to the OPC UA server (twinviewer simulate --opcua-server serves the node",
-            "# and lets only engineers write it); the sender types their password again",
+            "# written to the OPC UA server as the signed-in user (twinviewer simulate",
+            "# --opcua-server serves the node and lets only engineers of the project's user file",
+            "# write it); the sender types their password again",
             {
                 "id": "traction_power_limit",
                 "label": "Traction power limit",
@@ -3142,6 +3143,7 @@ def build_locomotive() -> tuple[Twin, dict[str, Any]]:
                     "type": "opcua",
                     "source": "opcua",
                     "node": "ns=2;s=traction_power_limit.Setpoint",
+                    "identity": "user",
                 },
                 "readback": "traction_power_limit",
                 "tolerance": 1,

@@ -3,6 +3,12 @@
 To an MQTT broker (``--mqtt``, :func:`twinviewer.sources.mqtt_publish.publish_mqtt`) or as an
 OPC UA server (``--opcua-server``, :func:`twinviewer.sources.opcua_server.serve_opcua`), until
 ``--duration`` has passed or Ctrl+C; then the statistics as one JSON line.
+
+Both obey the project's ``commands:``: the publisher those that reach its broker, the server
+those with OPC UA targets (writable nodes and methods). The server signs users in against the
+project's user file (``command_settings.users``, made with ``twinviewer users``) and lets only
+those whose role allows write a command node or call a command method; without a user file
+everyone is a viewer.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from twinviewer.commands import Subparsers
+    from twinviewer.core.project import Project
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                     duration=args.duration,
                     faults=args.faults,
                     stop=stop,
+                    authenticate=_accounts(project, folder),
                 )
             )
     except (ProjectError, ValueError, ImportError, OSError, ConnectionError) as exc:
@@ -88,3 +98,29 @@ def run(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(json.dumps(stats) + "\n")
     return 0
+
+
+def _accounts(project: Project, folder: Path) -> Callable[[str, str], str | None] | None:
+    """Name, password -> role from the project's user file (None: no file, nobody signs in)."""
+    import logging
+
+    from twinviewer.core.users import AuthError, UserBook
+
+    path = folder / project.command_settings.users
+    if not path.is_file():
+        if any(c.target.type == "opcua" for c in project.commands):
+            logging.getLogger(__name__).warning(
+                "no user file %s: nobody may write the command nodes (twinviewer users "
+                "PROJECT add NAME --role operator makes one)",
+                path,
+            )
+        return None
+    book = UserBook(path)
+
+    def check(name: str, password: str) -> str | None:
+        try:
+            return book.verify(name, password)
+        except AuthError:
+            return None
+
+    return check

@@ -12,6 +12,14 @@ about every half second somewhere in the plant: a sensor stops updating for a fe
 is sent, two samples are sent in the wrong order, an older sample is sent again. Everything it did
 is counted in the returned :class:`ServeStats`.
 
+It obeys the project's ``commands:`` with ``opcua`` targets (:mod:`twinviewer.sources.
+opcua_commands`): writable setpoint nodes (``CurrentRead | CurrentWrite``) and methods whose
+values the simulator applies (its read-back sensor's node then follows), and it enforces the
+commands' roles itself: with ``authenticate`` users sign in with a name and password that give
+their role (``twinviewer simulate`` checks them against the project's user file), anonymous
+sessions are viewers, and a write or call by a user whose role is too low gets
+``BadUserAccessDenied`` from the server.
+
 :func:`make_certificate` writes a self-signed application instance certificate and key for an
 OPC UA client or server (the application URI as subjectAltName, host names, key usages).
 
@@ -30,7 +38,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +47,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from twinviewer.core.project import Project, SimulatorSource
+from twinviewer.sources.opcua_commands import ServedCommands, add_command_nodes, command_rules
 from twinviewer.sources.simulator import SignalModel
 
 if TYPE_CHECKING:
@@ -228,6 +237,10 @@ class ServeStats:
     out_of_order: int = 0  # samples sent after a newer one of the same sensor
     duplicates: int = 0  # samples sent a second time
     server_certificate: str | None = None  # path of the server's certificate (with security)
+    command_nodes: int = 0  # command variables and methods served
+    commands: int = 0  # command writes and calls accepted (and applied to the simulator)
+    commands_denied: int = 0  # refused for the user's role (BadUserAccessDenied)
+    commands_rejected: int = 0  # refused for the value (BadTypeMismatch, BadOutOfRange)
 
 
 def serve_opcua(
@@ -244,6 +257,7 @@ def serve_opcua(
     users: dict[str, str] | None = None,
     ready: threading.Event | None = None,
     stats: ServeStats | None = None,
+    authenticate: Callable[[str, str], str | None] | None = None,
 ) -> ServeStats:
     """Serve the twin's sensors on ``endpoint`` (``opc.tcp://host:port[/path]``) until ``stop``
     is set, ``duration`` wall-clock seconds have passed, or the process is interrupted.
@@ -253,7 +267,10 @@ def serve_opcua(
     Basic256Sha256 with Sign and with SignAndEncrypt, with a certificate from ``cert_dir``
     (``server_cert.der``/``server_key.pem``, made there when missing or not for this host; a
     temporary folder when ``cert_dir`` is None). With ``users`` ({name: password}) a user name and
-    password are required, otherwise anonymous access is allowed. Client certificates are not
+    password are required (those users are viewers), otherwise anonymous access is allowed (as a
+    viewer). With ``authenticate`` (name, password -> their role, None if wrong) users may also
+    sign in with their name and password, and command nodes take writes and calls from those
+    whose role allows (see :mod:`twinviewer.sources.opcua_commands`). Client certificates are not
     checked (this is a test and demo server). ``ready`` is set once the server listens; ``stats``
     (optional) is filled in while the server runs, for a caller on another thread. Blocks; returns
     the statistics.
@@ -277,7 +294,7 @@ def serve_opcua(
     stats.rate, stats.speed = cfg.rate, speed
     stop = stop or threading.Event()
     try:
-        args = (duration, faults, stop, security, cert_dir, users, ready, stats)
+        args = (duration, faults, stop, security, cert_dir, users, ready, stats, authenticate)
         asyncio.run(_serve(project, cfg, endpoint, *args))
     except KeyboardInterrupt:
         log.info("OPC UA server interrupted")
@@ -287,14 +304,22 @@ def serve_opcua(
 class _Users:
     """asyncua user manager: who may activate a session.
 
-    With ``users``, only those names with their passwords. With ``secure_only``, nobody on a
-    channel without security: asyncua opens every channel unsecured first (for GetEndpoints) and
-    would otherwise let a session be activated on it even when no such endpoint is offered.
+    With ``users``, only those names with their passwords (as viewers). With ``authenticate``,
+    also (or else) the names and passwords it accepts, with the role it gives; anonymous users
+    are viewers. With ``secure_only``, nobody on a channel without security: asyncua opens every
+    channel unsecured first (for GetEndpoints) and would otherwise let a session be activated on
+    it even when no such endpoint is offered. Each user carries its twin role as ``twin_role``.
     """
 
-    def __init__(self, users: dict[str, str] | None, secure_only: bool) -> None:
+    def __init__(
+        self,
+        users: dict[str, str] | None,
+        secure_only: bool,
+        authenticate: Callable[[str, str], str | None] | None = None,
+    ) -> None:
         self.users = dict(users) if users else None
         self.secure_only = secure_only
+        self.authenticate = authenticate
 
     def get_user(
         self,
@@ -310,14 +335,27 @@ class _Users:
         if self.secure_only and not certificate:  # the channel's client certificate (b"" if none)
             log.warning("refused a session on a channel without security")
             return None
-        if self.users is None:
-            return User(role=UserRole.User)
-        expected = self.users.get(username or "")
-        if expected is None or password is None:
-            return None
-        if not hmac.compare_digest(expected.encode("utf-8"), password.encode("utf-8")):
-            return None
-        return User(role=UserRole.User, name=username)
+
+        def user(name: str | None, role: str) -> Any:
+            u = User(role=UserRole.User, name=name)
+            u.twin_role = role  # type: ignore[attr-defined]
+            return u
+
+        if username is None and password is None and self.users is None:
+            return user(None, "viewer")  # anonymous (refused if not offered)
+        expected = (self.users or {}).get(username or "")
+        if expected is not None and password is not None:
+            if hmac.compare_digest(expected.encode("utf-8"), password.encode("utf-8")):
+                return user(username, "viewer")
+        if self.authenticate is not None and username and password is not None:
+            role = self.authenticate(username, password)
+            if role is not None:
+                log.info("user %r signed in as %s", username, role)
+                return user(username, role)
+        if self.users is None and self.authenticate is None:
+            return user(username, "viewer")  # no accounts at all: anyone reads
+        log.warning("refused a session: user %r with a wrong password or unknown", username)
+        return None
 
 
 async def _build_server(
@@ -327,13 +365,16 @@ async def _build_server(
     cert_dir: Path | None,
     users: dict[str, str] | None,
     stats: ServeStats,
-) -> tuple[Server, list[Any]]:
+    apply: Callable[[str, float], str],
+    authenticate: Callable[[str, str], str | None] | None = None,
+) -> tuple[Server, list[Any], ServedCommands]:
     import asyncua
 
     ua: Any = asyncua.ua
     Server = asyncua.Server
 
-    server = Server(user_manager=_Users(users, secure_only=security))  # type: ignore[arg-type]
+    manager = _Users(users, secure_only=security, authenticate=authenticate)
+    server = Server(user_manager=manager)  # type: ignore[arg-type]
     await server.init()
     server.disable_clock()  # the serving loop keeps CurrentTime; stopping then takes no second
     server.set_endpoint(endpoint)
@@ -342,6 +383,7 @@ async def _build_server(
     await server.set_application_uri(app_uri)
     server.product_uri = "urn:twinviewer"
     server.manufacturer_name = "TwinViewer"
+    policies = [ua.SecurityPolicyType.NoSecurity]
     if security:
         folder = Path(cert_dir) if cert_dir else Path(tempfile.mkdtemp(prefix="twinviewer-opcua-"))
         cert, key = folder / SERVER_CERT, folder / SERVER_KEY
@@ -357,16 +399,18 @@ async def _build_server(
             log.info("made a server certificate %s", cert)
         await server.load_certificate(str(cert))
         await server.load_private_key(str(key))
-        server.set_security_policy(
-            [
-                ua.SecurityPolicyType.Basic256Sha256_Sign,
-                ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
-            ]
-        )
+        policies = [
+            ua.SecurityPolicyType.Basic256Sha256_Sign,
+            ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+        ]
         stats.server_certificate = str(cert)
+    server.set_security_policy(policies)
+    if users:
+        server.set_identity_tokens([ua.UserNameIdentityToken])
+    elif authenticate is not None:
+        server.set_identity_tokens([ua.AnonymousIdentityToken, ua.UserNameIdentityToken])
     else:
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-    server.set_identity_tokens([ua.UserNameIdentityToken] if users else [ua.AnonymousIdentityToken])
+        server.set_identity_tokens([ua.AnonymousIdentityToken])
 
     ns = await server.register_namespace(namespace_uri(project))
     twin = await server.nodes.objects.add_folder(
@@ -412,7 +456,11 @@ async def _build_server(
             ua.Range(Low=float(sensor.range[0]), High=float(sensor.range[1])),
         )
         variables.append(var.nodeid)
-    return server, variables
+    served = await add_command_nodes(server, project, ns, twin, apply)
+    stats.command_nodes = len(served.writes) + len(served.methods)
+    if stats.command_nodes:  # every request passes the role check of command methods
+        server.set_security_policy(policies, permission_ruleset=command_rules(served))
+    return server, variables, served
 
 
 async def _serve(
@@ -427,13 +475,16 @@ async def _serve(
     users: dict[str, str] | None,
     ready: threading.Event | None,
     stats: ServeStats,
+    authenticate: Callable[[str, str], str | None] | None = None,
 ) -> None:
     import asyncua
 
     ua: Any = asyncua.ua
 
-    server, nodes = await _build_server(project, endpoint, security, cert_dir, users, stats)
     model = SignalModel(project.sensors, cfg)
+    server, nodes, served = await _build_server(
+        project, endpoint, security, cert_dir, users, stats, model.apply_command, authenticate
+    )
     n = model.n
     rate, speed = cfg.rate, cfg.speed
     tick = max(0.005, min(0.05, 1.0 / (rate * speed)))
@@ -522,6 +573,9 @@ async def _serve(
             for k in range(sent, due):
                 await step(k)
             sent = max(sent, due)
+            stats.commands = served.counts["accepted"]
+            stats.commands_denied = served.counts["denied"]
+            stats.commands_rejected = served.counts["rejected"]
             if now >= next_clock:  # what asyncua's own clock does, without its 1 s stop delay
                 next_clock = now + 1.0
                 status = await status_node.read_value()
@@ -532,6 +586,9 @@ async def _serve(
         stats.elapsed = time.monotonic() - start_mono
     finally:
         await server.stop()
+        stats.commands = served.counts["accepted"]
+        stats.commands_denied = served.counts["denied"]
+        stats.commands_rejected = served.counts["rejected"]
         log.info(
             "OPC UA server stopped after %.1f s: %d values written", stats.elapsed, stats.updates
         )
