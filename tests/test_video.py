@@ -150,7 +150,7 @@ def test_replay_stamp_advances_at_the_speed(mine: tuple[Path, float], tmp_path: 
         for other in (expected[i] - 12.0, expected[i] + 12.0):
             wrong_img = fresh(other)[0][rows, cols].astype(float)
             differ = np.abs(right_img - wrong_img).max(axis=-1) > 60
-            assert differ.sum() > 20  # the two stamps do differ somewhere
+            assert differ.sum() >= 8  # the two stamps do differ somewhere (one digit may be all)
             right = float(np.abs(frame - right_img)[differ].mean())
             wrong = float(np.abs(frame - wrong_img)[differ].mean())
             assert right < 0.5 * wrong, (i, other - expected[i], right, wrong)
