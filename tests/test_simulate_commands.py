@@ -24,11 +24,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.mqtt_broker import Mosquitto, find_mosquitto
-from twinviewer.core.project import Project, load_project
+from twinviewer.core.project import Project, SimulatorSource, load_project
 from twinviewer.session.demos import demo_copy
 from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.command_listener import read_value, value_path
 from twinviewer.sources.mqtt_publish import publish_mqtt
+from twinviewer.sources.simulator import SignalModel
 
 pytestmark = pytest.mark.skipif(
     find_mosquitto() is None,
@@ -286,3 +287,96 @@ def test_sparkplug_ncmd_and_dcmd_are_obeyed(broker: Mosquitto) -> None:
     assert result["commands"] == 2
     assert result["commands_malformed"] == 1
     assert result["births"] >= 2
+
+
+@pytest.mark.slow
+def test_end_to_end_command_confirmed_and_the_fan_vibrates_less(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """The acceptance of issue 16: `twinviewer simulate --mqtt` feeds the broker, `twinviewer
+    record` keeps the history, and `twinviewer command mine l3_fan_speed 70 --user operator
+    --yes --json` reports confirmed; the fan's vibration in the history falls afterwards."""
+    import os
+
+    import numpy as np
+
+    from twinviewer.core.users import UserBook
+    from twinviewer.history.store import HistoryStore
+
+    path, _ = demo_copy("mine", tmp_path, 0, False)
+    path.write_text(path.read_text().replace("mqtt://127.0.0.1:1883", broker.url))
+    project = load_project(path)[0]
+    UserBook(path.parent / project.command_settings.users).add(
+        "operator", "operator", "operator-pw-1"
+    )
+    env = {**os.environ, "TV_PASSWORD": "operator-pw-1"}
+
+    def cli(*args: str, **kw: Any) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "twinviewer", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            **kw,
+        )
+
+    sub = Listener(broker.url, [READBACK_TOPIC])
+    sim = cli("simulate", str(path), "--mqtt", broker.url, "--speed", "2", "--duration", "90")
+    record = None
+    try:
+        sub.wait_for(READBACK_TOPIC, lambda v: v == 100.0, 30)
+        record = cli("record", str(path), "--source", "mqtt", "--duration", "45", "--json")
+        time.sleep(8.0)  # history before the command (16 simulated seconds)
+        sent_at = time.time()
+        cmd = subprocess.run(
+            [sys.executable, "-m", "twinviewer", "command", str(path), "l3_fan_speed", "70"]
+            + ["--user", "operator", "--password-env", "TV_PASSWORD"]
+            + ["--reason", "level 3 fan bearing running hot", "--yes", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert cmd.returncode == 0, cmd.stderr + cmd.stdout
+        outcome = json.loads(cmd.stdout)
+        assert outcome["state"] == "confirmed", outcome
+        assert abs(float(outcome["readback"]) - 70.0) <= 1.0
+        out, err = record.communicate(timeout=90)
+        assert record.returncode == 0, err
+    finally:
+        for proc in (sim, record):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=30)
+        sub.close()
+    ids = [s.id for s in project.sensors]
+    store = HistoryStore.open(path.with_name("mine.history"), ids)
+    try:
+        t, _, _, vib = store.series(ids.index("l3_fan_vibration"), 0, 2e9, 1_000_000)
+        ts, _, _, speed = store.series(ids.index("l3_fan_speed"), 0, 2e9, 1_000_000)
+    finally:
+        store.close()
+    assert speed[ts < sent_at].max() == 100.0 and speed[-1] == 70.0
+    # What the fan would have done without the command: the same simulator, run here. The
+    # recorded samples are the model's steps k / rate of simulated time, stamped at
+    # start + t / speed: find the step of the first one, then every sample's step.
+    cfg = project.sources[0]
+    assert isinstance(cfg, SimulatorSource)
+    rate, speed_x = cfg.rate, 2.0
+    times = np.arange(int(300 * rate)) / rate
+    ref = SignalModel(project.sensors, cfg).run(times)[:, ids.index("l3_fan_vibration")]
+    head = vib[:20]
+    errors = [np.abs(ref[k : k + 20] - head).max() for k in range(len(ref) - 20)]
+    k0 = int(np.argmin(errors))
+    assert errors[k0] < 1e-6, "the recorded vibration is not the simulator's"
+    step = k0 + np.round((t - t[0]) * rate * speed_x).astype(int)
+    before = t < sent_at
+    np.testing.assert_allclose(vib[before], ref[step[before]], rtol=1e-6)
+    # once the drive is at 70 % and the vibration's 6 s lag has run out (5 lags), the fan vibrates
+    # 0.7^2 = 0.49 of what it would have: the fault still grows, but at half the amplitude
+    slowed = ts[np.flatnonzero(speed <= 70.0)[0]]
+    after = t > slowed + 30.0 / speed_x
+    assert after.sum() > 20
+    np.testing.assert_allclose(vib[after] / ref[step[after]], 0.49, rtol=0.02)
+    assert vib[after].mean() < 0.55 * ref[step[after]].mean()
