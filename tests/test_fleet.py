@@ -18,7 +18,7 @@ from twinviewer.core.fleet import (
     roll_up,
     time_to_alarm,
 )
-from twinviewer.core.project import load_project
+from twinviewer.core.project import SimulatorSource, load_project
 from twinviewer.core.samples import SampleBatch
 from twinviewer.session import TwinSession
 from twinviewer.session.demos import demo_project
@@ -228,15 +228,19 @@ def test_fleet_demo_project_and_simulator() -> None:
     assert (folder / project.models[0].path).resolve() == (
         demo_project("locomotive").parent / "locomotive.glb"
     )
-    assert [s.id for s in project.sensors] == [s.id for s in loco.sensors]
+    (sim_loco,) = [s for s in loco.sources if isinstance(s, SimulatorSource)]
+    held = {sp.sensor for sp in sim_loco.setpoints}  # read-backs of commands: not in the fleet
+    assert held and [s.id for s in project.sensors] == [
+        s.id for s in loco.sensors if s.id not in held
+    ]
     fleet = expand_project(project)
-    assert len(fleet.sensors) == 12 * len(loco.sensors)
+    assert len(fleet.sensors) == 12 * len(project.sensors)
     sim = project.sources[0]
     batch = simulate(
         fleet.model_copy(update={"sensors": simulation_sensors(fleet.sensors)}), sim, 200.0
     )
     ids = [s.id for s in fleet.sensors]
-    T = len(loco.sensors)
+    T = len(project.sensors)
     last = {}
     for k, t, v in zip(batch.sensor, batch.time, batch.value, strict=True):
         last[ids[k]] = (t, v)

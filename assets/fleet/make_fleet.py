@@ -43,6 +43,10 @@ HEADER = """\
 
 def main() -> None:
     loco = yaml.safe_load(LOCO.read_text())
+    # the locomotive's set-point read-backs (traction_power_limit) stay out: the fleet takes no
+    # commands, and its simulator has no set-points to hold them
+    held = {sp["sensor"] for src in loco["sources"] for sp in src.get("setpoints", [])}
+    sensors = [s for s in loco["sensors"] if s["id"] not in held]
     project = {
         "twinviewer": 1,
         "name": "Locomotive fleet (demo)",
@@ -53,7 +57,7 @@ def main() -> None:
         "models": ["../locomotive/locomotive.glb"],
         "components": loco["components"],
         "fleet": {"label": "Locomotive", "units": UNITS, "discover": True},
-        "sensors": loco["sensors"],
+        "sensors": sensors,
         "sources": [
             {
                 "type": "simulator",
