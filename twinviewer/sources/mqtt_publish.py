@@ -9,7 +9,7 @@ broker sees exactly what the built-in simulator would show:
 * ``json_batch``: one columnar message per tick with all sensors;
 * ``sparkplug_b``: an NBIRTH (names, aliases, first values), then one NDATA per tick by alias.
   The NBIRTH is repeated when a host sends the ``Node Control/Rebirth`` command and, for
-  viewers that join later (the viewer never sends commands), every :data:`BIRTH_EVERY` seconds.
+  viewers that join later without asking, every :data:`BIRTH_EVERY` seconds.
 
 It obeys the project's ``commands:`` that reach this broker (an ``mqtt`` target's topic, a
 ``sparkplug`` target's NCMD/DCMD): each is applied to the simulator
