@@ -69,3 +69,26 @@ def test_sparkplug_ncmd_and_dcmd() -> None:
     dev = cmd(type="boolean", target={**t, "device": "D"})
     topic, data = sparkplug_message(dev.target, dev, True)  # type: ignore[arg-type]
     assert topic == "spBv1.0/G/DCMD/N/D" and spb.decode_payload(data).metrics[0].value is True
+
+
+def test_a_command_topic_the_twin_subscribes_to_is_refused() -> None:
+    """The twin would read its own command as the read-back value and 'confirm' it."""
+    from twinviewer.core.project import Project
+    from twinviewer.core.project_commands import filter_matches, topic_filter
+
+    assert topic_filter("site/{component}/{sensor}") == "site/+/+"
+    assert filter_matches("site/+/+", "site/cmd/fan") and not filter_matches("site/+", "site/a/b")
+    assert filter_matches("site/#", "site/a/b") and not filter_matches("site/+/+", "other/a/b")
+    base = {
+        "models": ["m.glb"],
+        "sensors": [{"id": "fan", "quantity": "speed", "unit": "%", "range": [0, 100]}],
+        "sources": [{"type": "mqtt", "url": "mqtt://h", "topic": "site/{component}/{sensor}"}],
+    }
+
+    def command(topic: str) -> dict:
+        target = {"type": "mqtt", "source": "mqtt", "topic": topic}
+        return {**base, "commands": [{"id": "fan", "target": target, "readback": "fan"}]}
+
+    with pytest.raises(ValueError, match="the twin would read its own command"):
+        Project.model_validate(command("site/cmd/fan"))
+    assert Project.model_validate(command("site-cmd/fan")).commands[0].id == "fan"

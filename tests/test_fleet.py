@@ -284,3 +284,11 @@ def test_moving_parts_follow_the_shown_unit(fleet_twin, tmp_path: Path) -> None:
     assert outlet_z() == pytest.approx(3.0)
     s.fleet.select("p3")  # no value: at rest
     assert outlet_z() == pytest.approx(0.0)
+
+
+def test_check_accepts_the_fleet_demo() -> None:
+    """Faults name a unit's sensor (loco-07/…) or a whole unit (silence): both are known."""
+    from twinviewer.commands.check import check
+
+    report = check(demo_project("fleet"))
+    assert [str(p) for p in report.problems if p.severity == "error"] == []

@@ -103,6 +103,12 @@ def check(path: str | Path, list_components: int = 40, as_result: bool = False) 
         )
     report.problems += sensor_problems(project, model, binding, file)
     known_sensors = {s.id for s in project.sensors}
+    if project.fleet is not None:  # a unit's sensors (loco-07/temp), and whole units (silence)
+        from twinviewer.core.project_fleet import unit_sensor_id
+
+        units = project.fleet.units
+        known_sensors |= {unit_sensor_id(u, s.id) for u in units for s in project.sensors}
+        known_sensors |= set(units)
     for j, src in enumerate(project.sources):
         for k, fault in enumerate(getattr(src, "faults", [])):
             if fault.sensor not in known_sensors:

@@ -17,7 +17,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twinviewer.core.colour import COLORMAPS
-from twinviewer.core.project_commands import Command, CommandSettings
+from twinviewer.core.project_commands import (
+    Command,
+    CommandSettings,
+    MqttTarget,
+    filter_matches,
+    topic_filter,
+)
 from twinviewer.core.project_fleet import Fleet
 from twinviewer.core.project_motion import Motion, Trip
 from twinviewer.core.project_predict import Degradation, Prediction, PredictionGroup
@@ -587,6 +593,16 @@ class Project(_Strict):
                 raise ValueError(f"command {c.id!r}: read-back sensor {c.readback!r} is unknown")
             if c.target.source not in source_ids:
                 raise ValueError(f"command {c.id!r}: no source with id {c.target.source!r}")
+            if isinstance(c.target, MqttTarget):
+                for src in self.sources:
+                    if isinstance(src, MqttSource) and filter_matches(
+                        topic_filter(src.topic), c.target.topic
+                    ):
+                        raise ValueError(
+                            f"command {c.id!r}: its topic {c.target.topic!r} is one the source "
+                            f"{src.id!r} subscribes to ({src.topic!r}): the twin would read its "
+                            "own command as a value; publish commands outside the data topics"
+                        )
         for m in self.motion:
             unknown = [x for x in m.sensors() if x not in seen]
             if unknown:

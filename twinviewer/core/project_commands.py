@@ -144,3 +144,21 @@ class CommandSettings(_Strict):
     audit: str | None = Field(
         None, description="The audit trail file (default: audit.jsonl in the history folder)"
     )
+
+
+def topic_filter(template: str) -> str:
+    """The MQTT subscription filter of a source's topic template (each ``{placeholder}`` one
+    level, ``+``)."""
+    return "/".join("+" if lv.startswith("{") and lv.endswith("}") else lv
+                    for lv in template.split("/"))  # fmt: skip
+
+
+def filter_matches(flt: str, topic: str) -> bool:
+    """Whether MQTT ``topic`` matches the subscription filter ``flt`` (``+``, ``#``)."""
+    f, t = flt.split("/"), topic.split("/")
+    for i, level in enumerate(f):
+        if level == "#":
+            return True
+        if i >= len(t) or (level != "+" and level != t[i]):
+            return False
+    return len(f) == len(t)
