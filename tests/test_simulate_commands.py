@@ -322,11 +322,11 @@ def test_end_to_end_command_confirmed_and_the_fan_vibrates_less(
         )
 
     sub = Listener(broker.url, [READBACK_TOPIC])
-    sim = cli("simulate", str(path), "--mqtt", broker.url, "--speed", "2", "--duration", "90")
+    sim = cli("simulate", str(path), "--mqtt", broker.url, "--speed", "2", "--duration", "150")
     record = None
     try:
         sub.wait_for(READBACK_TOPIC, lambda v: v == 100.0, 30)
-        record = cli("record", str(path), "--source", "mqtt", "--duration", "45", "--json")
+        record = cli("record", str(path), "--source", "mqtt", "--duration", "80", "--json")
         time.sleep(8.0)  # history before the command (16 simulated seconds)
         sent_at = time.time()
         cmd = subprocess.run(
@@ -342,7 +342,7 @@ def test_end_to_end_command_confirmed_and_the_fan_vibrates_less(
         outcome = json.loads(cmd.stdout)
         assert outcome["state"] == "confirmed", outcome
         assert abs(float(outcome["readback"]) - 70.0) <= 1.0
-        out, err = record.communicate(timeout=90)
+        out, err = record.communicate(timeout=150)
         assert record.returncode == 0, err
     finally:
         for proc in (sim, record):
