@@ -19,11 +19,13 @@ from twinviewer.core.project import (
 from twinviewer.core.project_edit.opcua import _edit, _source_node
 from twinviewer.core.project_edit.text import (
     ProjectEditError,
+    _drop_item,
     _end_line,
     _item_lines,
     _item_spans,
     _mapping_lines,
     _replace_checked,
+    _top_level,
 )
 
 
@@ -118,10 +120,7 @@ def _edit_sensors(
     new: list[Sensor],
     old: Sequence[Sensor] = (),
 ) -> str:
-    root = yaml.compose(text)
-    if not isinstance(root, yaml.MappingNode) or root.flow_style:
-        raise ProjectEditError("the top of the file is not a block mapping")
-    pair = next(((k, v) for k, v in root.value if k.value == "sensors"), None)
+    pair = _top_level(text, "sensors")
     if pair is None:  # a new key at the end of the file
         lines = text.rstrip("\n").split("\n") if text.strip() else []
         lines += ["", "sensors:", *_sensor_lines(all_sensors, 2), ""]
@@ -238,27 +237,4 @@ def remove_sensor(project_path: str | Path, sensor_id: str) -> RemovedSensor:
 
 def _drop_sensor_item(text: str, at: int, remaining: list[Sensor]) -> str:
     """The file's ``sensors:`` without its item ``at`` (``remaining``: the items left)."""
-    root = yaml.compose(text)
-    if not isinstance(root, yaml.MappingNode) or root.flow_style:
-        raise ProjectEditError("the top of the file is not a block mapping")
-    pair = next(((k, v) for k, v in root.value if k.value == "sensors"), None)
-    if pair is None or not isinstance(pair[1], yaml.SequenceNode):
-        raise ProjectEditError("cannot find the sensors: list in the file's YAML")
-    key, seq = pair
-    if seq.flow_style:  # [...]: the rest as a block below the key, or []
-        before = text[: seq.start_mark.index].rstrip(" \t")
-        after = text[seq.end_mark.index :]
-        if not remaining:
-            return before + " []" + after
-        lines = (before + after).split("\n")
-        line = key.start_mark.line + 1
-        lines[line:line] = _sensor_lines(remaining, key.start_mark.column + 2)
-        return "\n".join(lines)
-    first, last = _item_spans(text, seq, "sensors")[0][at]
-    lines = text.split("\n")
-    del lines[first : last + 1]
-    if not remaining:  # the last sensor went: an empty list stays
-        n = key.start_mark.line
-        colon = lines[n].index(":", key.end_mark.column)
-        lines[n] = lines[n][: colon + 1] + " []" + lines[n][colon + 1 :]
-    return "\n".join(lines)
+    return _drop_item(text, "sensors", at, [_sensor_data(s) for s in remaining])
