@@ -19,14 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from twinviewer.core.command_check import Value, fill_payload, numeric
 from twinviewer.core.project import MqttSource, OpcUaSource, SimulatorSource
 from twinviewer.core.project_commands import Command, MqttTarget, OpcUaTarget, SparkplugTarget
 from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.base import Source
-from twinviewer.sources.mqtt import ConfigError, close_leaked_sockets, target_of, tls_context
+from twinviewer.sources.mqtt import (
+    ConfigError,
+    close_leaked_sockets,
+    paho_client,
+    target_of,
+    tls_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +96,7 @@ def _publish(cfg: MqttSource, folder: Path, topic: str, payload: bytes, timeout:
         ctx = tls_context(cfg, folder) if target.tls else None
     except ConfigError as exc:
         raise DeliveryError(str(exc)) from None
-    client = paho.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=f"twinviewer-cmd-{uuid.uuid4().hex[:12]}",
-        clean_session=True,
-        protocol=paho.MQTTv311,
-        reconnect_on_failure=False,
-    )
-    client.connect_timeout = timeout
-    if target.username is not None:
-        client.username_pw_set(target.username, target.password)
-    if ctx is not None:
-        client.tls_set_context(ctx)
-        client.tls_insecure_set(not ctx.check_hostname)
+    client = paho_client(target, ctx, f"twinviewer-cmd-{uuid.uuid4().hex[:12]}", timeout=timeout)
     answered = threading.Event()
     refused: list[str] = []
 

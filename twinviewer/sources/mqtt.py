@@ -110,6 +110,34 @@ def target_of(config: MqttSource) -> MqttTarget:
     return MqttTarget(host, port, tls, config.username or url_user, password)
 
 
+def paho_client(
+    target: MqttTarget,
+    ctx: ssl.SSLContext | None,
+    client_id: str,
+    clean: bool = True,
+    reconnect: bool = False,
+    timeout: float | None = None,
+) -> paho.Client:
+    """A paho client (MQTT 3.1.1) with ``target``'s credentials and the TLS context ``ctx``:
+    what the feed, topic discovery, the connection test, the publisher and command delivery
+    all connect with. ``reconnect``: paho reconnects by itself; ``timeout``: connect timeout."""
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean,
+        protocol=paho.MQTTv311,
+        reconnect_on_failure=reconnect,
+    )
+    if timeout is not None:
+        client.connect_timeout = timeout
+    if target.username is not None:
+        client.username_pw_set(target.username, target.password)
+    if ctx is not None:
+        client.tls_set_context(ctx)
+        client.tls_insecure_set(not ctx.check_hostname)
+    return client
+
+
 def tls_context(config: MqttSource, folder: Path) -> ssl.SSLContext:
     """The TLS context of a source: its CA (else the system's), client certificate, hostname
     check."""
@@ -282,19 +310,8 @@ class MqttFeed(Source):
         clean = cfg.clean_start or not cfg.client_id
         if not cfg.clean_start and not cfg.client_id:
             log.info("source %s: no client_id, so no persistent session (clean start)", self.id)
-        client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id or f"twinviewer-{uuid.uuid4().hex[:12]}",
-            clean_session=clean,
-            protocol=paho.MQTTv311,
-            reconnect_on_failure=False,
-        )
-        client.connect_timeout = CONNECT_TIMEOUT
-        if target.username is not None:
-            client.username_pw_set(target.username, target.password)
-        if ctx is not None:
-            client.tls_set_context(ctx)
-            client.tls_insecure_set(not ctx.check_hostname)
+        client_id = cfg.client_id or f"twinviewer-{uuid.uuid4().hex[:12]}"
+        client = paho_client(target, ctx, client_id, clean, timeout=CONNECT_TIMEOUT)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message

@@ -43,15 +43,14 @@ from typing import Any
 
 import numpy as np
 import orjson
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 
 from twinviewer.core.fleet import simulation_sensors
 from twinviewer.core.project import MqttSource, Project, SimulatorSource
 from twinviewer.core.project_fleet import split_sensor_id
 from twinviewer.sources import sparkplug as spb
 from twinviewer.sources.command_listener import CommandListener
-from twinviewer.sources.mqtt import close_leaked_sockets, target_of, tls_context
+from twinviewer.sources.mqtt import close_leaked_sockets, paho_client, target_of, tls_context
 from twinviewer.sources.payloads import TopicTemplate
 from twinviewer.sources.simulator import SignalModel
 
@@ -137,22 +136,18 @@ class _Publisher:
         target = target_of(cfg)
         # A session of its own that the broker keeps (and paho keeps the unacknowledged QoS 1
         # messages and sends them again after a reconnect)
-        self.client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"twinviewer-publish-{uuid.uuid4().hex[:10]}",
-            clean_session=client_id is None,
-            protocol=paho.MQTTv311,
+        ctx = tls_context(cfg, folder) if target.tls else None
+        self.client = paho_client(
+            target,
+            ctx,
+            client_id or f"twinviewer-publish-{uuid.uuid4().hex[:10]}",
+            clean=client_id is None,
+            reconnect=True,
         )
         self.qos = cfg.qos
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.reconnect_delay_set(1, 30)
-        if target.username is not None:
-            self.client.username_pw_set(target.username, target.password)
-        if target.tls:
-            ctx = tls_context(cfg, folder)
-            self.client.tls_set_context(ctx)
-            self.client.tls_insecure_set(not ctx.check_hostname)
         self._connected = threading.Event()
         self._refused: str | None = None
         self.acked = 0
