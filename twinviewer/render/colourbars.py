@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import vtk
 from numpy.typing import NDArray
+from vtk.util.numpy_support import vtk_to_numpy
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,23 @@ def layout_colour_bars(
                 )
             edge = edge + col_w + GAP_PX if side == "left" else edge - col_w - GAP_PX
     return [out[i] for i in range(len(bars))]
+
+
+def lookup_table(
+    table: NDArray[np.uint8], lo: float, hi: float, nan: tuple[int, int, int] | None = None
+) -> vtk.vtkLookupTable:
+    """A VTK lookup table of the RGBA rows ``table`` over ``lo..hi`` (``nan``: the colour of
+    a missing value). One entry is written through the API after the rows: that marks the table
+    as filled by hand, so VTK does not rebuild it from its hue ramp on the next draw."""
+    lut = vtk.vtkLookupTable()
+    lut.SetNumberOfTableValues(len(table))
+    lut.SetTableRange(lo, hi)
+    lut.Build()
+    vtk_to_numpy(lut.GetTable())[:] = table
+    lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))
+    if nan is not None:
+        lut.SetNanColor(*(float(c) / 255.0 for c in nan), 1.0)
+    return lut
 
 
 def make_scalar_bar(lut: vtk.vtkLookupTable, title: str) -> vtk.vtkScalarBarActor:

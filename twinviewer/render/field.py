@@ -12,7 +12,8 @@ import numpy as np
 import pyvista as pv
 import vtk
 from numpy.typing import NDArray
-from vtk.util.numpy_support import vtk_to_numpy
+
+from twinviewer.render.colourbars import lookup_table
 
 NAN_COLOUR = (176, 182, 190)  # the twin's neutral grey: no value here
 ARRAY = "field"
@@ -39,15 +40,7 @@ class PointField:
         self.mesh = pv.PolyData(np.asarray(points, np.float32), faces=faces.ravel())
         self.mesh.point_data[ARRAY] = np.array(values, np.float64)  # ours: written each frame
         self.components = np.asarray(components, np.int64)
-        self.lut = vtk.vtkLookupTable()
-        self.lut.SetNumberOfTableValues(len(table))
-        self.lut.SetTableRange(lo, hi)
-        self.lut.Build()
-        vtk_to_numpy(self.lut.GetTable())[:] = table
-        # one entry written through the API marks the table as filled by hand: VTK does not
-        # rebuild it from its hue ramp on the next draw
-        self.lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))
-        self.lut.SetNanColor(*(float(c) / 255.0 for c in NAN_COLOUR), 1.0)
+        self.lut = lookup_table(table, lo, hi, NAN_COLOUR)
         mapper = vtk.vtkPolyDataMapper()
         mapper.SetLookupTable(self.lut)
         mapper.SetScalarModeToUsePointFieldData()

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from vtk.util.numpy_support import vtk_to_numpy
 
 from twinviewer.core.model import ModelData
-from twinviewer.render.colourbars import ColourBars, make_status_legend
+from twinviewer.render.colourbars import ColourBars, lookup_table, make_status_legend
 from twinviewer.render.field import PointField
 from twinviewer.render.xray import Split, opaque_components, same_mask, split_stand_in
 
@@ -623,14 +623,7 @@ class TwinScene:
         faces[:, 1:] = triangles
         mesh = pv.PolyData(np.asarray(points, np.float32), faces=faces.ravel())
         mesh.point_data["overlay"] = np.asarray(values, np.float64)
-        lut = vtk.vtkLookupTable()
-        lut.SetNumberOfTableValues(len(table))
-        lut.SetTableRange(lo, hi)
-        lut.Build()
-        vtk_to_numpy(lut.GetTable())[:] = table
-        # an entry written through the API marks the table as filled by hand (see above)
-        lut.SetTableValue(0, *(float(c) / 255.0 for c in table[0]))
-        lut.SetNanColor(*(float(c) / 255.0 for c in (150, 154, 160)), 1.0)
+        lut = lookup_table(table, lo, hi, nan=(150, 154, 160))
         mapper = vtk.vtkPolyDataMapper()
         mapper.SetInputData(mesh)
         mapper.SetLookupTable(lut)
@@ -763,12 +756,7 @@ class TwinScene:
         if title is None or table is None:
             self._bars.remove("legend")
             return
-        lut = vtk.vtkLookupTable()
-        lut.SetNumberOfTableValues(len(table))
-        lut.SetTableRange(lo, hi)
-        lut.Build()
-        vtk_to_numpy(lut.GetTable())[:] = table
-        self._bars.set("legend", lut, title, "right")
+        self._bars.set("legend", lookup_table(table, lo, hi), title, "right")
 
     def set_status_legend(self, entries: Sequence[tuple[str, NDArray[np.uint8]]]) -> None:
         """A small key of the non-value colours (alarm, warning, stale, no data, no sensor),
