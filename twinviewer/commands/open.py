@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twinviewer.commands.render import size_arg
 from twinviewer.session.demos import DEMOS, demo_project
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ def add_parser(sub: Subparsers) -> None:
     o.add_argument(
         "project",
         type=Path,
+        nargs="?",
         help="a *.twin.yaml, a model, a folder of parts, or a result (shown by itself: its "
-        "surface, its time steps on the timeline)",
+        "surface, its time steps on the timeline); none: the start page (the desktop entry "
+        "runs `twinviewer open %%f`, with or without a file)",
     )
     o.add_argument(
         "--source",
@@ -48,14 +51,28 @@ def add_parser(sub: Subparsers) -> None:
     d.add_argument(
         "--speed", type=float, default=None, help="simulated seconds per second (default 1)"
     )
+    d.add_argument(
+        "--render",
+        type=Path,
+        metavar="OUT.png",
+        help="no window: render the demo to this PNG headless (for a machine without a screen)",
+    )
+    d.add_argument(
+        "--after", type=float, default=5.0, help="with --render: seconds of simulated feed (5)"
+    )
+    d.add_argument(
+        "--size", type=size_arg, default=(1600, 1000), help="with --render: WIDTHxHEIGHT"
+    )
     d.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """``open``, ``demo``, or (no command) the welcome screen; the window's exit code."""
+    if args.command == "demo" and args.render is not None:
+        return _render_demo(args)
     from twinviewer.app import run_app
 
-    if args.command == "open":
+    if args.command == "open" and args.project is not None:
         from twinviewer.session.result_twin import open_result_twin
         from twinviewer.sim import SimReadError
 
@@ -74,3 +91,18 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return run_app(project=demo_project(args.name), speed=args.speed)
     return run_app()
+
+
+def _render_demo(args: argparse.Namespace) -> int:
+    """``demo NAME --render OUT.png``: the demo after ``--after`` seconds of its feed, headless."""
+    from twinviewer.core.model import ModelReadError
+    from twinviewer.core.project import ProjectError
+    from twinviewer.session.headless import render_png
+
+    try:
+        out = render_png(demo_project(args.name), args.render, args.size, after=args.after)
+    except (ProjectError, ModelReadError, ValueError, OSError) as exc:
+        sys.stderr.write(f"twinviewer demo: {exc}\n")
+        return 1
+    sys.stdout.write(f"wrote {out}\n")
+    return 0

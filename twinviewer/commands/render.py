@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from twinviewer.commands import Subparsers
 
 
-def _size(text: str) -> tuple[int, int]:
+def size_arg(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -33,7 +33,7 @@ def add_parser(sub: Subparsers) -> None:
     r = sub.add_parser("render", help="render a project to a PNG without a window")
     r.add_argument("project", type=Path)
     r.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
-    r.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT (1600x1000)")
+    r.add_argument("--size", type=size_arg, default=(1600, 1000), help="WIDTHxHEIGHT (1600x1000)")
     r.add_argument("--view", help="saved view name, or iso/top/bottom/front/back/left/right")
     r.add_argument("--after", type=float, default=0.0, help="seconds of simulated feed first")
     r.add_argument(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinviewer.commands.render import _size
+from twinviewer.commands.render import size_arg
 
 if TYPE_CHECKING:
     from twinviewer.commands import Subparsers
@@ -34,7 +34,7 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, help="the video: .mp4 (H.264) or .webm (VP9)"
     )  # fmt: skip
-    p.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (1920x1080)")
+    p.add_argument("--size", type=size_arg, default=(1920, 1080), help="WIDTHxHEIGHT (1920x1080)")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
     p.add_argument("--history", metavar="URL", help="read this PostgreSQL history instead")
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from twinviewer.render.offscreen import offscreen_plotter
 from twinviewer.render.scene import TwinScene, configure_for_software_rendering
 from twinviewer.session import TwinSession
 
@@ -200,10 +201,7 @@ def draw_image(
     what ``twinviewer render`` and the review report's snapshots both draw, the report with the
     review's ``measurements`` over the model; ``sensor_field`` is drawn over the twin with the
     session's shown values."""
-    import pyvista as pv
-
-    configure_for_software_rendering()
-    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    plotter = offscreen_plotter(size)
     try:
         scene = TwinScene(plotter, session.project.display.background)
         scene.show_model(session.model)

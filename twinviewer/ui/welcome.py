@@ -31,7 +31,7 @@ class QtWelcome(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from twinviewer.session.demos import DEMOS, demo_project
+        from twinviewer.session.demos import DEMOS, demo_preview, demo_project
 
         title = QLabel("TwinViewer", self)
         title.setStyleSheet("font-size: 28px; font-weight: bold;")
@@ -41,18 +41,17 @@ class QtWelcome(QWidget):
         demos.setSpacing(18)
         self.demo_buttons: dict[str, QToolButton] = {}
         for name in DEMOS:
-            path = demo_project(name)
             button = QToolButton(self)
             button.setObjectName(f"demo-{name}")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            preview = path.parent / "preview.png"
+            preview = demo_preview(name)
             if preview.exists():
                 button.setIcon(QIcon(QPixmap(str(preview))))
                 button.setIconSize(QSize(360, 225))
             button.setText(f"{name.capitalize()} (live demo)\n{DEMO_TEXT.get(name, '')}")
             button.setMinimumWidth(380)
             button.setStyleSheet("QToolButton { padding: 10px; font-size: 13px; }")
-            button.clicked.connect(lambda _=False, p=path: self.openRequested.emit(p))
+            button.clicked.connect(lambda _=False, n=name: self.openRequested.emit(demo_project(n)))
             demos.addWidget(button)
             self.demo_buttons[name] = button
         demos.addStretch(1)

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from twinviewer.render.scene import TwinScene, configure_for_software_rendering
+from twinviewer.render.offscreen import offscreen_plotter
+from twinviewer.render.scene import TwinScene
 from twinviewer.session import TwinSession
 from twinviewer.session.tour_scene import TourScene, find_tour, plan_tour
 from twinviewer.video.encoder import VideoError, VideoWriter, check_size, choose_encoding
@@ -105,7 +106,6 @@ class VideoExport:
     def __init__(
         self, session: TwinSession, request: VideoRequest, store: Store | None = None
     ) -> None:
-        import pyvista as pv
 
         self.request = request
         self.encoding = choose_encoding(request.out).label  # a wrong suffix fails first
@@ -119,8 +119,7 @@ class VideoExport:
         twin.set_active_quantity(session.active_quantity)
         twin.history = store  # only read (health colours); never closed from here
         self.twin = twin
-        configure_for_software_rendering()
-        self.plotter = pv.Plotter(off_screen=True, window_size=list(size))
+        self.plotter = offscreen_plotter(size)
         self._writer: VideoWriter | None = None
         try:
             self.scene = TwinScene(self.plotter, session.project.display.background)
