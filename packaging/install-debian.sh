@@ -24,6 +24,9 @@ PACKAGES=(
   # the review report as PDF: WeasyPrint lays text out with Pango (fonts: fonts-dejavu-core);
   # pdftoppm and pdfinfo for the report's tests and screenshots
   libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+  # the Linux desktop integration's checks: desktop-file-validate, appstreamcli validate,
+  # update-mime-database (tests/test_desktop_integration.py)
+  desktop-file-utils appstream shared-mime-info
 )
 # wanted where the distribution has them (WeasyPrint subsets fonts with it; warns without)
 OPTIONAL=(libharfbuzz-subset0)

@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.resources import files
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+from twinviewer.session.file_types import APP_ID
 
 log = logging.getLogger(__name__)
 _xvfb: subprocess.Popen | None = None
@@ -83,6 +86,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setOrganizationName("TwinViewer")
-    app.setApplicationName("TwinViewer")
+    app.setApplicationName("TwinViewer")  # the X11 WM_CLASS too: the entry's StartupWMClass
+    app.setDesktopFileName(APP_ID)  # the Wayland app id: docks match the window to the entry
+    app.setWindowIcon(QIcon(str(files("twinviewer.ui") / "icons" / "twinviewer.svg")))
     apply_dark_theme(app)
     return app

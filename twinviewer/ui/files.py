@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from twinviewer.formats.registry import supported_suffixes
 from twinviewer.session import TwinSession
 from twinviewer.session.demos import DEMOS, demo_project
-from twinviewer.sim import result_suffixes
+from twinviewer.session.file_types import open_dialog_filters
 from twinviewer.ui.feature import ActionSpec, Feature
 
 if TYPE_CHECKING:
@@ -67,17 +66,13 @@ class FilesFeature(Feature):
         self._update_recent()
 
     def open_dialog(self) -> None:
-        models = " ".join(f"*{s}" for s in [".twin.yaml", *supported_suffixes()])
-        results = " ".join(
-            ["controlDict", *(f"*{s}" for s in result_suffixes() if s != ".series"), "*.*.series"]
-        )
+        """Ask for a file to open, filtered by the types the desktop integration declares
+        (:mod:`twinviewer.session.file_types`)."""
         path, _ = QFileDialog.getOpenFileName(
             self.host,
             "Open twin project, model or simulation result",
             str(Path.cwd()),
-            f"Twin projects, models and results ({models} {results});;"
-            f"Twin projects and models ({models});;"
-            f"Simulation results ({results});;All files (*)",
+            ";;".join(open_dialog_filters()),
         )
         if path:
             self.host.open_project(Path(path))
