@@ -346,3 +346,24 @@ def test_open_dialog_and_window_identity(window, monkeypatch) -> None:
     assert app.applicationName() == desktop_entry()["StartupWMClass"]
     assert not app.windowIcon().isNull()
     assert not app.windowIcon().pixmap(64, 64).isNull()  # the SVG renders (Qt's SVG plugin)
+
+
+# -- the command the entry runs -----------------------------------------------------------------
+
+
+def test_open_without_a_file_shows_the_start_page(monkeypatch) -> None:
+    """The entry runs ``twinviewer open %f``: from the menu %f is empty, and ``twinviewer open``
+    alone opens the start page, as ``twinviewer`` does."""
+    import twinviewer.app
+    from twinviewer.cli import main
+
+    calls: list[dict] = []
+
+    def run_app(**kw: object) -> int:
+        calls.append(kw)
+        return 0
+
+    monkeypatch.setattr(twinviewer.app, "run_app", run_app)
+    assert main(["open"]) == 0
+    assert main([]) == 0
+    assert calls == [{}, {}]
