@@ -26,9 +26,10 @@ def corpus() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Qt settings (recent projects) go to a temporary folder, never the user's."""
-    home = tmp_path_factory.mktemp("config")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    """Qt settings (recent projects) and the user's data (copies of installed demos) go to
+    temporary folders, never the user's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
 # -- the workbench window with a small real model (GUI tests) ------------------------------
