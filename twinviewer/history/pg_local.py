@@ -6,6 +6,14 @@ refuses to run as root, so as root the server runs as the ``postgres`` user (cre
 Debian package), or ``nobody`` if there is none. The binaries come from ``pg_config --bindir``,
 else the newest ``/usr/lib/postgresql/*/bin``; :func:`find_bindir` returns None when there are
 none, so callers can skip with a reason.
+
+Streaming replication (the control-room tests): ``LocalPostgres(replication=True)`` is a primary
+that accepts replication connections from the trust user (``wal_level=replica``,
+``max_wal_senders``, a ``replication`` line in ``pg_hba.conf``); :meth:`LocalPostgres.standby_of`
+makes a second server from it with ``pg_basebackup -R`` (a base backup whose configuration makes
+it follow the primary) and starts it on another port as a *hot standby*: read-only queries
+while it replays the primary's WAL. :meth:`LocalPostgres.wait_replayed` waits until a standby
+has replayed everything the primary has written so far.
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 USER = "twinviewer"
+REPLICATION_SETTINGS = {"wal_level": "replica", "max_wal_senders": "5", "wal_keep_size": "256MB"}
+# a standby: read-only queries while replaying; tell the primary what they read, so that its
+# vacuum does not cancel them (a viewer's query must not fail on a busy control room)
+STANDBY_SETTINGS = {"hot_standby": "on", "hot_standby_feedback": "on"}
 
 
 def find_bindir() -> Path | None:
@@ -63,7 +75,13 @@ def _free_port() -> int:
 class LocalPostgres:
     """Start with :meth:`start` (or ``with``); :attr:`url` connects as superuser ``twinviewer``."""
 
-    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bindir: Path | None = None,
+        settings: dict[str, str] | None = None,
+        *,
+        replication: bool = False,
+    ) -> None:
         found = bindir or find_bindir()
         if found is None:
             raise FileNotFoundError(
@@ -76,8 +94,11 @@ class LocalPostgres:
             "synchronous_commit": "off",
             "full_page_writes": "off",
             "max_connections": "50",
+            **(REPLICATION_SETTINGS if replication else {}),
             **(settings or {}),
         }
+        self.replication = replication
+        self.primary: LocalPostgres | None = None  # the server a standby follows
         self.root: Path | None = None
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -93,9 +114,8 @@ class LocalPostgres:
             return {}
         return {"user": self._uid, "group": self._gid, "extra_groups": []}
 
-    def start(self, timeout: float = 30.0) -> LocalPostgres:
+    def _make_root(self) -> Path:
         self.root = Path(tempfile.mkdtemp(prefix="twinviewer-pg-"))
-        data = self.root / "data"
         if os.geteuid() == 0:  # postgres will not run as root
             try:
                 pw = pwd.getpwnam("postgres")
@@ -103,8 +123,24 @@ class LocalPostgres:
                 pw = pwd.getpwnam("nobody")
             self._uid, self._gid = pw.pw_uid, pw.pw_gid
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
-        log_file = self.root / "server.log"
-        initdb = subprocess.run(
+        return self.root
+
+    def _run(self, args: list[str], what: str) -> None:
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **self._as_user(),  # type: ignore[call-overload]
+        )
+        if done.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"{what} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+    def start(self, timeout: float = 30.0) -> LocalPostgres:
+        root = self._make_root()
+        data = root / "data"
+        self._run(
             [
                 str(self.bindir / "initdb"),
                 "-D",
@@ -117,14 +153,48 @@ class LocalPostgres:
                 "--no-sync",
                 "--locale=C",
             ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            **self._as_user(),  # type: ignore[call-overload]
+            "initdb",
         )
-        if initdb.returncode != 0:
-            self.stop()
-            raise RuntimeError(f"initdb failed: {initdb.stderr.strip() or initdb.stdout.strip()}")
+        if self.replication:  # initdb's default file has such lines; say it whatever it has
+            with open(data / "pg_hba.conf", "a", encoding="utf-8") as hba:
+                hba.write(f"\nhost replication {USER} 127.0.0.1/32 trust\n")
+        return self._launch(data, timeout)
+
+    @classmethod
+    def standby_of(cls, primary: LocalPostgres, timeout: float = 60.0) -> LocalPostgres:
+        """A hot standby of ``primary`` (started with ``replication=True``): a base backup
+        taken with ``pg_basebackup -R`` into a new folder, started on a port of its own."""
+        if primary.proc is None or not primary.port:
+            raise RuntimeError("the primary server is not running")
+        server = cls(primary.bindir, {**primary.settings, **STANDBY_SETTINGS})
+        server.primary = primary
+        root = server._make_root()
+        data = root / "data"
+        server._run(
+            [
+                str(server.bindir / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                USER,
+                "-D",
+                str(data),
+                "-R",  # standby.signal + primary_conninfo: follow the primary after start
+                "-X",
+                "stream",
+                "--no-sync",
+                "-c",
+                "fast",
+            ],
+            "pg_basebackup",
+        )
+        return server._launch(data, timeout)
+
+    def _launch(self, data: Path, timeout: float) -> LocalPostgres:
+        assert self.root is not None
+        log_file = self.root / "server.log"
         self.port = _free_port()
         args = [
             str(self.bindir / "postgres"),
@@ -174,6 +244,28 @@ class LocalPostgres:
                 return True
         except OSError:
             return False
+
+    def wait_replayed(self, timeout: float = 30.0) -> None:
+        """A standby: wait until it has replayed all the WAL its primary has written now (the
+        insert position: with ``synchronous_commit=off`` a commit may not be flushed yet)."""
+        import psycopg
+
+        if self.primary is None:
+            raise RuntimeError("not a standby")
+        with psycopg.connect(self.primary.url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+        target = str(row[0]) if row else "0/0"
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)
+                ).fetchone()
+                if row and row[0]:
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the standby did not replay up to {target} in {timeout} s")
+                time.sleep(0.02)
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT), then delete the folder."""

@@ -90,6 +90,7 @@ from twinviewer.history.pg_copy import blocks_of
 from twinviewer.history.pg_copy import pack_copy as _pack_copy
 from twinviewer.history.pg_queries import READ_CHUNK as READ_CHUNK
 from twinviewer.history.pg_queries import PostgresQueries
+from twinviewer.history.pg_role import standby_reason
 from twinviewer.history.pg_tables import BLOCK_LEVELS as BLOCK_LEVELS
 from twinviewer.history.pg_tables import HYPERTABLE_CHUNK_ROWS as HYPERTABLE_CHUNK_ROWS
 from twinviewer.history.pg_tables import INSTALL_HINT as INSTALL_HINT
@@ -162,6 +163,10 @@ class PostgresHistoryStore(PostgresQueries):
         self._qconn: psycopg.Connection | None = self._connect()
         self._wconn: psycopg.Connection | None = None
         try:
+            replica = standby_reason(self._qconn, self.where, writer)
+            if replica:  # a streaming-replication standby: read-only (pg_role)
+                writer = self.writable = False
+                self.read_only_reason = replica
             if writer:
                 self._wconn = self._connect()
                 self._create_schema(block_levels)
