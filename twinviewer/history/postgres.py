@@ -71,7 +71,7 @@ from __future__ import annotations
 import logging
 import threading
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -388,9 +388,15 @@ class PostgresHistoryStore(PostgresQueries):
         self._rows_since_kf = int(row[1])
         self._run_value, self._run_time = self._state_at(conn, np.inf, main_only=True)
 
-    def flush(self, now: float | None = None) -> None:
+    def flush(
+        self,
+        now: float | None = None,
+        *,
+        in_transaction: Callable[[psycopg.Connection], None] | None = None,
+    ) -> None:
         """Write everything buffered (and gaps waiting for the database) in one transaction;
-        apply retention."""
+        apply retention. ``in_transaction(conn)`` runs last inside that transaction (the
+        recorder's spool records there how far the database holds it: pg_spool.py)."""
         if not self.writable:
             return
         with self._flush_lock:
@@ -408,6 +414,8 @@ class PostgresHistoryStore(PostgresQueries):
                         raise HistoryDatabaseError(
                             f"history database {self.where}: another recorder took over"
                         )
+                    self._load_running_state()  # a lost COMMIT may have gone through
+                    saved = (self._max_main, self._rows_since_kf, self._run_value, self._run_time)
                 with conn.transaction():
                     if pending:
                         self._insert_gaps(conn, pending)
@@ -416,6 +424,8 @@ class PostgresHistoryStore(PostgresQueries):
                     if self.retention is not None:
                         cutoff = (_time.time() if now is None else now) - self.retention
                         self._apply_retention(conn, cutoff)
+                    if in_transaction is not None:
+                        in_transaction(conn)
             except BaseException:
                 self._max_main, self._rows_since_kf, self._run_value, self._run_time = saved
                 with self._buf_lock:  # put it back in front, in order
@@ -423,6 +433,13 @@ class PostgresHistoryStore(PostgresQueries):
                     self._buf_rows += sum(len(b[1]) for b in buf)
                     self._pending_gaps[:0] = pending
                 raise
+
+    def discard_buffer(self) -> int:
+        """Drop what is buffered and not flushed (samples and waiting gaps); how many samples.
+        For a recorder that re-sends from its spool after a failed flush (pg_spool.py)."""
+        with self._buf_lock:
+            n, self._buf, self._buf_rows, self._pending_gaps = self._buf_rows, [], 0, []
+        return n
 
     def _write(
         self,
