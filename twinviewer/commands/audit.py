@@ -3,6 +3,8 @@
 ``--verify`` walks the hash chain and exits 1 at the first record that was edited, removed
 or reordered (its line and what is wrong); without it, the records from ``--from`` to
 ``--to`` (ISO 8601, UTC unless a zone is given, or relative: ``-10m``, ``-2h``, ``-1d``).
+When the project's history is PostgreSQL (or ``--history URL``) the trail is the control
+room's table in that database (a record's "line" is then its position in ``seq`` order).
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def add_parser(sub: Subparsers) -> None:
     a.add_argument("--to", dest="t1", metavar="T", help="up to this time")
     a.add_argument("--json", action="store_true", help="one JSON object per line")
     a.add_argument("--verify", action="store_true", help="check the hash chain (exit 1: broken)")
+    a.add_argument(
+        "--history",
+        metavar="URL",
+        help="the PostgreSQL history whose audit table to read (default: the project's)",
+    )
     a.set_defaults(run=run)
 
 
@@ -66,10 +73,9 @@ def line_of(r: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0; 1 the chain is broken (``--verify``) or the project cannot be read; 2 usage."""
-    from twinviewer.core.audit import AuditTrail
     from twinviewer.core.project import ProjectError
     from twinviewer.session import load_twin_project
-    from twinviewer.session.commands import audit_path
+    from twinviewer.session.control_room import audit_trail_for
 
     try:
         project, folder = load_twin_project(args.project)
@@ -82,19 +88,23 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         sys.stderr.write(f"twinviewer audit: {exc}\n")
         return 2
-    trail = AuditTrail(audit_path(project, folder, args.project))
+    try:  # the control room's table when the history is PostgreSQL, else the file
+        trail = audit_trail_for(project, folder, args.project, args.history)
+    except (OSError, ValueError, ImportError) as exc:
+        sys.stderr.write(f"twinviewer audit: {exc}\n")
+        return 1
     if args.verify:
         v = trail.verify()
         if args.json:
             found = {"ok": v.ok, "records": v.records, "line": v.line, "problem": v.problem}
-            sys.stdout.write(json.dumps({**found, "path": str(trail.path)}) + "\n")
+            sys.stdout.write(json.dumps({**found, "path": trail.where}) + "\n")
         else:
             out = sys.stdout if v.ok else sys.stderr
-            out.write(f"{trail.path}: {v.describe()}\n")
+            out.write(f"{trail.where}: {v.describe()}\n")
         return 0 if v.ok else 1
     records = trail.records(t0, t1)
     for r in records:
         sys.stdout.write((json.dumps(r) if args.json else line_of(r)) + "\n")
     if not args.json and not records:
-        sys.stderr.write(f"{trail.path}: no records in that time\n")
+        sys.stderr.write(f"{trail.where}: no records in that time\n")
     return 0

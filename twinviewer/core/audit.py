@@ -205,6 +205,19 @@ class AuditTrail:
             prev_hash, prev_seq, count = rec["hash"], seq, count + 1
         return Verification(True, count)
 
+    @property
+    def where(self) -> str:
+        """Where the trail is kept, for messages (the file; a database trail names its table)."""
+        return str(self.path)
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever a record is added (the file's modification time and size)."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size)
+
     def last_hash(self) -> str:
         """The newest record's hash (keep it elsewhere to detect a cut-off end)."""
         try:

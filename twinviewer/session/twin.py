@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
     from twinviewer.session.commands import CommandService
+    from twinviewer.session.control_room import ControlRoom
     from twinviewer.session.fleet import FleetState
     from twinviewer.session.prediction import PredictionService
     from twinviewer.session.review_book import ReviewBook
@@ -247,6 +248,7 @@ class TwinSession:
         self.prediction: PredictionService | None = None  # trained models scored over history
         self.review: ReviewBook | None = None  # the design review, once opened
         self.commands: CommandService | None = None  # commands to the asset, once opened
+        self.control_room: ControlRoom | None = None  # shared state in a PostgreSQL history
         self.results: dict[str, SimResult] = {}  # overlay name -> its result, read already
         self.quantity_of = np.array([s.quantity for s in self.sensors], dtype=object)
         self.active_quantity: str | None = project.display.active_quantity
@@ -369,16 +371,31 @@ class TwinSession:
             )
         return self.prediction
 
+    def open_control_room(self) -> ControlRoom | None:
+        """The acknowledgements, review issues and audit trail shared through the history
+        database (a PostgreSQL history only; :mod:`twinviewer.session.control_room`), made
+        once. Raises ``ConnectionError`` when the database cannot be reached."""
+        if self.control_room is None:
+            from twinviewer.session.control_room import open_control_room
+
+            self.control_room = open_control_room(self)
+        return self.control_room
+
     def open_review(self) -> ReviewBook:
-        """The design review kept beside the project (``<stem>.review/``), read once. When its
-        file cannot be read, an unsaved book whose ``error`` says why (the file is kept)."""
+        """The design review kept beside the project (``<stem>.review/``), read once; its
+        issues are the control room's when there is one. When its file cannot be read, an
+        unsaved book whose ``error`` says why (the file is kept)."""
         if self.review is None:
             from twinviewer.review import ReviewFileError
+            from twinviewer.session.control_room import SharedReviewBook
             from twinviewer.session.review_book import ReviewBook
 
             try:
-                self.review = ReviewBook(self.path)
-            except ReviewFileError as exc:
+                room = self.control_room
+                self.review = (
+                    ReviewBook(self.path) if room is None else SharedReviewBook(self.path, room)
+                )
+            except (ReviewFileError, ConnectionError) as exc:  # a bad file; the database away
                 log.warning("review: %s; nothing will be saved to it", exc)
                 self.review = ReviewBook.unsaved(self.path, str(exc))
         return self.review
@@ -390,6 +407,8 @@ class TwinSession:
             from twinviewer.session.commands import CommandService
 
             self.commands = CommandService.for_session(self)
+            if self.control_room is not None and not self.project.command_settings.audit:
+                self.commands.audit = self.control_room.audit  # the control room's trail
         return self.commands
 
     def close(self) -> None:
@@ -404,6 +423,9 @@ class TwinSession:
         if self.history is not None:
             self.history.close()
             self.history = None
+        if self.control_room is not None:
+            self.control_room.close()
+            self.control_room = None
 
     # -- components by id ----------------------------------------------------------------------
     def component_ids(self, indices: Iterable[int]) -> list[str]:
