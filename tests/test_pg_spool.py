@@ -1,0 +1,211 @@
+"""The recorder's spool: nothing lost, nothing twice, in order, through PostgreSQL stopping and
+starting again, and through a recorder restarted in the middle of an outage.
+
+Real servers: a PostgreSQL of the test module's own (tests/pg_restartable.py) that the tests
+stop and start on the same port and data; every sample appended is compared with the database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.pg_restartable import RestartablePostgres
+from twinviewer.core.gaps import Gap
+from twinviewer.core.samples import SampleBatch
+from twinviewer.history import pg_local
+from twinviewer.history.spool_log import HEADER, SpoolError, SpoolLog
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
+
+from twinviewer.history.pg_spool import SpooledRecorder  # noqa: E402
+from twinviewer.history.postgres import PostgresHistoryStore  # noqa: E402
+
+IDS = [f"s{i}" for i in range(20)]
+T0 = 1_750_000_000.0
+
+
+@pytest.fixture(scope="module")
+def own_pg():
+    if pg_local.find_bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PostgreSQL server binaries")
+        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
+    server = RestartablePostgres().start()
+    yield server
+    server.close()
+
+
+def schema_url(server: RestartablePostgres) -> str:
+    return f"{server.url}?schema=sp_{uuid.uuid4().hex[:10]}"
+
+
+class Feed:
+    """Batches of unique samples (value = a serial number); some with equal times, some late."""
+
+    def __init__(self) -> None:
+        self.serial = 0
+        self.batches: list[SampleBatch] = []
+        self.rng = np.random.default_rng(7)
+
+    def next(self, n: int = 50) -> SampleBatch:
+        i = self.serial + np.arange(n)
+        t = T0 + (i // 10) * 0.01  # ten samples share each time: ties decided by append order
+        late = self.rng.random(n) < 0.05
+        t = np.where(late, t - 5.0, t)
+        b = SampleBatch((i % len(IDS)).astype(np.int32), t.astype(np.float64), i.astype(np.float64))
+        self.serial += n
+        self.batches.append(b)
+        return b
+
+    def expected(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = SampleBatch.concat(self.batches)
+        order = np.argsort(b.time, kind="stable")  # time, then append order
+        return b.sensor[order].astype(np.int64), b.time[order], b.value[order]
+
+
+def assert_database_holds(url: str, feed: Feed, gaps: list[Gap] = ()) -> None:  # type: ignore[assignment]
+    reader = PostgresHistoryStore(url, IDS, writer=False)
+    try:
+        s, t, v = reader.read()
+        es, et, ev = feed.expected()
+        assert len(v) == len(ev), f"database holds {len(v)} samples, {len(ev)} appended"
+        assert len(np.unique(v)) == len(v), "a sample is in the database twice"
+        np.testing.assert_array_equal(v, ev)  # every sample, in time then append order
+        np.testing.assert_array_equal(t, et)
+        ids = reader.sensor_ids
+        np.testing.assert_array_equal([ids[i] for i in s], [IDS[i] for i in es])
+        held = sorted((g.start, g.end, g.missing) for g in reader.gaps())
+        assert held == sorted((g.start, g.end, g.missing) for g in gaps)
+    finally:
+        reader.close()
+
+
+def test_spool_log_survives_a_torn_tail_and_reads_in_order(tmp_path: Path) -> None:
+    log = SpoolLog(tmp_path, IDS)
+    for k in range(5):
+        n = 3 + k
+        log.append_samples(
+            np.arange(n, dtype=np.int32),
+            np.full(n, T0 + k),
+            np.arange(n, dtype=np.float64) + 10 * k,
+            np.full(n, T0),
+            np.zeros(n, np.uint8),
+        )
+    log.append_gaps([Gap("src", ("s1",), T0, T0 + 1, 4)])
+    with pytest.raises(SpoolError, match="in use by another recorder"):
+        SpoolLog(tmp_path, IDS)
+    log.close()
+    seg = sorted(tmp_path.glob("*.log"))[-1]
+    with open(seg, "ab") as f:  # a crash in the middle of the next record
+        f.write(HEADER.pack(b"TVSL", 1, 7, 100, 2900, 0)[:20])
+    log = SpoolLog(tmp_path, IDS)
+    assert log.next_position == 7
+    entries = log.read(0, 10)
+    assert [e.position for e in entries] == [1, 2]  # 3 + 4 samples; a third would pass 10
+    rest = log.read(2, 1000)
+    assert [e.position for e in rest] == [3, 4, 5, 6]
+    assert rest[-1].gaps == [Gap("src", ("s1",), T0, T0 + 1, 4)]
+    assert rest[1].value.tolist() == [30.0 + i for i in range(6)]
+    assert log.pending_samples(2) == 5 + 6 + 7
+    log.close()
+
+
+def test_recording_through_a_server_stop_and_start(own_pg: RestartablePostgres, tmp_path):
+    url = schema_url(own_pg)
+    feed = Feed()
+    rec = SpooledRecorder(url, IDS, tmp_path / "spool", flush_interval=0.1)
+    gaps = [Gap("plc", ("s3",), T0 + 1, T0 + 2, 7)]
+    stop = threading.Event()
+
+    def produce() -> None:
+        while not stop.is_set():
+            rec.append(feed.next())
+            time.sleep(0.005)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    try:
+        time.sleep(0.8)
+        own_pg.stop_server()  # a fast shutdown in the middle of the recording
+        rec.add_gaps(gaps)  # a gap seen while the database is away
+        time.sleep(1.5)
+        assert rec.spool_stats()["pending"] > 0
+        own_pg.start_server()
+        time.sleep(1.0)
+        own_pg.stop_server(kill=True)  # a crash of the server this time
+        time.sleep(0.5)
+        own_pg.start_server()
+        time.sleep(0.8)
+    finally:
+        stop.set()
+        producer.join()
+    rec.close()
+    st = rec.spool_stats()
+    assert st["empty"] and st["pending"] == 0
+    assert st["outages"] >= 2 and st["backfilled"] > 0 and st["spooled"] > 0
+    # >=: the killed server (synchronous_commit off) forgot its last commits; sent again
+    assert st["transferred"] >= feed.serial
+    assert_database_holds(url, feed, gaps)
+    assert len(list((tmp_path / "spool").glob("*.log"))) >= 1  # kept RELEASE_AFTER s
+
+
+def test_a_recorder_restarted_in_an_outage_keeps_its_spool(own_pg: RestartablePostgres, tmp_path):
+    url = schema_url(own_pg)
+    spool = tmp_path / "spool"
+    feed = Feed()
+    rec = SpooledRecorder(url, IDS, spool, flush_interval=0.1)
+    for _ in range(20):
+        rec.append(feed.next())
+    rec.flush()
+    own_pg.stop_server()
+    try:
+        for _ in range(30):
+            rec.append(feed.next())
+        rec.add_gaps([Gap("plc", (), T0 + 3, T0 + 4, 2)])
+        rec.close(timeout=1.0)  # the database is away: the rest stays in the spool
+        st = rec.spool_stats()
+        assert not st["empty"] and st["pending"] == 30 * 50
+        # a new run while the database is still away: starts, spools behind the old entries
+        rec = SpooledRecorder(url, IDS, spool, flush_interval=0.1)
+        assert rec.store is None
+        for _ in range(10):
+            rec.append(feed.next())
+    finally:
+        own_pg.start_server()
+    rec.flush()
+    rec.close()
+    st = rec.spool_stats()
+    assert st["empty"] and st["backfilled"] == 40 * 50
+    assert_database_holds(url, feed, [Gap("plc", (), T0 + 3, T0 + 4, 2)])
+    # a third run has nothing to back-fill and adds nothing twice
+    rec = SpooledRecorder(url, IDS, spool, flush_interval=0.1)
+    rec.close()
+    assert rec.spool_stats()["backfilled"] == 0
+    assert_database_holds(url, feed, [Gap("plc", (), T0 + 3, T0 + 4, 2)])
+
+
+def test_the_database_position_decides_what_is_sent(pg_url: str, tmp_path: Path) -> None:
+    """A spool whose entries the database already holds (its COMMIT went through but the
+    recorder never heard it) sends them again: the position in the database skips them."""
+    feed = Feed()
+    rec = SpooledRecorder(pg_url, IDS, tmp_path / "spool", flush_interval=60)
+    for _ in range(5):
+        rec.append(feed.next())
+    rec.flush()
+    held = rec._committed
+    rec._committed = 0  # as if the answer to that COMMIT had been lost
+    rec._known = 0
+    rec.append(feed.next())
+    with pytest.raises(Exception, match="holds it up to"):
+        rec.flush()  # the check inside the transaction refuses, and rolls back
+    rec.flush()  # the position is read again: only the new entry goes
+    assert rec._committed == held + 1
+    rec.close()
+    assert_database_holds(pg_url, feed)
