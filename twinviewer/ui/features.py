@@ -10,6 +10,7 @@ from twinviewer.ui.charts.feature import ChartsFeature
 from twinviewer.ui.colouring import ColouringFeature
 from twinviewer.ui.commands.feature import CommandsFeature
 from twinviewer.ui.components.feature import ComponentsFeature
+from twinviewer.ui.control_room import ControlRoomFeature
 from twinviewer.ui.data_sources.feature import DataSourcesFeature
 from twinviewer.ui.feature import Feature
 from twinviewer.ui.files import FilesFeature
@@ -46,6 +47,7 @@ FEATURES: list[type[Feature]] = [
     TimelineFeature,
     ColouringFeature,
     DataSourcesFeature,
+    ControlRoomFeature,  # before the features that share its state
     AlarmsFeature,
     CommandsFeature,
     HealthFeature,

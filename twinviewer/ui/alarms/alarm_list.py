@@ -13,6 +13,7 @@ them. They are events, not alarms: never active, never acknowledged.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -57,6 +59,8 @@ from twinviewer.ui.timeline.bar import format_time
 from twinviewer.ui.timeline.predictions import crossing_label
 from twinviewer.ui.widgets.elided_label import QtElidedLabel
 from twinviewer.ui.widgets.sensor_drag import SENSOR_MIME, sensor_mime
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("Level", "Sensor", "Component", "Start", "End", "Duration", "Peak", "Ack")
 FILTERS = ("All", "Alarms only", "Active", "Unacknowledged", "Predicted and anomalies", "Commands")
@@ -464,10 +468,21 @@ class QtAlarmList(QWidget):
         real = [
             i for i in indices if int(self.model.intervals[i]["kind"]) not in (PREDICTED, COMMAND)
         ]
-        n = self.model.acks.acknowledge([self.model.key(i) for i in real], time.time())
+        try:
+            n = self.model.acks.acknowledge([self.model.key(i) for i in real], time.time())
+        except OSError as exc:  # the control room's database: a replica, or away
+            log.warning("alarms: not acknowledged: %s", exc)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Not acknowledged", str(exc), parent=self)
+            box.setObjectName("ack-refused")
+            box.open()
+            return 0
         if n:
             self._refilter()
         return n
+
+    def acknowledgements_changed(self) -> None:
+        """Another viewer acknowledged alarms (the control room's poll): list them again."""
+        self._refilter()
 
     def select_row(self, row: int) -> None:
         """Select a listed row and jump there, as a click does."""

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from twinviewer.core.alarms import Acknowledgements, AlarmLog
+from twinviewer.core.alarms import AlarmLog
 from twinviewer.core.workbench import Workbench
+from twinviewer.session.control_room import ACKS_FILE as ACKS_FILE
+from twinviewer.session.control_room import acknowledgements_for
 from twinviewer.ui.alarms.rows import ANOMALY, PREDICTED, ROW_DTYPE, as_rows
-
-ACKS_FILE = "acknowledged.json"  # in the history folder: acknowledged alarms survive a restart
 
 
 class AlarmListView(Protocol):
@@ -65,8 +64,7 @@ class AlarmsController:
                 labels.append(f"{g.id} (anomaly score)")
                 units.append("")
                 comps.append(comps[first] if first >= 0 else -1)
-        folder = getattr(s.history, "folder", None)
-        acks = Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
+        acks = acknowledgements_for(s)  # the history folder's file, or the control room's
         names = [c.name or c.id for c in s.model.components]  # an unnamed node: its path
         self.view.set_context(ids, labels, units, comps, names, acks)
         if s.history is not None:

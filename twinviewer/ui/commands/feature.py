@@ -298,13 +298,16 @@ class CommandsFeature(Feature):
         return done
 
     # -- the audit trail on the timeline and in the event list -----------------------------------
+    def reread_audit(self) -> None:
+        """Another viewer added audit records (the control room's poll): show them."""
+        self._read_audit()
+
     def _read_audit(self, force: bool = False) -> None:
         service = self.service
         if service is None:
             return
         try:
-            st = service.audit.path.stat()
-            stamp = (st.st_mtime_ns, st.st_size)
+            stamp = service.audit.stamp()  # a file's time and size; a table's count
         except OSError:
             stamp = (0, 0)
         if stamp == self._audit_stamp and not force:
@@ -320,7 +323,7 @@ class CommandsFeature(Feature):
         try:
             self.audit = entries(service.audit.records(), labels, names)
         except OSError as exc:
-            log.warning("audit trail %s: %s", service.audit.path, exc)
+            log.warning("audit trail %s: %s", service.audit.where, exc)
             self.audit = []
         self._show_marks()
 
