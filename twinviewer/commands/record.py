@@ -1,12 +1,19 @@
-"""``twinviewer record``: connect a project's sources headless and keep the latest state.
+"""``twinviewer record``: connect a project's sources headless and record what they deliver.
 
-The history issue makes this durable; for now it is the headless harness that proves a project's
-live links work, and the summary says what arrived and what was rejected, per source.
+Into the project's history: the embedded store, or PostgreSQL (``--history URL`` or the
+project's ``history.url``). Into PostgreSQL the recorder writes through a local spool
+(:mod:`twinviewer.history.pg_spool`) so that nothing is lost while the database is away:
+``--spool DIR``, by default ``<user data folder>/spool/<schema>-<hash of the URL>-<role>``
+(platformdirs: ``~/.local/share/TwinViewer/spool/...`` on Linux), kept across runs so that a
+restarted recorder back-fills what the previous one could not write. ``--standby`` waits as a
+hot standby for the writer lock (:mod:`twinviewer.history.pg_standby`). The summary says what
+arrived and what was rejected, per source, and what the spool back-filled or still holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import signal
@@ -15,17 +22,24 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from twinviewer.core.gaps import GapLog
 from twinviewer.core.samples import BatchQueue, LatestState
-from twinviewer.session import create_sources, history_location, load_twin_project, open_history
+from twinviewer.session import (
+    create_sources,
+    history_location,
+    history_url,
+    load_twin_project,
+    open_history,
+)
 from twinviewer.sources.base import Source
 
 if TYPE_CHECKING:
     from twinviewer.commands import Subparsers
+    from twinviewer.core.project import Project
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +85,23 @@ class RecordSummary:
                 f"  history: {h.get('path')}: {h.get('samples', 0):,} samples held, "
                 f"{h.get('bytes_per_sample', float('nan')):.2f} bytes/sample"
             )
+            sp = h.get("spool")
+            if sp:
+                state = "empty" if sp["empty"] else f"{sp['pending']:,} samples wait in it"
+                out.append(
+                    f"  spool: {sp['folder']}: {sp['spooled']:,} samples spooled while the "
+                    f"database was away, {sp['backfilled']:,} back-filled; {state}"
+                )
+            sb = h.get("standby")
+            if sb:
+                if sb["took_over"]:
+                    out.append(
+                        f"  standby: took over after {sb['waited']:.1f} s; "
+                        f"{sb['backfilled_from_memory']:,} samples back-filled from memory, "
+                        f"{sb['already_held']:,} already held, {sb['missing']:,} missing"
+                    )
+                else:
+                    out.append(f"  standby: never took over ({sb['in_memory']:,} in memory)")
         for s in self.sources:
             rejected = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
             if s.flagged:
@@ -96,9 +127,14 @@ def record(
     only: list[str] | None = None,
     stop: threading.Event | None = None,
     history: str | None = None,
+    *,
+    spool: Path | None = None,
+    standby: bool = False,
+    standby_window: float = 60.0,
 ) -> RecordSummary:
     """Run the project's sources until ``duration`` seconds pass, ``stop`` is set or SIGINT.
-    ``history``: a PostgreSQL URL to record into instead of the project's store."""
+    ``history``: a PostgreSQL URL to record into instead of the project's store; ``spool``:
+    the folder of the spool for it; ``standby``: wait for the writer lock (module docstring)."""
     project, folder = load_twin_project(path)
     sources: list[Source] = create_sources(project, folder, only=only)
     if not sources:
@@ -116,7 +152,7 @@ def record(
     queue = BatchQueue()
     gap_log = GapLog()
     state = LatestState(len(project.sensors))
-    store = open_history(project, folder, Path(path), history)
+    store = _open_store(project, folder, Path(path), history, spool, standby, standby_window)
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
@@ -183,6 +219,52 @@ def record(
     return summary
 
 
+def spool_folder(url: str, role: str) -> Path:
+    """The default spool folder of a recorder (``role``: recorder, standby) of ``url``."""
+    from twinviewer.history.pg_tables import redact_url, split_url
+    from twinviewer.session.demos import user_data_dir
+
+    schema = split_url(url)[1]
+    digest = hashlib.sha1(redact_url(url).encode()).hexdigest()[:10]
+    return user_data_dir() / "spool" / f"{schema}-{digest}-{role}"
+
+
+def _open_store(
+    project: Project,
+    folder: Path,
+    path: Path,
+    history: str | None,
+    spool: Path | None,
+    standby: bool,
+    window: float,
+) -> Any:
+    """The embedded store, a spooled PostgreSQL recorder, or a standby one (or None)."""
+    url = history_url(project, history)
+    if not url or not project.history.enabled or not project.sensors:
+        if standby:
+            raise ValueError("--standby needs a PostgreSQL history (--history URL)")
+        return open_history(project, folder, path, history)
+    from twinviewer.history.pg_spool import SpooledRecorder
+    from twinviewer.history.pg_standby import StandbyRecorder
+    from twinviewer.history.pg_tables import redact_url
+
+    ids = [s.id for s in project.sensors]
+    days = project.history.retention_days
+    retention = days * 86400.0 if days else None
+    where = spool or spool_folder(url, "standby" if standby else "recorder")
+    if standby:
+        log.info("history: standby recorder for %s; spool %s", redact_url(url), where)
+        return StandbyRecorder(url, ids, where, retention=retention, window=window)
+    rec = SpooledRecorder(url, ids, where, retention=retention)
+    if rec.store is None and "writer lock" in rec.failure:
+        rec.close(timeout=0.0)
+        raise ValueError(
+            f"another recorder writes to {redact_url(url)}; run this one with --standby to take "
+            "over when it stops"
+        )
+    return rec
+
+
 def add_parser(sub: Subparsers) -> None:
     rec = sub.add_parser("record", help="connect the project's sources headless; print a summary")
     rec.add_argument("project", type=Path)
@@ -196,6 +278,24 @@ def add_parser(sub: Subparsers) -> None:
         metavar="URL",
         help="record into this PostgreSQL database (postgresql://user:pw@host/db[?schema=NAME])",
     )
+    rec.add_argument(
+        "--spool",
+        type=Path,
+        metavar="DIR",
+        help="the local spool for a PostgreSQL history (default: under the user's data folder)",
+    )
+    rec.add_argument(
+        "--standby",
+        action="store_true",
+        help="hot standby: wait for the recorder writing to --history URL to stop, then take over",
+    )
+    rec.add_argument(
+        "--standby-window",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds of samples a standby keeps in memory for its takeover (default 60)",
+    )
     rec.set_defaults(run=run)
 
 
@@ -204,7 +304,15 @@ def run(args: argparse.Namespace) -> int:
     from twinviewer.core.project import ProjectError
 
     try:
-        summary = record(args.project, args.duration, args.source, history=args.history)
+        summary = record(
+            args.project,
+            args.duration,
+            args.source,
+            history=args.history,
+            spool=args.spool,
+            standby=args.standby,
+            standby_window=args.standby_window,
+        )
     except (ProjectError, ValueError, ImportError, OSError) as exc:
         sys.stderr.write(f"twinviewer record: {exc}\n")
         return 1

@@ -143,6 +143,11 @@ class SpooledRecorder:
         )
 
     @property
+    def failure(self) -> str:
+        """Why the database is not written to now ('' while it is)."""
+        return self._failure
+
+    @property
     def store(self) -> PostgresHistoryStore | None:
         """The writer store (None until the database was reached once)."""
         return self._store
