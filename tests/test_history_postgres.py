@@ -29,19 +29,37 @@ from twinviewer.history import pg_local
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
 
-from twinviewer.history import postgres  # noqa: E402
+from twinviewer.history import pg_blocks, postgres  # noqa: E402
 from twinviewer.history.postgres import HistoryDatabaseError, PostgresHistoryStore  # noqa: E402
+
+LAYOUTS = ["blocks", "rows"]
 
 
 def _store(url: str, ids: list[str] = IDS, **kw: object) -> PostgresHistoryStore:
     return PostgresHistoryStore(url, ids, writer_thread=False, **kw)  # type: ignore[arg-type]
 
 
+@pytest.fixture(params=LAYOUTS)
+def layout(request: pytest.FixtureRequest) -> str:
+    """Each test of a store runs on both layouts: compressed blocks (new schemas) and a row
+    per sample (schemas recorded before, and ``?layout=rows``)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def url(pg_url: str, layout: str) -> str:
+    """A fresh schema of the test's layout."""
+    return f"{pg_url}&layout={layout}"
+
+
 @pytest.fixture
 def small_keyframes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keyframes every 3 main rows, so that small data crosses many of them."""
+    """Keyframes every 3 main rows and blocks of 1 s, so that small data crosses many of them
+    (and blocks are closed, merged with their tail parts and read back)."""
     monkeypatch.setattr(postgres, "KEYFRAME_MIN_ROWS", 3)
     monkeypatch.setattr(postgres, "KEYFRAME_ROWS_PER_SENSOR", 0)
+    monkeypatch.setattr(pg_blocks, "BLOCK_KEYFRAME_ROWS_PER_SENSOR", 0)
+    monkeypatch.setattr(pg_blocks, "BLOCK_WIDTH", 1.0)
 
 
 def _write(url: str, batches: list, reopen_after: int, **kw: object) -> PostgresHistoryStore:
@@ -58,6 +76,7 @@ def _write(url: str, batches: list, reopen_after: int, **kw: object) -> Postgres
     return store
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -66,8 +85,10 @@ def _write(url: str, batches: list, reopen_after: int, **kw: object) -> Postgres
     reopen=st.integers(0, 5),
     instants=st.lists(st.integers(-2, 42), min_size=1, max_size=8),
 )
-def test_at_equals_brute_force(pg_server, small_keyframes, batches, reopen, instants) -> None:
-    url = pg_schema_url(pg_server)
+def test_at_equals_brute_force(
+    pg_server, small_keyframes, layout, batches, reopen, instants
+) -> None:
+    url = f"{pg_schema_url(pg_server)}&layout={layout}"
     store = _write(url, batches, reopen)
     samples = [x for batch, _ in batches for x in batch]
     reader = PostgresHistoryStore(url, IDS, writer=False)
@@ -80,15 +101,27 @@ def test_at_equals_brute_force(pg_server, small_keyframes, batches, reopen, inst
                 np.testing.assert_array_equal(when, bw, err_msg=f"time at {t}")
                 np.testing.assert_array_equal(value, bv, err_msg=f"value at {t}")
         assert store.stats()["samples"] == len(samples)
+        assert store.layout == reader.layout == layout
         s, tt, vv = reader.read()
         expect = sorted(samples, key=lambda x: x[1])  # stable: time, then append order
         assert list(zip(s.tolist(), tt.tolist(), vv.tolist(), strict=True)) == expect
+        times = [x[1] for x in samples]
+        assert reader.time_range() == (min(times), max(times))
+        for k in instants[:3]:  # stepping to the next and the previous sample
+            t = 1.7e9 + k * 0.25 + 0.1
+            later = [x for x in times if x > t]
+            earlier = [x for x in times if x < t]
+            assert reader.neighbour(t, +1) == (min(later) if later else None)
+            assert reader.neighbour(t, -1) == (max(earlier) if earlier else None)
+            mine = [x[1] for x in samples if x[0] == 1 and x[1] > t]
+            assert reader.neighbour(t, +1, [1]) == (min(mine) if mine else None)
     finally:
         reader.close()
         store.close()
         drop_pg_schema(url)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -99,8 +132,10 @@ def test_at_equals_brute_force(pg_server, small_keyframes, batches, reopen, inst
     pixels=st.integers(1, 4),
     blocks=st.booleans(),
 )
-def test_series_equals_brute_force(pg_server, batches, sensor, span, pixels, blocks) -> None:
-    url = pg_schema_url(pg_server)
+def test_series_equals_brute_force(
+    pg_server, small_keyframes, layout, batches, sensor, span, pixels, blocks
+) -> None:
+    url = f"{pg_schema_url(pg_server)}&layout={layout}"
     store = _write(url, batches, -1, block_levels=(0.5, 2.0))  # small blocks for small data
     if blocks:
         store.raw_rows_limit = 0  # force the summary-block path
@@ -127,8 +162,8 @@ def test_series_equals_brute_force(pg_server, batches, sensor, span, pixels, blo
 # -- the embedded store's fixed cases ------------------------------------------------------------
 
 
-def test_duplicates_and_out_of_order_are_deterministic(pg_url: str) -> None:
-    store = _store(pg_url)
+def test_duplicates_and_out_of_order_are_deterministic(url: str) -> None:
+    store = _store(url)
     store.append(SampleBatch.of([0, 0, 1], [10.0, 10.0, 12.0], [1.0, 2.0, 5.0]))
     store.append(SampleBatch.of([0], [10.0], [3.0]))
     store.flush()
@@ -146,7 +181,7 @@ def test_duplicates_and_out_of_order_are_deterministic(pg_url: str) -> None:
     assert store.neighbour(10.0, +1) == 12.0 and store.neighbour(10.0, -1) == 9.0
     assert store.neighbour(9.0, +1, [1]) == 12.0 and store.neighbour(12.0, +1) is None
     store.close()
-    again = _store(pg_url)
+    again = _store(url)
     assert again.at(12.0)[0][1] == 6.0 and again.at(11.0)[0][0] == 3.0
     s, tt, vv = again.read()
     assert list(vv) == [7.0, 1.0, 2.0, 3.0, 5.0, 6.0]
@@ -154,24 +189,50 @@ def test_duplicates_and_out_of_order_are_deterministic(pg_url: str) -> None:
     again.close()
 
 
-def test_changed_sensor_list_keeps_history(pg_url: str) -> None:
-    store = _store(pg_url, ["a", "b", "c"])
+def test_blocks_closed_over_their_tail_keep_the_tie_rule(pg_url: str) -> None:
+    """A block still open at one flush (its part waits in the tail) and closed by the next,
+    which brings a sample of equal time: the later one wins, in the merged block as before."""
+    store = _store(f"{pg_url}&layout=blocks", ["a", "b"])
+    assert store.layout == "blocks" and store.block_width == 10.0
+    store.append(SampleBatch.of([0, 1], [12.0, 12.0], [1.0, 5.0]))
+    store.flush()
+    with store._query() as conn:
+        assert conn.execute(store._sql("SELECT count(*) FROM {t}", t="tail")).fetchone() == (2,)
+    store.append(SampleBatch.of([0, 0, 1], [12.0, 25.0, 12.0], [2.0, 3.0, 6.0]))
+    store.flush()
+    with store._query() as conn:  # block 10-20 s closed: merged into one chunk per sensor
+        rows = conn.execute(
+            store._sql("SELECT sensor, n, vfirst, vlast FROM {c} ORDER BY sensor", c="chunks")
+        ).fetchall()
+    assert rows == [(0, 2, 1.0, 2.0), (1, 2, 5.0, 6.0)]
+    reader = PostgresHistoryStore(f"{pg_url}&layout=blocks", ["a", "b"], writer=False)
+    for who in (store, reader):
+        assert who.at(12.0)[0].tolist() == [2.0, 6.0]
+        assert who.at(20.0)[0].tolist() == [2.0, 6.0]
+        assert who.read()[2].tolist() == [1.0, 5.0, 2.0, 6.0, 3.0]  # append order
+        assert who.series(0, 0.0, 30.0, 100)[1].tolist() == [1.0, 2.0, 3.0]
+    reader.close()
+    store.close()
+
+
+def test_changed_sensor_list_keeps_history(url: str) -> None:
+    store = _store(url, ["a", "b", "c"])
     store.append(SampleBatch.of([0, 1, 2], [1.0, 1.0, 1.0], [10.0, 20.0, 30.0]))
     store.close()
-    store = _store(pg_url, ["d", "c", "a"])  # reordered, one gone, one new
+    store = _store(url, ["d", "c", "a"])  # reordered, one gone, one new
     v, _ = store.at(5.0)
     np.testing.assert_array_equal(v, [np.nan, 30.0, 10.0])
     store.append(SampleBatch.of([0], [2.0], [40.0]))
     store.close()
-    store = _store(pg_url, ["a", "b", "c", "d"])
+    store = _store(url, ["a", "b", "c", "d"])
     np.testing.assert_array_equal(store.at(5.0)[0], [10.0, 20.0, 30.0, 40.0])
     assert store.series(1, 0.0, 5.0, 100)[1].tolist() == [20.0]
     assert store.sensor_ids == ["a", "b", "c", "d"] and store.n_store == 4
     store.close()
 
 
-def test_retention_deletes_old_samples(pg_url: str) -> None:
-    store = _store(pg_url, retention=100.0)
+def test_retention_deletes_old_samples(url: str) -> None:
+    store = _store(url, retention=100.0)
     now = 2.0e9
     store.append(SampleBatch.of([0, 1], [now - 1000, now - 900], [1.0, 2.0]))
     store.flush(now=now - 850)
@@ -181,12 +242,12 @@ def test_retention_deletes_old_samples(pg_url: str) -> None:
     assert store.time_range() == (now - 10, now - 10)
     np.testing.assert_array_equal(store.read()[2], [3.0])
     store.close()
-    store = _store(pg_url)
+    store = _store(url)
     assert store.stats()["samples"] == 1
     store.close()
 
 
-def test_many_rows_keyframes_and_blocks(pg_url: str) -> None:
+def test_many_rows_keyframes_and_blocks(url: str) -> None:
     """Enough rows for real keyframes and the block path; at(t) and series against numpy."""
     rng = np.random.default_rng(5)
     sensors, n = 50, 60_000
@@ -195,7 +256,7 @@ def test_many_rows_keyframes_and_blocks(pg_url: str) -> None:
     v = np.round(rng.normal(size=n), 3)
     v[n // 2] = 99.0  # a spike
     ids = [f"s{i}" for i in range(sensors)]
-    store = _store(pg_url, ids)
+    store = _store(url, ids)
     for a in range(0, n, 7_000):  # several flushes
         store.append(SampleBatch.of(s[a : a + 7_000], t[a : a + 7_000], v[a : a + 7_000]))
         store.flush()
@@ -225,10 +286,10 @@ def test_many_rows_keyframes_and_blocks(pg_url: str) -> None:
 # -- a server: one recorder, several viewers ---------------------------------------------------
 
 
-def test_reader_sees_what_the_writer_thread_flushed(pg_url: str) -> None:
-    writer = PostgresHistoryStore(pg_url, ["a", "b"], flush_interval=0.2)
-    reader = PostgresHistoryStore(pg_url, ["b", "a", "new"], writer=False)
-    other = PostgresHistoryStore(pg_url, ["a"], writer=False)
+def test_reader_sees_what_the_writer_thread_flushed(url: str) -> None:
+    writer = PostgresHistoryStore(url, ["a", "b"], flush_interval=0.2)
+    reader = PostgresHistoryStore(url, ["b", "a", "new"], writer=False)
+    other = PostgresHistoryStore(url, ["a"], writer=False)
     try:
         writer.append(SampleBatch.of([0, 1], [100.0, 101.0], [1.5, 2.5]))
         deadline = time.monotonic() + 5
@@ -248,10 +309,10 @@ def test_reader_sees_what_the_writer_thread_flushed(pg_url: str) -> None:
     assert reader.stats()["samples"] == 2  # a closed store still answers
 
 
-def test_a_second_recorder_only_reads(pg_url: str) -> None:
+def test_a_second_recorder_only_reads(url: str) -> None:
     """A viewer that would record (the window does) beside the recorder service reads only."""
-    first = _store(pg_url, ["a"])
-    second = _store(pg_url, ["a"])
+    first = _store(url, ["a"])
+    second = _store(url, ["a"])
     try:
         assert first.writable and not second.writable
         assert second.read_only_reason == "another recorder writes there"
@@ -263,16 +324,16 @@ def test_a_second_recorder_only_reads(pg_url: str) -> None:
     finally:
         first.close()
         second.close()
-    third = _store(pg_url, ["a"])  # the recorder is gone: the next one writes
+    third = _store(url, ["a"])  # the recorder is gone: the next one writes
     assert third.writable
     third.close()
 
 
-def test_writer_reconnects_after_losing_its_connection(pg_url: str) -> None:
-    store = _store(pg_url, ["a"])
+def test_writer_reconnects_after_losing_its_connection(url: str) -> None:
+    store = _store(url, ["a"])
     store.append(SampleBatch.of([0], [1.0], [1.0]))
     store.flush()
-    conninfo, _ = postgres.split_url(pg_url)
+    conninfo, _ = postgres.split_url(url)
     assert store._wconn is not None and store._qconn is not None
     pids = [store._wconn.info.backend_pid, store._qconn.info.backend_pid]
     with psycopg.connect(conninfo, autocommit=True) as admin:

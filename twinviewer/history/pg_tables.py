@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
+VERSION = 1  # the row layout: a row per sample
+VERSION_BLOCKS = 2  # the block layout: a row per sensor and block (pg_blocks)
+LAYOUTS = {"rows": VERSION, "blocks": VERSION_BLOCKS}
+DEFAULT_LAYOUT = "blocks"  # for new schemas; ``?layout=rows`` in the URL asks for the other
 BLOCK_LEVELS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0)  # block widths in seconds
 HYPERTABLE_CHUNK_ROWS = 50_000_000
 # Data-quality gaps (core.gaps.Gap), one row each. ``id`` keeps the order they were recorded in
@@ -76,8 +79,22 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
+def url_layout(url: str) -> str:
+    """The layout a new schema gets: the URL's ``layout`` option (ours, like ``schema``)."""
+    for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if k == "layout":
+            if v not in LAYOUTS:
+                raise ValueError(
+                    f"history URL {redact_url(url)!r}: layout={v!r}, expected one of "
+                    f"{', '.join(LAYOUTS)}"
+                )
+            return v
+    return DEFAULT_LAYOUT
+
+
 def split_url(url: str) -> tuple[str, str]:
-    """``(conninfo URL for libpq, schema)``: the ``schema`` query option is ours, not libpq's."""
+    """``(conninfo URL for libpq, schema)``: the ``schema`` and ``layout`` query options are
+    ours, not libpq's."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("postgresql", "postgres"):
         raise ValueError(
@@ -89,7 +106,7 @@ def split_url(url: str) -> tuple[str, str]:
     for k, v in query:
         if k == "schema":
             schema = v or "public"
-        else:
+        elif k != "layout":
             rest.append((k, v))
     if not any(k == "connect_timeout" for k, _ in rest):
         rest.append(("connect_timeout", "5"))
@@ -108,7 +125,9 @@ class PostgresTables:
     conninfo: str
     schema: str
     timescale: bool
-    levels: tuple[float, ...]  # block widths in seconds
+    levels: tuple[float, ...]  # summary block widths in seconds
+    layout: str  # "rows" or "blocks" (the schema's format VERSION says which)
+    block_width: float  # seconds per compressed block (block layout)
     _lock: threading.RLock  # the query connection
     _closed: bool
     _qconn: psycopg.Connection | None
@@ -217,15 +236,19 @@ class PostgresTables:
             ).fetchone()
             if exists and exists[0] is not None:
                 row = conn.execute(self._sql("SELECT version FROM {st}", st="state")).fetchone()
-                if row is None or int(row[0]) != VERSION:
+                if row is None or int(row[0]) not in LAYOUTS.values():
                     raise HistoryDatabaseError(
                         f"history database {self.where}: schema {self.schema!r} holds history "
-                        f"format {row[0] if row else '?'}, this TwinViewer reads {VERSION}"
+                        f"format {row[0] if row else '?'}, this TwinViewer reads "
+                        f"{VERSION} or {VERSION_BLOCKS}"
                     )
+                self._read_layout(conn)
                 self.timescale = self._is_hypertable(conn)
                 self._create_gaps_table(conn)
                 return
             widths = [float(w) for w in (levels or BLOCK_LEVELS)]
+            self.layout = url_layout(self.url)
+            blocks = self.layout == "blocks"
             cols = (
                 "time double precision NOT NULL, seq bigint NOT NULL, "
                 "value double precision NOT NULL, sensor integer NOT NULL, delay real NOT NULL, "
@@ -235,9 +258,11 @@ class PostgresTables:
                 "CREATE TABLE {st} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
                 "version integer NOT NULL, next_seq bigint NOT NULL, "
                 "max_main double precision NOT NULL, rows_since_kf bigint NOT NULL, "
-                "samples bigint NOT NULL, levels text NOT NULL)",
+                "samples bigint NOT NULL, levels text NOT NULL, "
+                "t_min double precision NOT NULL DEFAULT 'Infinity', "
+                "block_width double precision NOT NULL DEFAULT 0, "
+                "ties_at_max bigint NOT NULL DEFAULT 0)",
                 "CREATE TABLE {se} (idx integer PRIMARY KEY, id text NOT NULL UNIQUE)",
-                f"CREATE TABLE {{sa}} ({cols})",
                 f"CREATE TABLE {{la}} ({cols})",
                 "CREATE TABLE {kf} (kt double precision NOT NULL, seq bigint NOT NULL, "
                 "n integer NOT NULL, value bytea NOT NULL, time bytea NOT NULL, "
@@ -250,12 +275,19 @@ class PostgresTables:
                 "t_last double precision NOT NULL, vmin double precision NOT NULL, "
                 "vmax double precision NOT NULL, vlast double precision NOT NULL, "
                 "PRIMARY KEY (level, sensor, b))",
-                # covering: a sensor's rows are read from the index alone (index-only scans
-                # once vacuumed), not from one heap page per row
-                "CREATE INDEX ON {sa} (sensor, time) INCLUDE (seq, value)",
-                "CREATE INDEX ON {sa} (time)",
                 "CREATE INDEX ON {la} (sensor, time)",
                 "CREATE INDEX ON {la} (time)",
+                *(
+                    ()
+                    if blocks
+                    else (
+                        f"CREATE TABLE {{sa}} ({cols})",
+                        # covering: a sensor's rows are read from the index alone (index-only
+                        # scans once vacuumed), not from one heap page per row
+                        "CREATE INDEX ON {sa} (sensor, time) INCLUDE (seq, value)",
+                        "CREATE INDEX ON {sa} (time)",
+                    )
+                ),
             ):
                 conn.execute(
                     self._sql(
@@ -271,19 +303,42 @@ class PostgresTables:
             conn.execute(
                 self._sql(
                     "INSERT INTO {st} (version, next_seq, max_main, rows_since_kf, samples, "
-                    "levels) VALUES (%s, 1, '-Infinity', %s, 0, %s)",
+                    "levels, block_width) VALUES (%s, 1, '-Infinity', %s, 0, %s, %s)",
                     st="state",
                 ),
-                (VERSION, 1 << 62, json.dumps(widths)),
+                (LAYOUTS[self.layout], 1 << 62, json.dumps(widths), self._new_block_width()),
             )
             self._create_gaps_table(conn)
-            self.timescale = self._try_hypertable(conn)
+            if blocks:
+                self._create_block_tables(conn)
+                self.timescale = False  # the blocks are TimescaleDB's compression, done here
+            else:
+                self.timescale = self._try_hypertable(conn)
+            self._read_layout(conn)
         log.info(
-            "history: created the tables in %s (schema %s%s)",
+            "history: created the tables in %s (schema %s, %s layout%s)",
             self.where,
             self.schema,
+            self.layout,
             ", TimescaleDB hypertable" if self.timescale else "",
         )
+
+    def _new_block_width(self) -> float:
+        """Seconds per block for a new schema of the block layout (the writer's tuning)."""
+        raise NotImplementedError
+
+    def _create_block_tables(self, conn: psycopg.Connection) -> None:
+        """The block layout's tables (:mod:`twinviewer.history.pg_blocks`)."""
+        raise NotImplementedError
+
+    def _read_layout(self, conn: psycopg.Connection) -> None:
+        """The schema's layout and block width, from its state row. A schema made before the
+        block layout existed has no ``block_width`` column: the row layout."""
+        row = conn.execute(self._sql("SELECT * FROM {st}", st="state"))
+        names = [d.name for d in row.description or ()]
+        values = dict(zip(names, row.fetchone() or (), strict=False))
+        self.layout = "blocks" if int(values.get("version", VERSION)) == VERSION_BLOCKS else "rows"
+        self.block_width = float(values.get("block_width") or 0.0)
 
     def _create_gaps_table(self, conn: psycopg.Connection) -> None:
         """The gaps table and its index, if missing (a new schema, or one recorded before gaps
@@ -341,6 +396,7 @@ class PostgresTables:
 
     def _read_levels(self) -> tuple[float, ...]:
         with self._query() as conn:
+            self._read_layout(conn)
             row = conn.execute(self._sql("SELECT levels FROM {st}", st="state")).fetchone()
         return tuple(float(w) for w in json.loads(row[0])) if row else BLOCK_LEVELS
 

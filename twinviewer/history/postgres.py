@@ -79,6 +79,8 @@ from numpy.typing import NDArray
 
 from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
+from twinviewer.history import pg_blocks
+from twinviewer.history.pg_blocks import BlockWriter
 
 # ``NAME as NAME``: defined here before the connections, schema, queries and packing moved out
 from twinviewer.history.pg_copy import BLOCK_FIELDS as BLOCK_FIELDS
@@ -89,7 +91,6 @@ from twinviewer.history.pg_copy import STATE_FIELDS as STATE_FIELDS
 from twinviewer.history.pg_copy import blocks_of
 from twinviewer.history.pg_copy import pack_copy as _pack_copy
 from twinviewer.history.pg_queries import READ_CHUNK as READ_CHUNK
-from twinviewer.history.pg_queries import PostgresQueries
 from twinviewer.history.pg_role import standby_reason
 from twinviewer.history.pg_tables import BLOCK_LEVELS as BLOCK_LEVELS
 from twinviewer.history.pg_tables import HYPERTABLE_CHUNK_ROWS as HYPERTABLE_CHUNK_ROWS
@@ -115,7 +116,7 @@ RAW_ROWS_LIMIT = 50_000
 # -- the store ---------------------------------------------------------------------------------
 
 
-class PostgresHistoryStore(PostgresQueries):
+class PostgresHistoryStore(BlockWriter):
     """Append batches; query the state of every sensor at t and one sensor's chart series.
 
     Thread-safe like the embedded store: :meth:`append` from any thread, queries from another
@@ -218,7 +219,17 @@ class PostgresHistoryStore(PostgresQueries):
             samples = int(row[0]) if row else 0
             names = [
                 f'"{self.schema}".twinviewer_{n}'
-                for n in ("state", "sensors", "samples", "late", "keyframes", "blocks", "gaps")
+                for n in (
+                    "state",
+                    "sensors",
+                    "samples",
+                    "chunks",
+                    "tail",
+                    "late",
+                    "keyframes",
+                    "blocks",
+                    "gaps",
+                )
             ]
             size = conn.execute(
                 "SELECT sum(pg_total_relation_size(to_regclass(x))) FROM unnest(%s::text[]) x",
@@ -478,9 +489,16 @@ class PostgresHistoryStore(PostgresQueries):
             self._copy_in(conn, "late", SAMPLE_FIELDS, {k: c[:split] for k, c in cols.items()})
         if split < n:
             main = {k: c[split:] for k, c in cols.items()}
-            self._copy_in(conn, "samples", SAMPLE_FIELDS, main)
             self._write_keyframes(conn, main)
-            self._max_main = float(t[-1])
+            prev_max, self._max_main = self._max_main, float(t[-1])
+            if self.layout == "blocks":
+                self._write_block_layout(conn, main, float(t[0]), prev_max)
+            else:
+                self._copy_in(conn, "samples", SAMPLE_FIELDS, main)
+        elif self.layout == "blocks":
+            conn.execute(
+                self._sql("UPDATE {st} SET t_min = least(t_min, %s)", st="state"), (float(t[0]),)
+            )
         conn.execute(
             self._sql("UPDATE {st} SET max_main = %s, rows_since_kf = %s", st="state"),
             (self._max_main, min(self._rows_since_kf, 1 << 62)),
@@ -518,7 +536,12 @@ class PostgresHistoryStore(PostgresQueries):
             pad = n_st - len(run_v)
             run_v = np.r_[run_v, np.full(pad, np.nan)]
             run_t = np.r_[run_t, np.full(pad, np.nan)]
-        every = max(KEYFRAME_MIN_ROWS, KEYFRAME_ROWS_PER_SENSOR * n_st)
+        per = (
+            pg_blocks.BLOCK_KEYFRAME_ROWS_PER_SENSOR
+            if self.layout == "blocks"
+            else KEYFRAME_ROWS_PER_SENSOR
+        )
+        every = max(KEYFRAME_MIN_ROWS, per * n_st)
         s, t, v, seq = main["sensor"], main["time"], main["value"], main["seq"]
         n = len(t)
         since = self._rows_since_kf
@@ -581,9 +604,12 @@ class PostgresHistoryStore(PostgresQueries):
 
     def _apply_retention(self, conn: psycopg.Connection, cutoff: float) -> None:
         gone = 0
-        for table in ("samples", "late"):
-            cur = conn.execute(self._sql("DELETE FROM {x} WHERE time < %s", x=table), (cutoff,))
-            gone += max(cur.rowcount, 0)
+        if self.layout == "blocks":
+            gone = self._block_retention(conn, cutoff)
+        else:
+            for table in ("samples", "late"):
+                cur = conn.execute(self._sql("DELETE FROM {x} WHERE time < %s", x=table), (cutoff,))
+                gone += max(cur.rowcount, 0)
         cur = conn.execute(self._sql("DELETE FROM {ga} WHERE t_end < %s", ga="gaps"), (cutoff,))
         if cur.rowcount > 0:
             log.info(

@@ -1,0 +1,315 @@
+"""The read side of the PostgreSQL history's *block layout* (tables: :mod:`.pg_blocks`).
+
+:class:`BlockQueries` overrides the queries of :class:`~twinviewer.history.pg_queries.
+PostgresQueries` for schemas of the block layout (``self.layout == "blocks"``) and hands the
+row layout's schemas to them unchanged. The contract is the embedded store's:
+
+* **at(t)**: the newest keyframe with ``kt <= t`` (the state after one main sample), then per
+  sensor the *part* (a chunk or a tail part) with the greatest ``(t0, seq)`` among those with
+  ``t0 <= t`` and ``t1 >= kt``: the parts of one sensor's main samples follow one another in
+  time (a flush's main samples are never older than the previous flush's), so that part holds
+  the sensor's latest main sample at or before t. When the part ends at or before t that is its
+  ``(t1, vlast)``, read without decoding; else the part is decoded (all of them at once, numpy)
+  and the last sample at or before t taken. Then the latest ``late`` row, which wins a tie.
+  Only the blocks around t are read (BRIN index on ``t0``): ``t0 >= kt - block_width``.
+* **series** below ``raw_rows_limit`` samples decodes the sensor's blocks in range (btree on
+  ``(sensor, t0)``) and buckets them exactly; longer ranges use the summary blocks of the row
+  layout (written alike for both layouts).
+* **read** decodes the blocks overlapping the window: by time, ties in append order, which
+  the blocks keep as each sample's *tie rank* among the main samples of its time (the global
+  append rank would cost 2-3 bytes a sample; the tie rank costs nothing unless sensors share
+  times), then the late rows by their append rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twinviewer.history import pg_codec
+from twinviewer.history.pg_copy import F64, SEND, STATE_FIELDS
+from twinviewer.history.pg_queries import PostgresQueries
+from twinviewer.history.rows import raw_buckets
+
+if TYPE_CHECKING:
+    import psycopg
+
+CHUNK_FIELDS = [
+    ("sensor", "i4"),
+    ("t0", "f8"),
+    ("t1", "f8"),
+    ("seq", "i8"),
+    ("n", "i4"),
+    ("vmin", "f8"),
+    ("vmax", "f8"),
+    ("vfirst", "f8"),
+    ("vlast", "f8"),
+]
+PARTS = "(SELECT * FROM {ch} UNION ALL SELECT * FROM {ta})"
+
+
+class BlockQueries(PostgresQueries):
+    """The block layout's queries (module docstring)."""
+
+    layout: str  # "rows" or "blocks": the schema's
+    block_width: float  # seconds (block layout)
+
+    # -- fetching blocks -----------------------------------------------------------------------
+
+    def _fetch_parts(
+        self,
+        conn: psycopg.Connection,
+        query: str,
+        params: Sequence[Any],
+        fields: Sequence[tuple[str, str]],
+        order: str,
+        data: str = "data",
+    ) -> tuple[dict[str, np.ndarray], NDArray[np.uint8], NDArray[np.int64]]:
+        """Columns of ``query`` (each as one ``bytea``, like ``_fetch_columns``) and its
+        ``data`` expression: ``(columns, codec buffer, offset of each row's block or -1)``."""
+        aggs = [f"string_agg({SEND[c]}({n}), ''::bytea ORDER BY {order})" for n, c in fields]
+        aggs.append(
+            f"string_agg(int4send(coalesce(length({data}), -1)), ''::bytea ORDER BY {order})"
+        )
+        aggs.append(f"string_agg({data}, ''::bytea ORDER BY {order})")
+        sql = f"SELECT {', '.join(aggs)} FROM ({query}) r"
+        row = conn.execute(
+            self._sql(sql, ch="chunks", ta="tail", la="late", kf="keyframes"), params
+        ).fetchone()
+        out: dict[str, np.ndarray] = {}
+        cells = list(row) if row else [None] * (len(fields) + 2)
+        for (name, code), blob in zip(fields, cells, strict=False):
+            out[name] = np.frombuffer(blob or b"", ">" + code).astype("<" + code)
+        lengths = np.frombuffer(cells[-2] or b"", ">i4").astype(np.int64)
+        sizes = np.maximum(lengths, 0)
+        offsets = np.cumsum(sizes) - sizes
+        offsets[lengths < 0] = -1
+        return out, np.frombuffer(cells[-1] or b"", np.uint8), offsets
+
+    @staticmethod
+    def _decode(
+        buf: NDArray[np.uint8], offsets: NDArray[np.int64]
+    ) -> tuple[pg_codec.Decoded, NDArray[np.int64]]:
+        """Decode the blocks at ``offsets`` (all >= 0): the samples and each block's count."""
+        d = pg_codec.decode_many(buf, offsets)
+        return d, np.diff(np.append(d.starts, len(d.t)))
+
+    # -- at(t) ---------------------------------------------------------------------------------
+
+    def _state_at(
+        self, conn: psycopg.Connection, t: float, main_only: bool = False
+    ) -> tuple[F64, F64]:
+        if self.layout != "blocks":
+            return super()._state_at(conn, t, main_only)
+        n = self.n_store
+        value = np.full(n, np.nan)
+        when = np.full(n, np.nan)
+        row = conn.execute(
+            self._sql(
+                "SELECT kt, n, value, time FROM {kf} WHERE kt <= %s ORDER BY kt DESC, seq DESC "
+                "LIMIT 1",
+                kf="keyframes",
+            ),
+            (t,),
+        ).fetchone()
+        kt = -np.inf
+        if row is not None:
+            kt = float(row[0])
+            k = min(int(row[1]), n)
+            value[:k] = np.frombuffer(row[2], "<f8")[:k]
+            when[:k] = np.frombuffer(row[3], "<f8")[:k]
+        cols, buf, offs = self._fetch_parts(
+            conn,
+            "SELECT DISTINCT ON (sensor) sensor, t1, vlast, CASE WHEN t1 > %s THEN data END AS d "
+            f"FROM {PARTS} p WHERE t0 >= %s AND t0 <= %s AND t1 >= %s "
+            "ORDER BY sensor, t0 DESC, seq DESC",
+            (t, kt - self.block_width, t, kt),
+            [("sensor", "i4"), ("t1", "f8"), ("vlast", "f8")],
+            "sensor",
+            data="d",
+        )
+        s = cols["sensor"].astype(np.int64)
+        pv, pt = cols["vlast"], cols["t1"]
+        inside = offs >= 0
+        if inside.any():
+            d, counts = self._decode(buf, offs[inside])
+            # per block: the last sample at or before t (the first is, since t0 <= t)
+            at_or_before = np.add.reduceat((d.t <= t).astype(np.int64), d.starts)
+            last = d.starts + np.clip(at_or_before, 1, counts) - 1
+            pv = pv.copy()
+            pt = pt.copy()
+            pv[inside] = d.v[last]
+            pt[inside] = d.t[last]
+        ok = s < n
+        value[s[ok]] = pv[ok]
+        when[s[ok]] = pt[ok]
+        if not main_only:
+            self._overlay_late(conn, t, value, when)
+        return value, when
+
+    def _overlay_late(self, conn: psycopg.Connection, t: float, value: F64, when: F64) -> None:
+        late = self._fetch_columns(
+            conn,
+            self._sql(
+                "SELECT DISTINCT ON (sensor) sensor, value, time FROM {la} "
+                "WHERE time <= %s ORDER BY sensor, time DESC, seq DESC",
+                la="late",
+            ),
+            (t,),
+            STATE_FIELDS,
+        )
+        if len(late["sensor"]):
+            s = late["sensor"].astype(np.int64)
+            ok = s < len(value)
+            s, lt, lv = s[ok], late["time"][ok], late["value"][ok]
+            cur = when[s]
+            take = np.isnan(cur) | (lt >= cur)  # a late row wins a tie: appended after
+            value[s[take]] = lv[take]
+            when[s[take]] = lt[take]
+
+    # -- samples of parts in a window ------------------------------------------------------------
+
+    def _samples(
+        self, conn: psycopg.Connection, t0: float, t1: float, sensor: int | None
+    ) -> tuple[NDArray[np.int64], F64, F64]:
+        """Every sample in ``[t0, t1]`` (of ``sensor``, or all) as ``(sensor, time, value)``,
+        by time, ties in append order: main samples by their tie rank, then late rows by
+        their append rank (a late row was appended after every main sample of its time)."""
+        where = "t0 >= %s AND t0 <= %s AND t1 >= %s"
+        params: list[Any] = [t0 - self.block_width, t1, t0]
+        if sensor is not None:
+            where += " AND sensor = %s"
+            params.append(sensor)
+        cols, buf, offs = self._fetch_parts(
+            conn,
+            f"SELECT sensor, t0, seq, data FROM {PARTS} p WHERE {where}",
+            params,
+            [("sensor", "i4")],
+            "sensor, t0, seq",
+        )
+        d, counts = self._decode(buf, offs)
+        bt, bv = d.t, d.v
+        bs = np.repeat(cols["sensor"].astype(np.int64), counts)
+        late_where = "time >= %s AND time <= %s" + (
+            " AND sensor = %s" if sensor is not None else ""
+        )
+        late = self._fetch_columns(
+            conn,
+            self._sql(f"SELECT sensor, time, value, seq FROM {{la}} WHERE {late_where}", la="late"),
+            (t0, t1) if sensor is None else (t0, t1, sensor),
+            [("sensor", "i4"), ("time", "f8"), ("value", "f8"), ("seq", "i8")],
+            order="time, seq",
+        )
+        nl = len(late["time"])
+        s = np.r_[bs, late["sensor"].astype(np.int64)]
+        t = np.r_[bt, late["time"]]
+        v = np.r_[bv, late["value"]]
+        late_last = np.r_[np.zeros(len(bt), np.int8), np.ones(nl, np.int8)]
+        rank = np.r_[d.tie.astype(np.int64), late["seq"]]
+        keep = (t >= t0) & (t <= t1)
+        s, t, v = s[keep], t[keep], v[keep]
+        order = np.lexsort((rank[keep], late_last[keep], t))
+        return s[order], t[order], v[order]
+
+    def _series_raw(
+        self, conn: psycopg.Connection, s: int, t0: float, t1: float, pixels: int
+    ) -> tuple[F64, F64, F64, F64]:
+        if self.layout != "blocks":
+            return super()._series_raw(conn, s, t0, t1, pixels)
+        _, t, v = self._samples(conn, t0, t1, s)
+        return raw_buckets(t, v, t0, t1, pixels)
+
+    def read(self, t0: float = -np.inf, t1: float = np.inf) -> tuple[NDArray[np.int64], F64, F64]:
+        """Every stored sample with ``t0 <= time <= t1`` as ``(store sensor, time, value)``,
+        ordered by time, then append order (block layout: module docstring)."""
+        if self.layout != "blocks":
+            return super().read(t0, t1)
+        with self._query() as conn:
+            return self._samples(conn, float(t0), float(t1), None)
+
+    # -- time range, stepping --------------------------------------------------------------------
+
+    def _time_range(self, conn: psycopg.Connection) -> tuple[float, float] | None:
+        if self.layout != "blocks":
+            return super()._time_range(conn)
+        row = conn.execute(self._sql("SELECT t_min, max_main FROM {st}", st="state")).fetchone()
+        if row is None or not np.isfinite(row[0]) or not np.isfinite(row[1]):
+            return None
+        return float(row[0]), float(row[1])
+
+    def neighbour(
+        self, t: float, direction: int, sensors: Sequence[int] | None = None
+    ) -> float | None:
+        """The time of the nearest sample after (``direction > 0``) or before ``t`` of the given
+        project sensors (default: any sensor); None when there is none."""
+        if self.layout != "blocks":
+            return super().neighbour(t, direction, sensors)
+        t = float(t)
+        if sensors is None:
+            ids = list(range(self.n_store))
+        else:
+            idx = self._proj_to_store[np.asarray(list(sensors), np.int64)]
+            ids = [int(i) for i in idx if i >= 0]
+        if not ids:
+            return None
+        fwd = direction > 0
+        # per sensor: the part that may hold t (decoded when it reaches past t), and for
+        # forward steps the first part after t
+        near = (
+            f"SELECT * FROM {PARTS} p WHERE p.sensor = s.id AND t0 <= %s "
+            "ORDER BY t0 DESC, seq DESC LIMIT 1"
+            if fwd
+            else f"SELECT * FROM {PARTS} p WHERE p.sensor = s.id AND t0 < %s "
+            "ORDER BY t0 DESC, seq DESC LIMIT 1"
+        )
+        reach = "x.t1 > %s" if fwd else "x.t1 >= %s"
+        with self._query() as conn:
+            cols, buf, offs = self._fetch_parts(
+                conn,
+                f"SELECT x.t1 AS t1, CASE WHEN {reach} THEN x.data END AS d "
+                f"FROM unnest(%s::int[]) s(id), LATERAL ({near}) x",
+                (t, ids, t),
+                [("t1", "f8")],
+                "t1",
+                data="d",
+            )
+            found: list[float] = []
+            inside = offs >= 0
+            if inside.any():
+                bt = self._decode(buf, offs[inside])[0].t
+                side = bt[bt > t] if fwd else bt[bt < t]
+                if len(side):
+                    found.append(float(side.min() if fwd else side.max()))
+            if not fwd and (~inside).any():
+                found.append(float(cols["t1"][~inside].max()))
+            if fwd:
+                row = conn.execute(
+                    self._sql(
+                        "SELECT min(y.t0) FROM unnest(%s::int[]) s(id), LATERAL ("
+                        f"SELECT t0 FROM {PARTS} p WHERE p.sensor = s.id AND t0 > %s "
+                        "ORDER BY t0 LIMIT 1) y",
+                        ch="chunks",
+                        ta="tail",
+                    ),
+                    (ids, t),
+                ).fetchone()
+                if row and row[0] is not None:
+                    found.append(float(row[0]))
+            op, agg, order = (">", "min", "ASC") if fwd else ("<", "max", "DESC")
+            row = conn.execute(
+                self._sql(
+                    f"SELECT {agg}(x) FROM unnest(%s::int[]) s(id), LATERAL (SELECT time AS x "
+                    f"FROM {{la}} WHERE sensor = s.id AND time {op} %s ORDER BY time {order} "
+                    "LIMIT 1) r",
+                    la="late",
+                ),
+                (ids, t),
+            ).fetchone()
+            if row and row[0] is not None:
+                found.append(float(row[0]))
+        if not found:
+            return None
+        return min(found) if fwd else max(found)
