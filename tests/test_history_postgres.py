@@ -215,6 +215,30 @@ def test_blocks_closed_over_their_tail_keep_the_tie_rule(pg_url: str) -> None:
     store.close()
 
 
+def test_a_schema_recorded_before_the_block_layout_keeps_its_rows(pg_url: str) -> None:
+    """A schema of format 1 (a row per sample, made before the block layout existed: its state
+    row lacks the new columns) is read and written as before; new schemas get blocks."""
+    old = _store(f"{pg_url}&layout=rows", ["a"])
+    old.append(SampleBatch.of([0], [1.0], [1.0]))
+    old.close()
+    with psycopg.connect(postgres.split_url(pg_url)[0], autocommit=True) as admin:
+        admin.execute(
+            f'ALTER TABLE "{postgres.split_url(pg_url)[1]}".twinviewer_state '
+            "DROP COLUMN t_min, DROP COLUMN block_width, DROP COLUMN ties_at_max"
+        )
+    store = _store(pg_url, ["a"])  # no layout option: the schema's own
+    assert store.layout == "rows"
+    store.append(SampleBatch.of([0], [2.0], [2.0]))
+    store.flush()
+    reader = PostgresHistoryStore(pg_url, ["a"], writer=False)
+    assert reader.layout == "rows" and reader.read()[2].tolist() == [1.0, 2.0]
+    assert reader.at(1.5)[0].tolist() == [1.0]
+    reader.close()
+    store.close()
+    with pytest.raises(ValueError, match="layout='columns'"):
+        PostgresHistoryStore(pg_schema_url(pg_url.split("?")[0]) + "&layout=columns", ["a"])
+
+
 def test_changed_sensor_list_keeps_history(url: str) -> None:
     store = _store(url, ["a", "b", "c"])
     store.append(SampleBatch.of([0, 1, 2], [1.0, 1.0, 1.0], [10.0, 20.0, 30.0]))

@@ -91,3 +91,20 @@ def test_regular_feed_and_float32_values_are_compact() -> None:
     assert (h["tmode"], h["tw"], h["vw"]) == (3, 1, 8)
     odd = np.sort(np.random.default_rng(1).uniform(0, 1, 50))  # on no decimal grid
     assert _header(pg_codec.encode(odd, odd))["tmode"] == 0
+
+
+@given(blocks=st.lists(block, min_size=1, max_size=6), where=st.floats(0, 1))
+def test_the_sample_at_t_of_many_blocks(blocks, where) -> None:
+    """What at(t) reads: per block (starting at or before t) its last sample at or before t,
+    decoding the times only; the same as the whole block decoded."""
+    ts = [np.sort(np.array(tt, np.float64)) for tt, _, _ in blocks]
+    vs = [np.array(vv[: len(t)]) for t, (_, vv, _) in zip(ts, blocks, strict=True)]
+    lo, hi = max(t[0] for t in ts), max(t[-1] for t in ts)
+    at = lo + (hi - lo) * where if np.isfinite(hi - lo) else lo
+    starts = np.cumsum([0] + [len(t) for t in ts[:-1]])
+    buf, offs, _ = pg_codec.encode_many(np.concatenate(ts), np.concatenate(vs), starts)
+    t_at, v_at = pg_codec.times_and_values_at(buf, offs, at)
+    for i, (t, v) in enumerate(zip(ts, vs, strict=True)):
+        j = int(np.searchsorted(t, at, "right")) - 1
+        assert _bits(t_at[i : i + 1]) == _bits(t[j : j + 1])
+        assert _bits(v_at[i : i + 1]) == _bits(v[j : j + 1])

@@ -135,14 +135,9 @@ class BlockQueries(PostgresQueries):
         pv, pt = cols["vlast"], cols["t1"]
         inside = offs >= 0
         if inside.any():
-            d, counts = self._decode(buf, offs[inside])
             # per block: the last sample at or before t (the first is, since t0 <= t)
-            at_or_before = np.add.reduceat((d.t <= t).astype(np.int64), d.starts)
-            last = d.starts + np.clip(at_or_before, 1, counts) - 1
-            pv = pv.copy()
-            pt = pt.copy()
-            pv[inside] = d.v[last]
-            pt[inside] = d.t[last]
+            pt, pv = pt.copy(), pv.copy()
+            pt[inside], pv[inside] = pg_codec.times_and_values_at(buf, offs[inside], t)
         ok = s < n
         value[s[ok]] = pv[ok]
         when[s[ok]] = pt[ok]
@@ -221,6 +216,77 @@ class BlockQueries(PostgresQueries):
             return super()._series_raw(conn, s, t0, t1, pixels)
         _, t, v = self._samples(conn, t0, t1, s)
         return raw_buckets(t, v, t0, t1, pixels)
+
+    def _series_blocks(
+        self, conn: psycopg.Connection, s: int, t0: float, t1: float, pixels: int
+    ) -> tuple[F64, F64, F64, F64]:
+        """Long ranges: the coarsest summary with at least ``2 * pixels`` blocks over the range,
+        the compressed blocks themselves being the finest one (their ``n, t0, vmin, vmax,
+        vlast`` merged with the late rows) and the summary table's levels the coarser ones."""
+        if self.layout != "blocks":
+            return super()._series_blocks(conn, s, t0, t1, pixels)
+        w = self.block_width
+        coarser = [x for x in self.levels if x > w and (t1 - t0) / x >= 2 * pixels]
+        if coarser:
+            return super()._series_blocks(conn, s, t0, t1, pixels)
+        lo, hi = np.floor(t0 / w), np.floor(t1 / w)
+        parts = self._fetch_columns(
+            conn,
+            self._sql(
+                f"SELECT t0, t1, seq, vmin, vmax, vlast FROM {PARTS} p WHERE sensor = %s "
+                "AND t0 >= %s AND t0 < %s",
+                ch="chunks",
+                ta="tail",
+            ),
+            (s, lo * w, (hi + 1) * w),
+            [
+                ("t0", "f8"),
+                ("t1", "f8"),
+                ("seq", "i8"),
+                ("vmin", "f8"),
+                ("vmax", "f8"),
+                ("vlast", "f8"),
+            ],
+        )
+        late = self._fetch_columns(
+            conn,
+            self._sql(
+                "SELECT time, seq, value FROM {la} WHERE sensor = %s AND time >= %s AND time < %s",
+                la="late",
+            ),
+            (s, lo * w, (hi + 1) * w),
+            [("time", "f8"), ("seq", "i8"), ("value", "f8")],
+        )
+        first = np.r_[parts["t0"], late["time"]]
+        last = np.r_[parts["t1"], late["time"]]
+        if not len(first):
+            empty = np.zeros(0)
+            return empty, empty, empty, empty
+        vmin = np.r_[parts["vmin"], late["value"]]
+        vmax = np.r_[parts["vmax"], late["value"]]
+        vlast = np.r_[parts["vlast"], late["value"]]
+        is_late = np.r_[np.zeros(len(parts["t0"]), np.int8), np.ones(len(late["time"]), np.int8)]
+        seq = np.r_[parts["seq"], late["seq"]]
+        b = np.floor(first / w)
+        # per block the entry with the greatest (last time, late after main, append rank) last
+        order = np.lexsort((seq, is_late, last, b))
+        b, first, vmin, vmax, vlast = b[order], first[order], vmin[order], vmax[order], vlast[order]
+        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        ends = np.append(starts[1:], len(b)) - 1
+        with np.errstate(invalid="ignore"):
+            bmin = np.fmin.reduceat(vmin, starts)
+            bmax = np.fmax.reduceat(vmax, starts)
+        bfirst = np.minimum.reduceat(first, starts)
+        blast = vlast[ends]
+        nblk = len(starts)
+        group = -(-nblk // pixels)  # at most `pixels` buckets
+        g = np.arange(0, nblk, group)
+        bt = bfirst[g]
+        bt[0] = min(t0, float(bt[0]))
+        with np.errstate(invalid="ignore"):
+            gmin = np.fmin.reduceat(bmin, g)
+            gmax = np.fmax.reduceat(bmax, g)
+        return bt, gmin, gmax, blast[np.append(g[1:], nblk) - 1]
 
     def read(self, t0: float = -np.inf, t1: float = np.inf) -> tuple[NDArray[np.int64], F64, F64]:
         """Every stored sample with ``t0 <= time <= t1`` as ``(store sensor, time, value)``,

@@ -250,14 +250,12 @@ def encode_many(
     return out, offsets, sizes
 
 
-def decode_many(buf: U8, offsets: I64) -> Decoded:
-    """Decode the blocks starting at ``offsets`` of ``buf``, one after the other."""
+def _times(buf: U8, offsets: I64) -> tuple[U8, I64, np.ndarray, F64, I64]:
+    """The times of the blocks at ``offsets``: ``(buf, offsets, headers, t, starts)`` (zstd
+    blocks decompressed: the buffer and offsets returned are the plain ones)."""
     buf = np.asarray(buf, np.uint8)
     offsets = np.asarray(offsets, np.int64)
     k = len(offsets)
-    if k == 0:
-        z = np.zeros(0)
-        return Decoded(z, z.copy(), np.zeros(0, np.uint8), np.zeros(0, np.uint32), z.astype(int))
     hdr = buf[offsets[:, None] + np.arange(HEADER_SIZE)].copy().view(HEADER).reshape(k)
     if (hdr["magic"] == ZSTD).any():
         buf, offsets = _unzstd(buf, offsets, hdr)
@@ -266,7 +264,6 @@ def decode_many(buf: U8, offsets: I64) -> Decoded:
     starts = np.zeros(k, np.int64)
     starts[1:] = np.cumsum(counts)[:-1]
     tw = hdr["tw"].astype(np.int64)
-    vw = hdr["vw"].astype(np.int64)
     n_dod = np.maximum(counts - 2, 0)
     step = np.zeros(n_all, np.int64)  # the delta-of-deltas, then d0 at position 1
     for w in np.unique(tw[tw > 0]).tolist():
@@ -295,6 +292,22 @@ def decode_many(buf: U8, offsets: I64) -> Decoded:
             b, jj = _elements(blocks, counts[blocks])
             i = starts[b] + jj
             t[i] = x[i].astype(np.float64) / 10.0**kk
+    return buf, offsets, hdr, t, starts
+
+
+def decode_many(buf: U8, offsets: I64) -> Decoded:
+    """Decode the blocks starting at ``offsets`` of ``buf``, one after the other."""
+    buf = np.asarray(buf, np.uint8)
+    offsets = np.asarray(offsets, np.int64)
+    if len(offsets) == 0:
+        z = np.zeros(0)
+        return Decoded(z, z.copy(), np.zeros(0, np.uint8), np.zeros(0, np.uint32), z.astype(int))
+    buf, offsets, hdr, t, starts = _times(buf, offsets)
+    counts = hdr["n"].astype(np.int64)
+    n_all = len(t)
+    tw = hdr["tw"].astype(np.int64)
+    vw = hdr["vw"].astype(np.int64)
+    n_dod = np.maximum(counts - 2, 0)
     v = np.zeros(n_all, np.float64)
     q = np.zeros(n_all, np.uint8)
     vstart = offsets + HEADER_SIZE + tw * n_dod
@@ -320,6 +333,29 @@ def decode_many(buf: U8, offsets: I64) -> Decoded:
         i, val = _get_planes(buf, np.flatnonzero(kw == w), counts, kstart, starts, w)
         tie[i] = val
     return Decoded(t, v, q, tie, starts)
+
+
+def times_and_values_at(buf: U8, offsets: I64, t: float) -> tuple[F64, F64]:
+    """For each block at ``offsets`` (its first time at or before ``t``): the time and value of
+    its last sample at or before ``t``. Only the times are decoded, then one value per block
+    is read from its byte planes (what the state at t needs)."""
+    buf, offsets, hdr, times, starts = _times(
+        np.asarray(buf, np.uint8), np.asarray(offsets, np.int64)
+    )
+    counts = hdr["n"].astype(np.int64)
+    upto = np.add.reduceat((times <= t).astype(np.int64), starts)
+    j = np.clip(upto, 1, counts) - 1  # the index of that sample in its block
+    n_dod = np.maximum(counts - 2, 0)
+    vw = hdr["vw"].astype(np.int64)
+    src = offsets + HEADER_SIZE + hdr["tw"].astype(np.int64) * n_dod + j
+    acc = np.zeros(len(offsets), np.uint64)
+    for p in range(8):
+        m = vw > p
+        acc[m] |= buf[src[m] + p * counts[m]].astype(np.uint64) << np.uint64(8 * p)
+    v = acc.view(np.float64).copy()
+    m4 = vw == 4
+    v[m4] = acc[m4].astype(np.uint32).view(np.float32).astype(np.float64)
+    return times[starts + j], v
 
 
 def _segcumsum(a: I64, starts: I64, counts: I64) -> I64:

@@ -249,6 +249,8 @@ class PostgresTables:
             widths = [float(w) for w in (levels or BLOCK_LEVELS)]
             self.layout = url_layout(self.url)
             blocks = self.layout == "blocks"
+            if blocks and levels is None:  # the compressed blocks are the finest summary
+                widths = [w for w in widths if w > self._new_block_width()]
             cols = (
                 "time double precision NOT NULL, seq bigint NOT NULL, "
                 "value double precision NOT NULL, sensor integer NOT NULL, delay real NOT NULL, "
