@@ -29,6 +29,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from twinviewer.bench.figures import Figure
 from twinviewer.bench.render import bench_load, bench_recolour, write_bench_glb
@@ -42,10 +43,10 @@ def _mqtt(quick: bool) -> list[Figure]:
     return bench_mqtt(quick)
 
 
-def _history(quick: bool) -> list[Figure]:
+def _history(quick: bool, backend: str = "all", samples: int | None = None) -> list[Figure]:
     from twinviewer.bench.history import bench_history
 
-    return bench_history(quick)
+    return bench_history(quick, backend=backend, samples=samples)
 
 
 def _sim(quick: bool) -> list[Figure]:
@@ -113,14 +114,22 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
 }
 
 
-def run_benchmarks(names: list[str], as_json: bool = False, quick: bool = False) -> int:
-    """Run ``names`` (all when empty), one line per figure. Exit 2: an unknown name."""
+def run_benchmarks(
+    names: list[str],
+    as_json: bool = False,
+    quick: bool = False,
+    history: dict[str, Any] | None = None,
+) -> int:
+    """Run ``names`` (all when empty), one line per figure. Exit 2: an unknown name.
+    ``history``: the history benchmark's options (``backend``, ``samples``)."""
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         sys.stderr.write(f"unknown benchmark {unknown[0]!r}; expected {', '.join(BENCHMARKS)}\n")
         return 2
     for name in names or list(BENCHMARKS):
-        for fig in BENCHMARKS[name](quick):
+        run = BENCHMARKS[name]
+        figs = _history(quick, **history) if name == "history" and history else run(quick)
+        for fig in figs:
             text = json.dumps(asdict(fig)) if as_json else fig.line()
             sys.stdout.write(text + "\n")
             sys.stdout.flush()

@@ -572,7 +572,7 @@ class PostgresHistoryStore(BlockWriter):
 
     def _write_blocks(self, conn: psycopg.Connection, s: NDArray[Any], t: F64, v: F64) -> None:
         # rows come in (time, append) order: a stable sort by sensor gives (sensor, time, append)
-        order = np.argsort(s.astype(np.int32), kind="stable")
+        order = pg_blocks.sensor_order(s)
         s, t, v = s[order], t[order], v[order]
         parts = [blocks_of(i, w, s, t, v) for i, w in enumerate(self.levels)]
         cols = {k: np.concatenate([p[k] for p in parts]) for k, _ in BLOCK_FIELDS}
