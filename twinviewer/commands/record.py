@@ -13,7 +13,6 @@ arrived and what was rejected, per source, and what the spool back-filled or sti
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import signal
@@ -35,6 +34,7 @@ from twinviewer.session import (
     load_twin_project,
     open_history,
 )
+from twinviewer.session.recording import spool_folder
 from twinviewer.sources.base import Source
 
 if TYPE_CHECKING:
@@ -217,16 +217,6 @@ def record(
             )
         )
     return summary
-
-
-def spool_folder(url: str, role: str) -> Path:
-    """The default spool folder of a recorder (``role``: recorder, standby) of ``url``."""
-    from twinviewer.history.pg_tables import redact_url, split_url
-    from twinviewer.session.demos import user_data_dir
-
-    schema = split_url(url)[1]
-    digest = hashlib.sha1(redact_url(url).encode()).hexdigest()[:10]
-    return user_data_dir() / "spool" / f"{schema}-{digest}-{role}"
 
 
 def _open_store(

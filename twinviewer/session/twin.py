@@ -49,6 +49,7 @@ from twinviewer.session.motion import TwinPose
 from twinviewer.sources.base import Source
 
 if TYPE_CHECKING:
+    from twinviewer.history.pg_spool import SpooledRecorder
     from twinviewer.history.postgres import PostgresHistoryStore
     from twinviewer.history.store import HistoryStore
     from twinviewer.session.commands import CommandService
@@ -244,6 +245,8 @@ class TwinSession:
         self.live_gaps: list[Gap] = []  # every gap reported since the twin was opened
         self.sources: list[Source] = []
         self.history: HistoryStore | PostgresHistoryStore | None = None
+        # writes into a PostgreSQL history go through a local spool (session/recording.py)
+        self.recorder: SpooledRecorder | None = None
         self.history_url: str | None = None  # a PostgreSQL URL that overrides the project's
         self.prediction: PredictionService | None = None  # trained models scored over history
         self.review: ReviewBook | None = None  # the design review, once opened
@@ -354,9 +357,22 @@ class TwinSession:
 
     # -- history -------------------------------------------------------------------------------
     def open_history(self) -> HistoryStore | PostgresHistoryStore | None:
-        """Record every accepted sample from now on (projects only, unless disabled)."""
-        if self.history is None:
-            self.history = open_history(self.project, self.folder, self.path, self.history_url)
+        """Record every accepted sample from now on (projects only, unless disabled). Into a
+        PostgreSQL history through a local spool (:mod:`twinviewer.session.recording`) when this
+        session is the writer."""
+        if self.history is not None:
+            return self.history
+        url = history_url(self.project, self.history_url)
+        project = self.project
+        if url and is_project_file(self.path) and project.history.enabled and project.sensors:
+            from twinviewer.session.recording import open_spooled_store
+
+            days = project.history.retention_days
+            self.history, self.recorder = open_spooled_store(
+                url, [s.id for s in project.sensors], days * 86400.0 if days else None
+            )
+        else:
+            self.history = open_history(project, self.folder, self.path, self.history_url)
         return self.history
 
     def open_prediction(self) -> PredictionService | None:
@@ -420,9 +436,12 @@ class TwinSession:
         if self.prediction is not None:
             self.prediction.close()
             self.prediction = None
-        if self.history is not None:
+        if self.recorder is not None:
+            self.recorder.close()  # transfers what it can, then closes the store
+            self.recorder = None
+        elif self.history is not None:
             self.history.close()
-            self.history = None
+        self.history = None
         if self.control_room is not None:
             self.control_room.close()
             self.control_room = None
@@ -480,7 +499,9 @@ class TwinSession:
         gaps = self.gap_log.drain()
         if gaps:
             self.live_gaps.extend(gaps)
-            if self.history is not None:
+            if self.recorder is not None:
+                self.recorder.add_gaps(gaps)
+            elif self.history is not None:
                 self.history.add_gaps(gaps)
         batch = self.queue.drain()
         if self.fleet is not None:  # units the sources discovered: grow before taking samples
@@ -488,7 +509,9 @@ class TwinSession:
         if batch is None:
             return 0
         self.state.apply(batch)
-        if self.history is not None:
+        if self.recorder is not None:
+            self.recorder.append(batch)
+        elif self.history is not None:
             self.history.append(batch)
         now = time.monotonic()
         self._rate_window.append((now, len(batch)))
