@@ -6,15 +6,31 @@ time_range / add_gaps / gaps / stats / flush / close``); it is selected by a
 ``postgresql://`` URL in the project (``history.url``) or on the command line (``--history
 URL``). psycopg 3 is an optional dependency (``pip install 'twinviewer[postgres]'``).
 
+Two layouts (the schema's format ``version`` says which; ``?layout=rows|blocks`` in the URL,
+taken out like ``?schema=``, chooses it for a new schema; default ``blocks``):
+
+* **blocks** (format 2, :mod:`twinviewer.history.pg_blocks`, reads in
+  :mod:`twinviewer.history.pg_blocks_queries`): the main samples as compressed blocks, one row
+  per sensor and 10 s block, ~10 bytes a sample on disk instead of ~190;
+* **rows** (format 1, every schema recorded before the blocks existed): a row per sample.
+
 Tables (in the schema named by ``?schema=NAME`` in the URL, default ``public``; the option is
 taken out of the URL before connecting)::
 
-    twinviewer_state      one row: format version, next append rank, newest main time, counts
+    twinviewer_state      one row: format version, next append rank, newest main time, counts;
+                          blocks: oldest time, block width, samples held at the newest time
     twinviewer_sensors    idx -> sensor id (identity is the id, so reordered projects keep history)
-    twinviewer_samples    the *main* rows: time, seq (global append rank), value, sensor, delay,
-                          quality; time-ordered in seq order; indexes (sensor, time) INCLUDE
-                          (seq, value) and (time)
-    twinviewer_late       rows older than the main data already written (same columns, indexes)
+    twinviewer_chunks     blocks: per sensor and closed block: t0, t1, seq (its greatest append
+                          rank), n, vmin, vmax, vfirst, vlast and data (the samples, encoded by
+                          :mod:`twinviewer.history.pg_codec`); BRIN on t0, btree (sensor, t0)
+    twinviewer_tail       blocks: the same for blocks still open, one part per flush, merged
+                          into a chunk when the block closes (what viewers see of the last
+                          seconds, within a flush)
+    twinviewer_samples    rows: the *main* rows: time, seq (global append rank), value, sensor,
+                          delay, quality; time-ordered in seq order; indexes (sensor, time)
+                          INCLUDE (seq, value) and (time)
+    twinviewer_late       rows older than the main data already written (same columns, indexes;
+                          both layouts)
     twinviewer_keyframes  the full state (value and time of every sensor, two float64 arrays)
     twinviewer_blocks     per sensor min / max / last over time-aligned blocks, several widths
     twinviewer_gaps       data-quality gaps (core.gaps.Gap): source, sensors text[], t_start,
@@ -29,6 +45,13 @@ Why this shape
   ``COPY`` (the rows are packed by numpy, no per-row Python), plus keyframes, block upserts and
   retention. A flush is atomic: readers see all of it or none of it. One writer per database
   and schema (the recorder); any number of read-only stores (``writer=False``) beside it.
+* **Blocks** (format 2): a flush packs its main rows per sensor and block with numpy and sends
+  one binary ``COPY`` of block rows (never a row per sample): closed blocks to the chunks,
+  open ones to the tail. Times are delta-of-delta integers, values float32 where exact; the
+  arrival delay is not kept (the embedded store keeps it, nothing reads it back). Queries
+  decode the blocks they need, all at once (:mod:`twinviewer.history.pg_blocks_queries`).
+  PostgreSQL compresses (TOAST, lz4) only rows over ~2 kB, so 10 s blocks at 10 Hz are stored
+  as the codec packs them (measured in the codec's docstring: lz4 would save another ~20%).
 * **Order and ties** are the embedded store's: rows at or after the newest main time go to
   ``samples`` (so main rows are time-ordered), older ones to ``late``; at(t) is, per sensor, the
   row with the greatest ``(time, seq)`` with ``time <= t``, so on equal times the row appended
@@ -58,6 +81,13 @@ Why this shape
 * **TimescaleDB**: where the extension is available (and may be created) ``samples`` becomes a
   hypertable chunked by append rank (``seq``), which keeps chunks time-ordered for main rows.
   Without it, plain tables and the indexes above.
+
+(The bullets on at(t), series, retention and TimescaleDB describe the row layout; the block
+layout's are in :mod:`twinviewer.history.pg_blocks_queries`: keyframes every 50 x sensors
+main samples, then the one part per sensor around t; series from decoded blocks, or from the
+blocks' own min/max/last and the summary levels of 100 s and more; retention drops whole
+blocks that end before the cutoff; no hypertable: the blocks are what TimescaleDB's
+compression would give.)
 
 Where the code is: this module holds :class:`PostgresHistoryStore` itself (opening, the
 writer thread, flushes with their keyframes, blocks and retention, closing) and the writer's
