@@ -14,8 +14,8 @@ block), ``n, vmin, vmax, vfirst, vlast`` and ``data``, the samples encoded by
 
 The chunks table only grows at its end in time order (inserts; deletes by retention), so a BRIN
 index on ``t0`` finds the blocks around a time for a few pages; a btree on ``(sensor, t0)``
-serves one sensor's series. ``data`` is compressed by TOAST with lz4 from 128 bytes a row
-(``toast_tuple_target``): see :mod:`twinviewer.history.pg_codec` for why not zstd. The reads
+serves one sensor's series. ``data`` is left to TOAST's lz4 (which only compresses rows over
+~2 kB: see :mod:`twinviewer.history.pg_codec` for the figures and why not zstd). The reads
 are in :mod:`twinviewer.history.pg_blocks_queries`.
 """
 
@@ -172,7 +172,6 @@ class BlockWriter(BlockQueries):
             "CREATE INDEX ON {ch} USING brin (t0) WITH (pages_per_range = 16)",
             "CREATE INDEX ON {ch} (sensor, t0)",
             "CREATE INDEX ON {ta} (sensor, t0)",
-            "ALTER TABLE {ch} SET (toast_tuple_target = 128)",
         ):
             conn.execute(self._sql(stmt, ch="chunks", ta="tail"))
         try:

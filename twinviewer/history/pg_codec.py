@@ -31,24 +31,28 @@ of a few ms takes one byte. Byte planes (all first bytes, then all second bytes,
 bytes that hardly change side by side, which is what makes a byte-oriented compressor (lz4,
 pglz) work on floats.
 
-Compression: plain blocks, compressed by PostgreSQL's TOAST (``lz4``), or zstd here. Measured
-on this machine (2 cores, shared; ``python -m twinviewer.history.pg_codec``), 100 samples per
-block (one sensor, 10 s at 10 Hz), bytes per sample including the 28-byte header:
+Compression: plain blocks, compressed by PostgreSQL's TOAST (lz4 or pglz), or by zstd here.
+Measured on this machine (2 shared cores, noisy; ``python -m twinviewer.bench.history_codec``)
+in blocks of 100 samples (one sensor, 10 s at 10 Hz), bytes per sample with the header; lz4 is
+pyarrow's, standing in for TOAST's:
 
-=======================================  =====  =========  =========  ==========
-data                                     plain  plain+lz4  plain+zstd  raw f8+f8
-=======================================  =====  =========  =========  ==========
-mine demo feed (simulator, 5 Hz, float)  {demo}
-noisy float64 values, 10 Hz + jitter     {noisy}
-benchmark feed (float32-exact, random t) {bench}
-=======================================  =====  =========  =========  ==========
+=========================================  =====  =====  =====  ========================
+data                                       plain  +lz4   +zstd  encode / decode, M/s
+=========================================  =====  =====  =====  ========================
+mine demo simulator (5 Hz, float64 values)  8.19   6.82   6.70   1.9 / 8.7
+noisy float64 values, 10 Hz, ms jitter      9.26   7.85   7.74   3.6 / 5.2
+benchmark feed (float32-exact, random t)    7.24   5.76   5.65   4.0 / 7.9
+=========================================  =====  =====  =====  ========================
 
-Encoding runs at {enc} M samples/s and decoding at {dec} M samples/s in blocks of 100 (numpy,
-vectorised over blocks); zstd adds a Python call per block (~{zstd_us} us each to decompress),
-which at(t) over 10,000 sensors (one block per sensor) cannot afford, while PostgreSQL
-decompresses lz4 in C as it reads. So the store writes plain blocks and lets TOAST compress
-them with lz4 (``SET COMPRESSION lz4``, ``toast_tuple_target = 128`` so that small rows are
-compressed too); zstd is kept in the format (magic 2) for measuring.
+(the raw columns would take 16 bytes). zstd saves 1-2% more than lz4 but costs a Python call
+per block to decompress (~30 us each here, with the block rebuilt), which at(t) over 10,000
+sensors (one block per sensor) cannot afford, while PostgreSQL decompresses TOAST in C as it
+reads. So the store writes plain blocks and leaves compression to TOAST (``SET COMPRESSION
+lz4`` on the chunks' ``data``). Caveat measured in the database: PostgreSQL only compresses
+rows of more than ~2 kB (``TOAST_TUPLE_THRESHOLD``; ``toast_tuple_target`` does not lower
+it for inserts), so 10 s blocks at 10 Hz (~700 bytes) are stored plain: the "plain" column is
+what the store holds today; longer blocks (30 s and more) would get the lz4 column. zstd is
+kept in the format (magic 2) for the measurement.
 """
 
 from __future__ import annotations
