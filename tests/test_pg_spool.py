@@ -209,3 +209,62 @@ def test_the_database_position_decides_what_is_sent(pg_url: str, tmp_path: Path)
     assert rec._committed == held + 1
     rec.close()
     assert_database_holds(pg_url, feed)
+
+
+def abandon(rec: SpooledRecorder) -> None:
+    """What ``kill -9`` leaves of a recorder: its spool on disk with what it had not
+    transferred, its position in the database, and the writer lock released by the server as
+    the writer connection goes away."""
+    rec._closed = True
+    rec._wake.set()
+    rec._thread.join()
+    rec.log.close()
+    rec._drop_conn()
+    assert rec.store is not None
+    rec.store._close_connections()
+
+
+def test_a_restarted_recorder_does_not_write_again_what_the_standby_wrote(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The first recorder dies with entries in its spool; the standby (which received the same
+    feed, late samples included) takes over and writes them from memory; the first recorder is
+    restarted on its spool later: what the standby wrote is not written again, what it had not
+    is, and the database holds the feed exactly once, in order."""
+    from twinviewer.history.pg_standby import StandbyRecorder
+
+    feed = Feed()
+    first = SpooledRecorder(pg_url, IDS, tmp_path / "a", flush_interval=60)
+    standby = StandbyRecorder(pg_url, IDS, tmp_path / "b", poll=0.05, flush_interval=0.1)
+    for _ in range(10):
+        b = feed.next()
+        first.append(b)
+        standby.append(b)
+    first.flush()
+    held_before = first.spool_stats()["position"]
+    for _ in range(10):  # received by both, committed by neither: 5% are late (5 s back)
+        b = feed.next()
+        first.append(b)
+        standby.append(b)
+    abandon(first)
+    deadline = time.monotonic() + 10
+    while standby.takeover is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    info = standby.takeover
+    assert info is not None, "the standby never took over"
+    # everything after the first recorder's last commit, the late samples among it too
+    assert info.backfilled == 10 * 50 and info.skipped == 10 * 50 and info.missing == 0
+    for _ in range(5):
+        standby.append(feed.next())
+    standby.close()
+    assert_database_holds(pg_url, feed)
+    # the first recorder again, on its spool: ten entries left, all written by the standby
+    again = SpooledRecorder(pg_url, IDS, tmp_path / "a", flush_interval=0.1)
+    assert again.spool_stats()["position"] == held_before
+    for _ in range(3):
+        again.append(feed.next())
+    again.close()
+    st = again.spool_stats()
+    assert st["empty"] and st["deduplicated"] == 10 * 50
+    assert st["transferred"] == 13 * 50  # handed over; 10 * 50 of it found held
+    assert_database_holds(pg_url, feed)

@@ -8,11 +8,20 @@ project's ``history.url``). Into PostgreSQL the recorder writes through a local 
 restarted recorder back-fills what the previous one could not write. ``--standby`` waits as a
 hot standby for the writer lock (:mod:`twinviewer.history.pg_standby`). The summary says what
 arrived and what was rejected, per source, and what the spool back-filled or still holds.
+
+A standby receives the feed beside the recorder, so it must not share the recorder's MQTT
+session: a broker keeps one connection per client id and closes the older one when the same id
+connects again, and both recorders would take the session from each other all the time, each
+receiving part of the feed (what the killed one had received and not yet committed was then
+lost to both). So an MQTT source with a fixed ``client_id`` connects from a standby as
+``<client_id>-standby-<hash of the spool folder>`` (see :func:`standby_sources`): a session of
+its own, kept across its reconnects like the recorder's, one per spool folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import signal
@@ -88,9 +97,15 @@ class RecordSummary:
             sp = h.get("spool")
             if sp:
                 state = "empty" if sp["empty"] else f"{sp['pending']:,} samples wait in it"
+                dedup = ""
+                if sp.get("deduplicated"):
+                    dedup = (
+                        f" ({sp['deduplicated']:,} not written again: another recorder had "
+                        "written them)"
+                    )
                 out.append(
                     f"  spool: {sp['folder']}: {sp['spooled']:,} samples spooled while the "
-                    f"database was away, {sp['backfilled']:,} back-filled; {state}"
+                    f"database was away, {sp['backfilled']:,} back-filled{dedup}; {state}"
                 )
             sb = h.get("standby")
             if sb:
@@ -136,6 +151,9 @@ def record(
     ``history``: a PostgreSQL URL to record into instead of the project's store; ``spool``:
     the folder of the spool for it; ``standby``: wait for the writer lock (module docstring)."""
     project, folder = load_twin_project(path)
+    spool_dir = _spool_of(project, history, spool, standby)
+    if standby and spool_dir is not None:
+        project = standby_sources(project, spool_dir)
     sources: list[Source] = create_sources(project, folder, only=only)
     if not sources:
         raise ValueError(
@@ -152,7 +170,7 @@ def record(
     queue = BatchQueue()
     gap_log = GapLog()
     state = LatestState(len(project.sensors))
-    store = _open_store(project, folder, Path(path), history, spool, standby, standby_window)
+    store = _open_store(project, folder, Path(path), history, spool_dir, standby, standby_window)
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
@@ -219,20 +237,43 @@ def record(
     return summary
 
 
+def _spool_of(
+    project: Project, history: str | None, spool: Path | None, standby: bool
+) -> Path | None:
+    """The spool folder of a PostgreSQL recorder (None: the history is not PostgreSQL)."""
+    url = history_url(project, history)
+    if not url or not project.history.enabled or not project.sensors:
+        if standby:
+            raise ValueError("--standby needs a PostgreSQL history (--history URL)")
+        return None
+    return spool or spool_folder(url, "standby" if standby else "recorder")
+
+
+def standby_sources(project: Project, spool: Path) -> Project:
+    """``project`` with an MQTT session of the standby's own (module docstring): every MQTT
+    source with a fixed client id gets ``<id>-standby-<8 hex of the spool folder's path>``."""
+    digest = hashlib.sha1(str(Path(spool).resolve()).encode()).hexdigest()[:8]
+    changed = [
+        c.model_copy(update={"client_id": f"{c.client_id}-standby-{digest}"})
+        if c.type == "mqtt" and getattr(c, "client_id", None)
+        else c
+        for c in project.sources
+    ]
+    return project.model_copy(update={"sources": changed})
+
+
 def _open_store(
     project: Project,
     folder: Path,
     path: Path,
     history: str | None,
-    spool: Path | None,
+    where: Path | None,
     standby: bool,
     window: float,
 ) -> Any:
     """The embedded store, a spooled PostgreSQL recorder, or a standby one (or None)."""
     url = history_url(project, history)
-    if not url or not project.history.enabled or not project.sensors:
-        if standby:
-            raise ValueError("--standby needs a PostgreSQL history (--history URL)")
+    if where is None or not url:
         return open_history(project, folder, path, history)
     from twinviewer.history.pg_spool import SpooledRecorder
     from twinviewer.history.pg_standby import StandbyRecorder
@@ -241,7 +282,6 @@ def _open_store(
     ids = [s.id for s in project.sensors]
     days = project.history.retention_days
     retention = days * 86400.0 if days else None
-    where = spool or spool_folder(url, "standby" if standby else "recorder")
     if standby:
         log.info("history: standby recorder for %s; spool %s", redact_url(url), where)
         return StandbyRecorder(url, ids, where, retention=retention, window=window)

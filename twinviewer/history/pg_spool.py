@@ -29,6 +29,23 @@ spooled ones: the database receives exactly the append order (which decides ties
 embedded store). Gaps go through the log too and commit in the same transaction as the samples
 beside them. Entries the database holds are deleted from disk a segment (~64 MB) at a time.
 
+Another writer meanwhile
+-------------------------
+Each row also holds the spool's writer ``session``: set, in its first transaction as the
+writer, above every other spool's. So when a recorder connects and another spool's session is
+greater than its own, another recorder (a hot standby that took over, or one started with
+another spool) has written since this spool last did, and it may hold what this spool's
+leftover entries hold (the same feed). Those entries (after the position, appended before this
+recorder got the writer lock) are then decided once, before anything is written, by the rule of
+:mod:`twinviewer.history.pg_overlap`: per sensor, what is newer than the newest sample the
+database holds is written; what is at or before it is written only if the database lacks that
+(sensor, time, value); source gaps only if the database lacks the same gap. Samples appended
+later are checked by the same rule against the same newest times (only those at or before
+them: late samples, and what a persistent MQTT session queued at the broker while this recorder
+was away, which the other recorder had received too). Those leftover entries are held in memory
+while they are decided. A takeover gap the other recorder recorded for samples
+that this back-fill then writes stays as it was (it over-counts them).
+
 The spool folder is chosen by the caller (``twinviewer record --spool DIR``; by default under
 the user's data folder, see :mod:`twinviewer.commands.record`). One recorder per folder (a
 file lock); the folder must outlive the recorder for a back-fill after a restart.
@@ -49,6 +66,7 @@ from numpy.typing import NDArray
 
 from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
+from twinviewer.history.pg_overlap import HeldSamples, unheld_gaps
 from twinviewer.history.pg_tables import HistoryDatabaseError, load_psycopg, split_url
 from twinviewer.history.spool_log import Entry, SpoolLog
 
@@ -64,8 +82,9 @@ CLOSE_TIMEOUT = 30.0  # seconds close() keeps transferring before it leaves the 
 RELEASE_AFTER = 10.0  # seconds a committed spool segment is kept (see _release)
 SPOOL_TABLE = (
     "CREATE TABLE IF NOT EXISTS {} (spool_id text PRIMARY KEY, position bigint NOT NULL, "
-    "host text NOT NULL, updated double precision NOT NULL)"
+    "host text NOT NULL, updated double precision NOT NULL, session bigint NOT NULL DEFAULT 0)"
 )
+SPOOL_SESSION = "ALTER TABLE {} ADD COLUMN IF NOT EXISTS session bigint NOT NULL DEFAULT 0"
 
 
 class SpoolConflict(RuntimeError):
@@ -117,6 +136,14 @@ class SpooledRecorder:
         self.transferred = 0  # samples written to the database by this recorder
         self.unknown_sensors = 0  # spooled samples of ids the project no longer has
         self.outages = 0
+        self.deduplicated = 0  # samples not written: another writer had written them
+        self._session = 0  # this spool's writer session in the database; the greatest other
+        self._other_session = 0
+        self._follow: HeldSamples | None = None  # set when another writer wrote since us
+        self._decided = 0  # entries up to here are decided (see _decide)
+        self._predecided: list[tuple[int, int]] = []  # position ranges written as they are
+        self._keep: dict[int, NDArray[np.bool_]] = {}  # position -> samples to write
+        self._keep_gaps: dict[int, list[Gap]] = {}  # position -> gaps to write
         leftover = self.log.next_position - self.log.first_position
         if leftover:
             n = self.log.pending_samples(0)
@@ -229,6 +256,14 @@ class SpooledRecorder:
                 return False
             self._known = self._committed
             self._catchup_end = self.log.next_position - 1
+            if self._other_session > self._session:
+                try:
+                    self._follow_other(self._store)
+                except Exception as exc:
+                    self._committed = None
+                    self._drop_conn()
+                    self._fail(f"history database: cannot check the spool against it: {exc}")
+                    return False
             if self._committed < self.log.first_position - 1:
                 log.warning(
                     "spool %s: the database holds it up to entry %d but the spool starts at %d "
@@ -247,16 +282,29 @@ class SpooledRecorder:
             store = self._store
             assert store is not None and self._committed is not None
             entries = self.log.read(self._committed, self.chunk_samples)
+            if self._follow is not None and entries and entries[-1].position > self._decided:
+                try:
+                    self._decide([e for e in entries if e.position > self._decided])
+                except Exception as exc:
+                    self._committed = None
+                    self._drop_conn()
+                    self._fail(f"history database: cannot check the spool against it: {exc}")
+                    return -1
             gaps: list[Gap] = []
             for e in entries:
                 if e.gaps:
-                    gaps.extend(e.gaps)
+                    gaps.extend(self._keep_gaps.get(e.position, e.gaps))
                 elif len(e):
-                    store.append(
-                        SampleBatch(self._project_indices(e), e.time, e.value),
-                        e.arrival,
-                        e.quality,
-                    )
+                    keep = self._keep.get(e.position)
+                    sensor = self._project_indices(e)
+                    if keep is None:
+                        store.append(SampleBatch(sensor, e.time, e.value), e.arrival, e.quality)
+                    elif keep.any():
+                        store.append(
+                            SampleBatch(sensor[keep], e.time[keep], e.value[keep]),
+                            e.arrival[keep],
+                            e.quality[keep],
+                        )
             expected = self._committed
             handed = entries[-1].position if entries else expected
 
@@ -278,6 +326,11 @@ class SpooledRecorder:
             self.transferred += n
             self.backfilled += sum(len(e) for e in entries if e.position <= self._catchup_end)
             self._committed = self._known = handed
+            for e in entries:
+                keep = self._keep.pop(e.position, None)
+                self._keep_gaps.pop(e.position, None)
+                if keep is not None:
+                    self.deduplicated += int(len(keep) - keep.sum())
             if self._failing:
                 log.info(
                     "history: writing to %s again; back-filling %d spooled entries",
@@ -288,6 +341,75 @@ class SpooledRecorder:
                 self._failure = ""
             self._release(handed)
             return len(entries)
+
+    def append_decided(
+        self,
+        batches: Sequence[tuple[SampleBatch, NDArray[np.float64], NDArray[np.uint8]]],
+        gaps: Sequence[Gap],
+    ) -> None:
+        """Append samples and gaps already decided against the database (a standby's takeover):
+        written as they are, never checked again."""
+        with self._step_lock:
+            first = self.log.next_position
+            for batch, arrival, quality in batches:
+                self.append(batch, arrival, quality)
+            self.add_gaps(gaps)
+            if self.log.next_position > first:
+                self._predecided.append((first, self.log.next_position - 1))
+
+    def _follow_other(self, store: PostgresHistoryStore) -> None:
+        """Another spool wrote since this one did (module docstring): from now on, samples at
+        or before the newest the database holds now are written only if it lacks them; the
+        entries waiting in the spool are decided at once."""
+        from twinviewer.history.pg_overlap import HeldSamples
+
+        assert self._committed is not None
+        self._follow = HeldSamples(store, self._ids)
+        self._keep, self._keep_gaps = {}, {}
+        self._decided = self._committed
+        end = self.log.next_position - 1
+        entries: list[Entry] = []
+        after = self._committed
+        while after < end:
+            more = [e for e in self.log.read(after, self.chunk_samples) if e.position <= end]
+            if not more:
+                break
+            entries.extend(more)
+            after = more[-1].position
+        n = self._decide(entries)
+        log.warning(
+            "spool %s: another recorder wrote to %s since this spool did; of the %d sample(s) "
+            "waiting in the spool, %d are in the database already and are not written again",
+            self.log.folder,
+            store.where,
+            n,
+            self._follow.held,
+        )
+
+    def _decide(self, entries: Sequence[Entry]) -> int:
+        """What of ``entries`` (the next ones after ``_decided``, in order) to write, as one
+        multiset against the database (:mod:`twinviewer.history.pg_overlap`); the number of
+        samples checked."""
+        held = self._follow
+        assert held is not None
+        positions: list[int] = []
+        batches: list[tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]] = []
+        unknown = self.unknown_sensors  # counted when transferred
+        for e in entries:
+            if any(a <= e.position <= b for a, b in self._predecided):
+                continue
+            if e.gaps:
+                self._keep_gaps[e.position] = unheld_gaps(held.store, e.gaps)
+            elif len(e):
+                positions.append(e.position)
+                batches.append((self._project_indices(e), e.time, e.value))
+        self.unknown_sensors = unknown
+        for pos, keep in zip(positions, held.unheld(batches), strict=True):
+            if not keep.all():
+                self._keep[pos] = keep
+        if entries:
+            self._decided = max(self._decided, entries[-1].position)
+        return sum(len(b[0]) for b in batches)
 
     def _release(self, position: int) -> None:
         """Delete spool segments the database has held for ``RELEASE_AFTER`` seconds (a server
@@ -341,18 +463,28 @@ class SpooledRecorder:
             self._conn = pg.connect(self.conninfo, autocommit=True)
         conn = self._conn
         conn.execute(pg.sql.SQL(SPOOL_TABLE).format(self._table()))
+        conn.execute(pg.sql.SQL(SPOOL_SESSION).format(self._table()))
         row = conn.execute(
-            pg.sql.SQL("SELECT position FROM {} WHERE spool_id = %s").format(self._table()),
-            (self.log.id,),
+            pg.sql.SQL(
+                "SELECT (SELECT position FROM {0} WHERE spool_id = %s), "
+                "(SELECT session FROM {0} WHERE spool_id = %s), "
+                "(SELECT max(session) FROM {0} WHERE spool_id <> %s)"
+            ).format(self._table()),
+            (self.log.id, self.log.id, self.log.id),
         ).fetchone()
-        return int(row[0]) if row else 0
+        assert row is not None
+        self._session = int(row[1] or 0)
+        self._other_session = int(row[2] or 0)
+        return int(row[0] or 0)
 
     def _write_position(self, conn: psycopg.Connection, expected: int, position: int) -> None:
         """In the flush's transaction: check the database still holds ``expected`` (locking the
-        row), then set ``position``."""
+        row), then set ``position``, and the writer session above every other spool's."""
         sql = load_psycopg().sql
         row = conn.execute(
-            sql.SQL("SELECT position FROM {} WHERE spool_id = %s FOR UPDATE").format(self._table()),
+            sql.SQL("SELECT position, session FROM {} WHERE spool_id = %s FOR UPDATE").format(
+                self._table()
+            ),
             (self.log.id,),
         ).fetchone()
         held = int(row[0]) if row else 0
@@ -360,13 +492,19 @@ class SpooledRecorder:
             raise SpoolConflict(
                 f"spool {self.log.id}: the database holds it up to {held}, expected {expected}"
             )
+        other = conn.execute(
+            sql.SQL("SELECT max(session) FROM {} WHERE spool_id <> %s").format(self._table()),
+            (self.log.id,),
+        ).fetchone()
+        session = max(int(row[1]) if row else 0, int(other[0] or 0) + 1 if other else 1)
         conn.execute(
             sql.SQL(
-                "INSERT INTO {} (spool_id, position, host, updated) VALUES (%s, %s, %s, %s) "
+                "INSERT INTO {} (spool_id, position, host, updated, session) "
+                "VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT (spool_id) DO UPDATE SET position = excluded.position, "
-                "host = excluded.host, updated = excluded.updated"
+                "host = excluded.host, updated = excluded.updated, session = excluded.session"
             ).format(self._table()),
-            (self.log.id, position, socket.gethostname(), time.time()),
+            (self.log.id, position, socket.gethostname(), time.time(), session),
         )
 
     def _drop_conn(self) -> None:
@@ -397,6 +535,7 @@ class SpooledRecorder:
             "outages": self.outages,
             "database": "writing" if not self._failure else self._failure,
             "unknown_sensors": self.unknown_sensors,
+            "deduplicated": self.deduplicated,
         }
 
     def stats(self) -> dict[str, Any]:

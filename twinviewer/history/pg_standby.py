@@ -9,17 +9,24 @@ recorder's writer connection: the server releases it when that connection dies, 
 ``kill -9`` of the recorder, as the kernel closes its socket).
 
 Takeover (:meth:`StandbyMemory.takeover`), per sensor, against what the database holds once
-the lock is ours (nobody else commits any more):
+the lock is ours (nobody else commits any more), by the rule of
+:mod:`twinviewer.history.pg_overlap`:
 
 * ``T`` = the time of the newest sample held (``at(+inf)``); memory samples newer than ``T`` are
-  written, older ones are taken as held (the other recorder had them: same feed);
-* equal times: the database holds ``m`` samples at ``T``, memory has ``k``: the last ``k - m``
-  of memory's are written (the same feed delivers them in the same order);
+  written;
+* samples at or before ``T`` (equal times, late samples) are written only if the database does
+  not hold them (matched by sensor, time and value, as multisets);
 * memory that does not reach back to ``T``: samples the standby dropped from its memory that
   were newer than ``T`` are counted (the standby keeps ``(sensor, time)`` of every sample it
   dropped while not known to be held, refreshed from the database every second) and recorded as
-  one gap (cause ``recorder_takeover``), exact unless that bookkeeping overflowed;
+  one gap (cause ``recorder_takeover``), exact unless that bookkeeping overflowed (late samples
+  dropped from memory that were older than ``T`` when dropped are taken as held);
 * gaps the sources reported into memory are written unless the database has the same one.
+
+The standby must receive the feed through a session of its own: an MQTT source with a fixed
+client id connects as another client (``twinviewer record --standby`` does that, see
+:mod:`twinviewer.commands.record`). Sharing the recorder's id, the broker hands the session to
+one connection at a time and each recorder receives part of the feed only.
 
 What is written goes through the new writer's spool (:mod:`twinviewer.history.pg_spool`) in
 memory order, before anything received after the takeover.
@@ -43,6 +50,7 @@ from numpy.typing import NDArray
 
 from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
+from twinviewer.history.pg_overlap import HeldSamples, unheld_gaps
 from twinviewer.history.pg_spool import SpooledRecorder
 from twinviewer.history.pg_tables import load_psycopg, split_url
 
@@ -144,32 +152,16 @@ class StandbyMemory:
     def takeover(self, store: PostgresHistoryStore, started: float) -> Takeover:
         """What to write now that ``store`` (a writer) holds the lock (module docstring)."""
         out = Takeover(at=time.time(), waited=time.monotonic() - started)
-        _, held_t = store.at(np.inf)
-        self.note_held(held_t)
-        held = self.held
+        held = HeldSamples(store, self.ids)
+        self.note_held(held.newest)
         items = list(self._items)
-        # equal times: how many samples the database holds at exactly T, per sensor
-        equal: dict[int, int] = {}
-        for _, b, _, _ in items:
-            if b is not None:
-                ok = (b.sensor >= 0) & (b.sensor < len(self.ids))
-                hit = ok & (b.time == held[np.clip(b.sensor, 0, len(self.ids) - 1)])
-                for s in np.unique(b.sensor[hit]).tolist():
-                    equal[int(s)] = 0
-        if equal:
-            equal = self._count_at(store, equal, held)
+        batches = [b for _, b, _, _ in items if b is not None]
+        masks = iter(held.unheld([(b.sensor, b.time, b.value) for b in batches]))
         for _, b, arr, gaps in items:
             if b is None:
                 out.new_gaps.extend(gaps)
                 continue
-            s = np.clip(b.sensor, 0, len(self.ids) - 1)
-            take = b.time > held[s]
-            for i in np.flatnonzero(b.time == held[s]).tolist():
-                k = int(b.sensor[i])
-                if equal.get(k, 0) > 0:
-                    equal[k] -= 1  # the database has this one
-                else:
-                    take[i] = True
+            take = next(masks)
             out.skipped += int(len(b) - take.sum())
             if take.any():
                 out.batches.append(
@@ -180,38 +172,13 @@ class StandbyMemory:
                     )
                 )
                 out.backfilled += int(take.sum())
-        out.new_gaps = self._unheld_gaps(store, out.new_gaps)
+        out.new_gaps = unheld_gaps(store, out.new_gaps)
         lost = self._lost_gap(items)
         if lost is not None:
             out.new_gaps.append(lost)
             out.missing = lost.missing
         out.gaps = len(out.new_gaps)
         return out
-
-    def _count_at(
-        self, store: PostgresHistoryStore, sensors: dict[int, int], held: NDArray[np.float64]
-    ) -> dict[int, int]:
-        times = sorted({float(held[s]) for s in sensors})
-        where = {sid: i for i, sid in enumerate(self.ids)}
-        to_proj = np.array([where.get(x, -1) for x in store.sensor_ids] + [-1], np.int64)
-        spans = [(t, t) for t in times] if len(times) <= 50 else [(times[0], times[-1])]
-        for t0, t1 in spans:
-            ss, tt, _ = store.read(t0, t1)
-            proj = to_proj[np.where(ss < len(to_proj) - 1, ss, len(to_proj) - 1)]
-            for p, t in zip(proj.tolist(), tt.tolist(), strict=True):
-                if p in sensors and t == held[p]:
-                    sensors[p] += 1
-        return sensors
-
-    @staticmethod
-    def _unheld_gaps(store: PostgresHistoryStore, gaps: list[Gap]) -> list[Gap]:
-        if not gaps:
-            return []
-        have = {
-            (g.source, g.start, g.end, g.sensors)
-            for g in store.gaps(min(g.start for g in gaps), max(g.end for g in gaps))
-        }
-        return [g for g in gaps if (g.source, g.start, g.end, g.sensors) not in have]
 
     def _lost_gap(self, items: list[Any]) -> Gap | None:
         """One gap for the samples dropped from memory that the database lacks."""
@@ -385,10 +352,7 @@ class StandbyRecorder:
                 flush_interval=self.flush_interval,
                 store=store,
             )
-            for batch, arrival, quality in info.batches:
-                rec.append(batch, arrival, quality)
-            if info.new_gaps:
-                rec.add_gaps(info.new_gaps)
+            rec.append_decided(info.batches, info.new_gaps)  # decided above
             self.recorder, self.takeover = rec, info
             self.memory = StandbyMemory(self.ids, 0.0, 0)  # nothing more goes there
         log.warning(
