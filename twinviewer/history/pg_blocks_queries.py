@@ -12,6 +12,13 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   ``(t1, vlast)``, read without decoding; else the part is decoded (all of them at once, numpy)
   and the last sample at or before t taken. Then the latest ``late`` row, which wins a tie.
   Only the blocks around t are read (BRIN index on ``t0``): ``t0 >= kt - block_width``.
+  *Cost* (measured, ``twinviewer bench history --backend postgres``): every sensor's block
+  around t crosses the wire and has its times decoded, ~100 samples a sensor at 10 Hz: at
+  10,000 sensors ~7 MB and 10^6 times, ~100 ms in the server and the transfer and ~70 ms of
+  decoding (p95 ~240 ms; the row layout: ~12 ms). The way down, not built yet: keyframes
+  that also hold each sensor's position in its block (and its time before last), so that the
+  server cuts out (``substring`` of each byte plane) only the samples between the keyframe and
+  t, a few per sensor, and the client decodes only those.
 * **series** below ``raw_rows_limit`` samples decodes the sensor's blocks in range (btree on
   ``(sensor, t0)``) and buckets them exactly; longer ranges use the summary blocks of the row
   layout (written alike for both layouts).
