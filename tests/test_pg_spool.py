@@ -268,3 +268,75 @@ def test_a_restarted_recorder_does_not_write_again_what_the_standby_wrote(
     assert st["empty"] and st["deduplicated"] == 10 * 50
     assert st["transferred"] == 13 * 50  # handed over; 10 * 50 of it found held
     assert_database_holds(pg_url, feed)
+
+
+def test_a_full_spool_keeps_the_oldest_and_records_the_dropped_as_a_gap(
+    own_pg: RestartablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    """The database away and the spool at its cap: new batches are dropped with a warning, and
+    the database later holds every batch kept plus one exact gap for the dropped ones."""
+    import twinviewer.history.pg_spool as pg_spool
+
+    monkeypatch.setattr(pg_spool, "RELEASE_AFTER", 0.0)  # free committed segments at once
+    url = schema_url(own_pg)
+    feed = Feed()
+    rec = SpooledRecorder(url, IDS, tmp_path / "spool", flush_interval=0.1, max_bytes=600_000)
+    rec.append(feed.next())
+    rec.flush()
+    own_pg.stop_server()
+    dropped: list[SampleBatch] = []
+    try:
+        with caplog.at_level("WARNING"):
+            for _ in range(500):
+                b = feed.next()
+                before = rec.log.dropped
+                rec.append(b)
+                if rec.log.dropped > before:
+                    dropped.append(feed.batches.pop())  # never reaches the database
+        assert rec.log.bytes <= 600_000 and len(dropped) > 50
+        full = [r.getMessage() for r in caplog.records if "is full" in r.getMessage()]
+        assert len(full) == 1 and "DROPPING new samples" in full[0]
+        assert rec.spool_stats()["dropped_spool_full"] == 50 * len(dropped)
+    finally:
+        own_pg.start_server()
+    rec.flush()  # the database takes the spool; its segments are released
+    rec.append(feed.next())  # fits again: the gap goes first
+    rec.close()
+    d = SampleBatch.concat(dropped)
+    gap = Gap("recorder", (), float(d.time.min()), float(d.time.max()), 50 * len(dropped))
+    assert_database_holds(url, feed, [gap])
+    reader = PostgresHistoryStore(url, IDS, writer=False)
+    try:
+        (held,) = reader.gaps()
+    finally:
+        reader.close()
+    assert held.cause == "spool_full" and held.exact
+    assert set(held.sensors) == {IDS[i] for i in np.unique(d.sensor)}
+
+
+def test_spool_log_cap_without_a_database(tmp_path: Path) -> None:
+    """At the cap the log refuses batches (-1) and writes their gap in their place when room
+    comes back or at close at the latest."""
+    log = SpoolLog(tmp_path, IDS, max_bytes=70_000)
+    n = 100
+    positions = [
+        log.append_samples(
+            np.zeros(n, np.int32) + k % 3,
+            np.full(n, T0 + k),
+            np.zeros(n),
+            np.full(n, T0),
+            np.zeros(n, np.uint8),
+        )
+        for k in range(40)  # 2,929 bytes each: about 23 fit
+    ]
+    kept = [p for p in positions if p > 0]
+    assert positions == kept + [-1] * (40 - len(kept)) and 15 < len(kept) < 30
+    assert log.dropped == n * (40 - len(kept)) and log.bytes <= 70_000
+    log.close()
+    log = SpoolLog(tmp_path, IDS, max_bytes=70_000)
+    entries = log.read(0, 10**9)
+    assert [e.position for e in entries if len(e)] == kept
+    (gap,) = entries[-1].gaps
+    assert gap.cause == "spool_full" and gap.exact and gap.missing == n * (40 - len(kept))
+    assert (gap.start, gap.end) == (T0 + len(kept), T0 + 39) and gap.sensors == ("s0", "s1", "s2")
+    log.close()

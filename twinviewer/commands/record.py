@@ -107,6 +107,11 @@ class RecordSummary:
                     f"  spool: {sp['folder']}: {sp['spooled']:,} samples spooled while the "
                     f"database was away, {sp['backfilled']:,} back-filled{dedup}; {state}"
                 )
+                if sp.get("dropped_spool_full"):
+                    out.append(
+                        f"  spool FULL: {sp['dropped_spool_full']:,} samples dropped at its cap "
+                        f"of {sp['max_bytes'] / 1e9:.2f} GB (recorded as a gap; --spool-max-gb)"
+                    )
             sb = h.get("standby")
             if sb:
                 if sb["took_over"]:
@@ -146,10 +151,12 @@ def record(
     spool: Path | None = None,
     standby: bool = False,
     standby_window: float = 60.0,
+    spool_max_gb: float | None = None,
 ) -> RecordSummary:
     """Run the project's sources until ``duration`` seconds pass, ``stop`` is set or SIGINT.
     ``history``: a PostgreSQL URL to record into instead of the project's store; ``spool``:
-    the folder of the spool for it; ``standby``: wait for the writer lock (module docstring)."""
+    the folder of the spool for it, ``spool_max_gb`` its size cap (default: 10 GB or 90 % of
+    the free disk space); ``standby``: wait for the writer lock (module docstring)."""
     project, folder = load_twin_project(path)
     spool_dir = _spool_of(project, history, spool, standby)
     if standby and spool_dir is not None:
@@ -170,7 +177,10 @@ def record(
     queue = BatchQueue()
     gap_log = GapLog()
     state = LatestState(len(project.sensors))
-    store = _open_store(project, folder, Path(path), history, spool_dir, standby, standby_window)
+    max_bytes = None if spool_max_gb is None else int(spool_max_gb * 1e9)
+    store = _open_store(
+        project, folder, Path(path), history, spool_dir, standby, standby_window, max_bytes
+    )
     types = {c.id: c.type for c in project.sources}
     t0 = time.monotonic()
     try:
@@ -270,6 +280,7 @@ def _open_store(
     where: Path | None,
     standby: bool,
     window: float,
+    max_bytes: int | None = None,
 ) -> Any:
     """The embedded store, a spooled PostgreSQL recorder, or a standby one (or None)."""
     url = history_url(project, history)
@@ -284,8 +295,10 @@ def _open_store(
     retention = days * 86400.0 if days else None
     if standby:
         log.info("history: standby recorder for %s; spool %s", redact_url(url), where)
-        return StandbyRecorder(url, ids, where, retention=retention, window=window)
-    rec = SpooledRecorder(url, ids, where, retention=retention)
+        return StandbyRecorder(
+            url, ids, where, retention=retention, window=window, max_bytes=max_bytes
+        )
+    rec = SpooledRecorder(url, ids, where, retention=retention, max_bytes=max_bytes)
     if rec.store is None and "writer lock" in rec.failure:
         rec.close(timeout=0.0)
         raise ValueError(
@@ -326,6 +339,14 @@ def add_parser(sub: Subparsers) -> None:
         metavar="S",
         help="seconds of samples a standby keeps in memory for its takeover (default 60)",
     )
+    rec.add_argument(
+        "--spool-max-gb",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="size cap of the spool; past it new samples are dropped and recorded as a gap "
+        "(default: 10 GB, or 90%% of the free disk space if less)",
+    )
     rec.set_defaults(run=run)
 
 
@@ -342,6 +363,7 @@ def run(args: argparse.Namespace) -> int:
             spool=args.spool,
             standby=args.standby,
             standby_window=args.standby_window,
+            spool_max_gb=args.spool_max_gb,
         )
     except (ProjectError, ValueError, ImportError, OSError) as exc:
         sys.stderr.write(f"twinviewer record: {exc}\n")

@@ -46,6 +46,9 @@ was away, which the other recorder had received too). Those leftover entries are
 while they are decided. A takeover gap the other recorder recorded for samples
 that this back-fill then writes stays as it was (it over-counts them).
 
+The spool has a size cap (``max_bytes``; :mod:`twinviewer.history.spool_log`): past it, new
+samples are dropped and recorded as a gap, which reaches the database like any other.
+
 The spool folder is chosen by the caller (``twinviewer record --spool DIR``; by default under
 the user's data folder, see :mod:`twinviewer.commands.record`). One recorder per folder (a
 file lock); the folder must outlive the recorder for a back-fill after a restart.
@@ -108,6 +111,7 @@ class SpooledRecorder:
         flush_interval: float = 1.0,
         store: PostgresHistoryStore | None = None,
         open_store: Callable[[], PostgresHistoryStore] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.url = url
         self.conninfo, self.schema = split_url(url)
@@ -116,7 +120,7 @@ class SpooledRecorder:
         self.chunk_samples = CHUNK_SAMPLES
         self._ids = list(sensor_ids)
         self._open_store = open_store or self._default_open
-        self.log = SpoolLog(Path(spool_dir), self._ids)
+        self.log = SpoolLog(Path(spool_dir), self._ids, max_bytes=max_bytes)
         self._store = store
         self._committed: int | None = None  # what the database holds (None: ask it)
         self._known = 0  # the last position known held (kept while the database is away)
@@ -196,7 +200,8 @@ class SpooledRecorder:
             raise RuntimeError("recorder is closed")
         arr = np.full(n, time.time()) if arrival is None else np.broadcast_to(arrival, (n,))
         q = np.zeros(n, np.uint8) if quality is None else np.broadcast_to(quality, (n,))
-        self.log.append_samples(batch.sensor, batch.time, batch.value, arr, q)
+        if self.log.append_samples(batch.sensor, batch.time, batch.value, arr, q) < 0:
+            return  # dropped at the spool's size cap: a gap says so
         if self._failing or self._store is None:
             self.spooled += n
 
@@ -377,6 +382,8 @@ class SpooledRecorder:
             entries.extend(more)
             after = more[-1].position
         n = self._decide(entries)
+        if not n:
+            return
         log.warning(
             "spool %s: another recorder wrote to %s since this spool did; of the %d sample(s) "
             "waiting in the spool, %d are in the database already and are not written again",
@@ -536,6 +543,8 @@ class SpooledRecorder:
             "database": "writing" if not self._failure else self._failure,
             "unknown_sensors": self.unknown_sensors,
             "deduplicated": self.deduplicated,
+            "dropped_spool_full": self.log.dropped,
+            "max_bytes": self.log.max_bytes,
         }
 
     def stats(self) -> dict[str, Any]:

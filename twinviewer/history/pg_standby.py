@@ -258,6 +258,7 @@ class StandbyRecorder:
         max_samples: int = 5_000_000,
         poll: float = 0.5,
         flush_interval: float = 1.0,
+        max_bytes: int | None = None,
     ) -> None:
         self.url = url
         self.ids = list(sensor_ids)
@@ -265,6 +266,7 @@ class StandbyRecorder:
         self.retention = retention
         self.flush_interval = flush_interval
         self.poll = poll
+        self.max_bytes = max_bytes
         self.memory = StandbyMemory(self.ids, window, max_samples)
         self.probe = WriterLockProbe(url)
         self.recorder: SpooledRecorder | None = None
@@ -351,6 +353,7 @@ class StandbyRecorder:
                 retention=self.retention,
                 flush_interval=self.flush_interval,
                 store=store,
+                max_bytes=self.max_bytes,
             )
             rec.append_decided(info.batches, info.new_gaps)  # decided above
             self.recorder, self.takeover = rec, info

@@ -11,7 +11,8 @@ Layout of the folder (one recorder at a time: ``lock`` is held with ``flock``)::
     spool.json                      {"id": "<uuid>", ...}: the spool's identity in the database
     lock                            flock'ed while a recorder uses the folder
     00000000000000000001.log        a segment: entries from position 1 on
-    00000000000000052001.log        the next one (a segment is closed at ~64 MB)
+    00000000000000052001.log        the next one (a segment is closed at ~64 MB, or at an
+                                    eighth of the size cap if that is less)
 
 A segment is a sequence of records::
 
@@ -26,13 +27,25 @@ system at once (so a killed recorder loses nothing), and ``fsync``'ed at most ``
 seconds later (so a power cut loses at most that much). A torn record at the end of the last
 segment (a crash in the middle of a write) is cut off with a warning when the log is opened.
 29 bytes a sample; no compression (the log is short-lived, and must keep up with ingest).
+
+Size cap: ``max_bytes`` (``twinviewer record --spool-max-gb``; by default the smaller of
+:data:`DEFAULT_MAX_BYTES` and 90 % of the disk space free when the log is opened, plus what it
+holds). A batch that would take the folder past it (or that the disk refuses: no space left) is
+not written: the oldest data is kept, the newest dropped, with one warning when it starts and
+one when it ends. What was dropped is not forgotten: it becomes a gap (cause
+:data:`SPOOL_FULL`, source ``recorder``, exact: its sensors, first and last time, and number of
+samples), written into the log in its place as soon as a batch fits again (the database has
+taken some of the spool, and segments were released), before that batch, and at close at the
+latest (a gap record is small: it may pass the cap).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
 import struct
 import threading
 import time
@@ -41,12 +54,15 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.gaps import Gap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 try:
     import fcntl
@@ -60,6 +76,8 @@ HEADER = struct.Struct("<4sBQIII")
 IDS, SAMPLES, GAPS = 0, 1, 2
 SEGMENT_BYTES = 64 << 20
 SAMPLE_BYTES = 4 + 8 + 8 + 8 + 1
+DEFAULT_MAX_BYTES = 10 << 30  # 10 GiB, or 90 % of the free disk space if that is less
+SPOOL_FULL = "spool_full"  # the cause of a gap: samples dropped at the spool's size cap
 
 
 class SpoolError(OSError):
@@ -126,7 +144,14 @@ class SpoolLog:
     """The log in ``folder`` (created if needed). Thread-safe: appends from one thread, reads
     from another. :meth:`close` releases the folder."""
 
-    def __init__(self, folder: Path, ids: Sequence[str], *, sync_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ids: Sequence[str],
+        *,
+        sync_interval: float = 1.0,
+        max_bytes: int | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.sync_interval = sync_interval
         self._lock = threading.Lock()
@@ -155,6 +180,17 @@ class SpoolLog:
         # (last position read, its segment's first position, offset after it, the segment's ids)
         self._cursor: tuple[int, int, int, list[str]] | None = None
         self.first_position = self._first_position()
+        self.bytes = sum(p.stat().st_size for _f, p in self.segments())
+        if max_bytes is None:
+            free = shutil.disk_usage(self.folder).free
+            max_bytes = min(DEFAULT_MAX_BYTES, int(free * 0.9) + self.bytes)
+        self.max_bytes = max_bytes
+        # segments of at most an eighth of the cap: the database's progress frees room in steps
+        self.segment_bytes = max(1 << 16, min(SEGMENT_BYTES, max_bytes // 8))
+        self.dropped = 0  # samples dropped at the cap (over the log's life)
+        self.full_since = 0.0  # wall time the current overflow began; 0: not full
+        # what is being dropped now: sensors (indices), first and last time, count
+        self._over: tuple[set[int], float, float, int] | None = None
 
     # -- identity and recovery -----------------------------------------------------------------
 
@@ -231,15 +267,23 @@ class SpoolLog:
     # -- appending -----------------------------------------------------------------------------
 
     def _write(self, kind: int, n: int, payload: bytes) -> int:
-        """Append one record (under the lock); its position."""
-        if self._file is None or self._file_bytes >= SEGMENT_BYTES:
+        """Append one record (under the lock); its position. OSError (no space left): nothing
+        of it stays in the file."""
+        if self._file is None or self._file_bytes >= self.segment_bytes:
             self._open_segment()
         assert self._file is not None
         pos = self.next_position
-        self._file.write(HEADER.pack(MAGIC, kind, pos, n, len(payload), zlib.crc32(payload)))
-        self._file.write(payload)
-        self._file.flush()  # to the operating system: a killed recorder loses nothing
-        self._file_bytes += HEADER.size + len(payload)
+        record = HEADER.pack(MAGIC, kind, pos, n, len(payload), zlib.crc32(payload)) + payload
+        start = self._file.tell()
+        try:  # unbuffered: to the operating system at once (a killed recorder loses nothing)
+            if self._file.write(record) != len(record):  # a short write: the disk is full
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError:
+            self._file.truncate(start)
+            self._file.seek(start)
+            raise
+        self._file_bytes += len(record)
+        self.bytes += len(record)
         self.next_position = pos + 1
         self._dirty = True
         now = time.monotonic()
@@ -254,15 +298,15 @@ class SpoolLog:
             os.fsync(self._file.fileno())
             self._file.close()
         path = self.folder / f"{self.next_position:020d}.log"
-        self._file = open(path, "ab")  # noqa: SIM115
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115
         self._file_bytes = self._file.tell()
         ids = json.dumps(self._ids).encode()
         self._file.write(
             HEADER.pack(MAGIC, IDS, self.next_position, len(self._ids), len(ids), zlib.crc32(ids))
+            + ids
         )
-        self._file.write(ids)
-        self._file.flush()
         self._file_bytes += HEADER.size + len(ids)
+        self.bytes += HEADER.size + len(ids)
         if fcntl is not None:  # the new name must survive a power cut too
             fd = os.open(self.folder, os.O_RDONLY)
             try:
@@ -278,14 +322,82 @@ class SpoolLog:
         arrival: NDArray[np.float64],
         quality: NDArray[np.uint8],
     ) -> int:
-        """Append a batch (``sensor`` indexes the ids given at open); its position."""
+        """Append a batch (``sensor`` indexes the ids given at open); its position, or -1 when
+        it was dropped at the size cap (module docstring)."""
         payload = _pack_samples(sensor, t, v, arrival, quality)
         with self._lock:
-            return self._write(SAMPLES, len(sensor), payload)
+            if self.bytes + HEADER.size + len(payload) <= self.max_bytes:
+                try:
+                    self._end_overflow()
+                    return self._write(SAMPLES, len(sensor), payload)
+                except OSError as exc:
+                    why = f"the disk refused it ({exc.strerror or exc})"
+            else:
+                why = (
+                    f"it holds {self.bytes / 1e9:.2f} GB, its cap is {self.max_bytes / 1e9:.2f} GB"
+                )
+            self._overflow(sensor, t, why)
+            return -1
 
     def append_gaps(self, gaps: Sequence[Gap]) -> int:
         with self._lock:
+            self._end_overflow(force=True)
             return self._write(GAPS, len(gaps), _gaps_json(gaps))
+
+    def _overflow(self, sensor: ArrayLike, t: ArrayLike, why: str) -> None:
+        """Drop a batch at the cap (under the lock): count it for the gap."""
+        s = np.asarray(sensor)
+        tt = np.asarray(t, np.float64)
+        self.dropped += len(s)
+        if not len(s):
+            return
+        lo, hi = float(np.min(tt)), float(np.max(tt))
+        if self._over is None:
+            self.full_since = time.time()
+            log.warning(
+                "spool %s is full: %s; keeping what it holds and DROPPING new samples (recorded "
+                "as a gap) until the database takes some of it (raise --spool-max-gb or free "
+                "disk space)",
+                self.folder,
+                why,
+            )
+            self._over = (set(), lo, hi, 0)
+        sensors, a, b, n = self._over
+        sensors.update(np.unique(s).tolist())
+        self._over = (sensors, min(a, lo), max(b, hi), n + len(s))
+
+    def _end_overflow(self, force: bool = False) -> None:
+        """Write the gap of what was dropped (under the lock), if anything was."""
+        if self._over is None:
+            return
+        sensors, a, b, n = self._over
+        gap = Gap(
+            source="recorder",
+            sensors=tuple(
+                self._ids[i] if 0 <= i < len(self._ids) else str(i) for i in sorted(sensors)
+            ),
+            start=a,
+            end=b,
+            missing=n,
+            cause=SPOOL_FULL,
+            exact=True,
+            detail=f"the recorder's spool {self.folder} was full (cap {self.max_bytes / 1e9:.2f} "
+            "GB) while the database did not take its data",
+        )
+        try:
+            self._write(GAPS, 1, _gaps_json([gap]))
+        except OSError:
+            if not force:
+                raise
+            log.error("spool %s: cannot record the gap of %d dropped samples", self.folder, n)
+        self._over = None
+        log.warning(
+            "spool %s: has room again after %.0f s; %d sample(s) were dropped (recorded as a gap)",
+            self.folder,
+            time.time() - self.full_since,
+            n,
+        )
+        self.full_since = 0.0
 
     def sync(self) -> None:
         """fsync what was appended (at close, and every ``sync_interval`` seconds anyway)."""
@@ -302,8 +414,6 @@ class SpoolLog:
         least one entry when there is one). Reading on from the last entry returned is cheap
         (a cursor); any other ``after`` scans from the start of its segment."""
         with self._lock:
-            if self._file is not None:
-                self._file.flush()
             end = self.next_position
         out: list[Entry] = []
         total = 0
@@ -364,15 +474,18 @@ class SpoolLog:
             gone = 0
             for i, (_first, path) in enumerate(segs[:-1]):
                 if segs[i + 1][0] - 1 <= upto and str(path) != current:
+                    size = path.stat().st_size
                     path.unlink(missing_ok=True)
+                    self.bytes -= size
                     gone += 1
             self.first_position = self._first_position()
             return gone
 
     def close(self) -> None:
         with self._lock:
+            if self._over is not None:
+                self._end_overflow(force=True)
             if self._file is not None:
-                self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
                 self._file = None
