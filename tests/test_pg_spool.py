@@ -340,3 +340,28 @@ def test_spool_log_cap_without_a_database(tmp_path: Path) -> None:
     assert gap.cause == "spool_full" and gap.exact and gap.missing == n * (40 - len(kept))
     assert (gap.start, gap.end) == (T0 + len(kept), T0 + 39) and gap.sensors == ("s0", "s1", "s2")
     log.close()
+
+
+def test_a_sample_delivered_again_after_a_takeover_is_written_once(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The first recorder dies with entries the other writer never had; restarted, its MQTT
+    session delivers some of them again (QoS 1): its spool then holds them twice, the database
+    once."""
+    feed = Feed()
+    first = SpooledRecorder(pg_url, IDS, tmp_path / "a", flush_interval=60)
+    for _ in range(5):
+        first.append(feed.next())
+    first.flush()
+    for _ in range(3):
+        first.append(feed.next())  # never committed, never seen by the other writer
+    abandon(first)
+    other = SpooledRecorder(pg_url, IDS, tmp_path / "b", flush_interval=60)
+    other.append(feed.next(5))  # newer samples: this spool wrote last
+    other.close()
+    again = SpooledRecorder(pg_url, IDS, tmp_path / "a", flush_interval=60)
+    again.append(feed.batches[6])  # delivered again
+    again.close()
+    st = again.spool_stats()
+    assert st["backfilled"] == 3 * 50 and st["deduplicated"] == 50
+    assert_database_holds(pg_url, feed)

@@ -11,10 +11,14 @@ database holds for the sensor when the decision is taken:
 * a sample at or before ``T`` (equal times, and *late* samples: the feed may deliver a sample
   older than one the other recorder had already committed) is written only if the database
   lacks it: the samples are matched by ``(sensor, time, value)`` against what the database
-  holds at those times, as multisets (the database holds ``m`` copies, the candidates count
-  ``k``: the first ``m`` in feed order are taken as held, the last ``k - m`` are written).
+  held at those times when the decision began (the database holds ``m`` copies: the first
+  ``m`` in feed order are taken as held), and a sample identical to one this writer already
+  decided to write is not written again (an MQTT QoS 1 message delivered before a recorder was
+  killed is delivered again to its session: its spool and its feed then hold it twice).
 
-The database is read once over the times of those candidates (in clusters, so that a late
+A recorder's own leftover spool is decided with ``remember``: its samples count as written and
+raise ``T``, so that its MQTT session delivering them again after the restart writes nothing
+twice. The database is read once over the times of those candidates (in clusters, so that a late
 sample hours back does not read the hours between). Deciding before writing means the new
 writer's own rows never count as the other one's. Gaps the sources reported are written unless
 the database holds the same one (source, start, end, sensors).
@@ -53,14 +57,23 @@ class HeldSamples:
         self.ids = list(ids)
         _, newest = store.at(np.inf)
         self.newest: NDArray[np.float64] = np.where(np.isnan(newest), -np.inf, newest)
-        self.held = 0  # samples found held, over every call
+        self.held = 0  # samples found held (or written already), over every call
         self.read_samples = 0  # samples read from the database to match candidates
+        self._counts: Counter = Counter()  # key -> copies of others not matched yet
+        self._known: set[tuple[int, float, float | str]] = set()  # keys counted in the database
+        self._written: set[tuple[int, float, float | str]] = set()  # keys decided to write
 
     def unheld(
-        self, batches: Sequence[tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]]
+        self,
+        batches: Sequence[tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]],
+        *,
+        remember: bool = False,
     ) -> list[NDArray[np.bool_]]:
         """Per batch ``(project sensor, time, value)`` in feed order: a mask of the samples to
-        write (module docstring). Sensors out of range are left to the store (kept)."""
+        write (module docstring). Sensors out of range are left to the store (kept).
+        ``remember``: also the samples written because they are newer than ``T`` count as
+        written, and ``T`` rises to the newest of them (a recorder's leftover spool, which its
+        MQTT session may deliver again)."""
         n = len(self.ids)
         masks: list[NDArray[np.bool_]] = []
         cand: list[tuple[int, NDArray[np.intp]]] = []  # (batch, indices at or before T)
@@ -71,31 +84,59 @@ class HeldSamples:
             if older.any():
                 cand.append((b, np.flatnonzero(older)))
         if not cand:
+            if remember:
+                self._remember(batches, masks)
             return masks
-        times = np.concatenate([batches[b][1][i] for b, i in cand])
-        counts = self._held_counts(times, {int(x) for b, i in cand for x in batches[b][0][i]})
-        for b, idx in cand:
-            s, t, v = batches[b]
-            for j, key in zip(
-                idx.tolist(),
-                map(_key, s[idx].tolist(), t[idx].tolist(), v[idx].tolist()),
-                strict=True,
-            ):
+        keys = [
+            list(
+                map(
+                    _key,
+                    batches[b][0][i].tolist(),
+                    batches[b][1][i].tolist(),
+                    batches[b][2][i].tolist(),
+                )
+            )
+            for b, i in cand
+        ]
+        new = {k for ks in keys for k in ks} - self._known
+        if new:  # the database's copies of keys never decided before (none of them ours)
+            self._counts.update(self._held_counts(new))
+            self._known |= new
+        counts, written = self._counts, self._written
+        for (b, idx), ks in zip(cand, keys, strict=True):
+            for j, key in zip(idx.tolist(), ks, strict=True):
                 if counts.get(key, 0) > 0:
                     counts[key] -= 1  # the database has this one
                     self.held += 1
+                elif key in written:
+                    self.held += 1  # delivered twice: written once
                 else:
+                    written.add(key)
                     masks[b][j] = True
+        if remember:
+            self._remember(batches, masks)
         return masks
 
-    def _held_counts(self, times: NDArray[np.float64], sensors: set[int]) -> Counter:
-        """``(project sensor, time, value)`` -> how many the database holds, for ``sensors`` at
-        ``times`` (read over clusters of those times)."""
+    def _remember(
+        self,
+        batches: Sequence[tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]],
+        masks: list[NDArray[np.bool_]],
+    ) -> None:
+        n = len(self.ids)
+        for (s, t, v), m in zip(batches, masks, strict=True):
+            ok = m & (s >= 0) & (s < n)
+            if ok.any():
+                self._written.update(map(_key, s[ok].tolist(), t[ok].tolist(), v[ok].tolist()))
+                np.maximum.at(self.newest, s[ok], t[ok])
+
+    def _held_counts(self, keys: set[tuple[int, float, float | str]]) -> Counter:
+        """``(project sensor, time, value)`` -> how many the database holds, for ``keys`` (read
+        over clusters of their times)."""
+        times = np.array(sorted({k[1] for k in keys}), np.float64)
         where = {sid: i for i, sid in enumerate(self.ids)}
         store_ids = self.store.sensor_ids
         to_proj = np.array([where.get(x, -1) for x in store_ids] + [-1], np.int64)
-        wanted = set(np.unique(times).tolist())
-        u = np.unique(times)
+        u = times
         breaks = np.flatnonzero(np.diff(u) > CLUSTER_S) + 1
         counts: Counter = Counter()
         for part in np.split(u, breaks):
@@ -106,8 +147,9 @@ class HeldSamples:
                 to_proj = np.array([where.get(x, -1) for x in store_ids] + [-1], np.int64)
             proj = to_proj[np.clip(ss, 0, len(to_proj) - 1)]
             for p, t, v in zip(proj.tolist(), tt.tolist(), vv.tolist(), strict=True):
-                if p in sensors and t in wanted:
-                    counts[_key(p, t, v)] += 1
+                key = _key(p, t, v)
+                if key in keys:
+                    counts[key] += 1
         return counts
 
 

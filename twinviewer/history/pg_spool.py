@@ -148,9 +148,11 @@ class SpooledRecorder:
         self._predecided: list[tuple[int, int]] = []  # position ranges written as they are
         self._keep: dict[int, NDArray[np.bool_]] = {}  # position -> samples to write
         self._keep_gaps: dict[int, list[Gap]] = {}  # position -> gaps to write
-        leftover = self.log.next_position - self.log.first_position
-        if leftover:
-            n = self.log.pending_samples(0)
+        self._connect()
+        after = self._committed or 0  # unknown while the database is away: all of it
+        leftover = self.log.next_position - 1 - max(after, self.log.first_position - 1)
+        if leftover > 0:
+            n = self.log.pending_samples(after)
             self.spooled += n
             log.info(
                 "spool %s: %d entries (%d samples) left by an earlier run; back-filling them",
@@ -158,7 +160,6 @@ class SpooledRecorder:
                 leftover,
                 n,
             )
-        self._connect()
         self._thread = threading.Thread(target=self._run, name="history-spool", daemon=True)
         self._thread.start()
 
@@ -381,7 +382,7 @@ class SpooledRecorder:
                 break
             entries.extend(more)
             after = more[-1].position
-        n = self._decide(entries)
+        n = self._decide(entries, leftover=True)
         if not n:
             return
         log.warning(
@@ -393,7 +394,7 @@ class SpooledRecorder:
             self._follow.held,
         )
 
-    def _decide(self, entries: Sequence[Entry]) -> int:
+    def _decide(self, entries: Sequence[Entry], *, leftover: bool = False) -> int:
         """What of ``entries`` (the next ones after ``_decided``, in order) to write, as one
         multiset against the database (:mod:`twinviewer.history.pg_overlap`); the number of
         samples checked."""
@@ -411,7 +412,7 @@ class SpooledRecorder:
                 positions.append(e.position)
                 batches.append((self._project_indices(e), e.time, e.value))
         self.unknown_sensors = unknown
-        for pos, keep in zip(positions, held.unheld(batches), strict=True):
+        for pos, keep in zip(positions, held.unheld(batches, remember=leftover), strict=True):
             if not keep.all():
                 self._keep[pos] = keep
         if entries:
