@@ -13,7 +13,7 @@ database holds for the sensor when the decision is taken:
   lacks it: the samples are matched by ``(sensor, time, value)`` against what the database
   held at those times when the decision began (the database holds ``m`` copies: the first
   ``m`` in feed order are taken as held), and a sample identical to one this writer already
-  decided to write is not written again (an MQTT QoS 1 message delivered before a recorder was
+  found held or decided to write is not written again (an MQTT QoS 1 message delivered before a recorder was
   killed is delivered again to its session: its spool and its feed then hold it twice).
 
 A recorder's own leftover spool is decided with ``remember``: its samples count as written and
@@ -61,7 +61,7 @@ class HeldSamples:
         self.read_samples = 0  # samples read from the database to match candidates
         self._counts: Counter = Counter()  # key -> copies of others not matched yet
         self._known: set[tuple[int, float, float | str]] = set()  # keys counted in the database
-        self._written: set[tuple[int, float, float | str]] = set()  # keys decided to write
+        self._written: set[tuple[int, float, float | str]] = set()  # keys held or written
 
     def unheld(
         self,
@@ -108,8 +108,9 @@ class HeldSamples:
                 if counts.get(key, 0) > 0:
                     counts[key] -= 1  # the database has this one
                     self.held += 1
+                    written.add(key)  # held: a copy delivered again is not written either
                 elif key in written:
-                    self.held += 1  # delivered twice: written once
+                    self.held += 1  # delivered twice: held or written once
                 else:
                     written.add(key)
                     masks[b][j] = True
