@@ -13,8 +13,9 @@ database holds for the sensor when the decision is taken:
   lacks it: the samples are matched by ``(sensor, time, value)`` against what the database
   held at those times when the decision began (the database holds ``m`` copies: the first
   ``m`` in feed order are taken as held), and a sample identical to one this writer already
-  found held or decided to write is not written again (an MQTT QoS 1 message delivered before a recorder was
-  killed is delivered again to its session: its spool and its feed then hold it twice).
+  found held or decided to write is not written again (an MQTT QoS 1 message delivered before
+  a recorder was killed is delivered again to its session: its spool and its feed then hold
+  it twice).
 
 A recorder's own leftover spool is decided with ``remember``: its samples count as written and
 raise ``T``, so that its MQTT session delivering them again after the restart writes nothing
