@@ -29,7 +29,7 @@ from twinviewer.history import pg_local
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
 
-from twinviewer.history import pg_blocks, postgres  # noqa: E402
+from twinviewer.history import pg_blocks, pg_codec, postgres  # noqa: E402
 from twinviewer.history.postgres import HistoryDatabaseError, PostgresHistoryStore  # noqa: E402
 
 LAYOUTS = ["blocks", "rows"]
@@ -55,7 +55,10 @@ def url(pg_url: str, layout: str) -> str:
 @pytest.fixture
 def small_keyframes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keyframes every 3 main rows and blocks of 1 s, so that small data crosses many of them
-    (and blocks are closed, merged with their tail parts and read back)."""
+    (and blocks are closed, merged with their tail parts and read back); a slot of the
+    blocks' slot tables per sample, so that at(t) cuts windows out of blocks of 2 samples and
+    more (the narrowest windows: a wrong bound shows at once)."""
+    monkeypatch.setattr(pg_codec, "SLOT_SAMPLES", 1)
     monkeypatch.setattr(postgres, "KEYFRAME_MIN_ROWS", 3)
     monkeypatch.setattr(postgres, "KEYFRAME_ROWS_PER_SENSOR", 0)
     monkeypatch.setattr(pg_blocks, "BLOCK_KEYFRAME_ROWS_PER_SENSOR", 0)
@@ -305,6 +308,63 @@ def test_many_rows_keyframes_and_blocks(url: str) -> None:
     store.raw_rows_limit = 10**9  # the raw path: the same spike
     assert store.series(k, float(t[0]), float(t[-1]), 50)[2].max() == 99.0
     store.close()
+
+
+def test_at_inside_dense_blocks(pg_url: str) -> None:
+    """Blocks of thousands of samples (slot tables of 1-, 2- and 4-byte counts: 10 Hz, 100 Hz
+    and 7 kHz), jittered and with repeated times, in chunks and in tail parts of several
+    flushes: at(t), whose server cuts out only the samples around t, equals brute force."""
+    rng = np.random.default_rng(9)
+    rates = {0: 10.0, 1: 100.0, 2: 7000.0}
+    parts = []
+    for k, hz in rates.items():
+        tk = np.round(1.7e9 + np.sort(rng.uniform(0, 25, int(25 * hz))), 3)  # ms: repeats
+        parts.append((np.full(len(tk), k), tk))
+    s = np.concatenate([p[0] for p in parts])
+    t = np.concatenate([p[1] for p in parts])
+    order = np.argsort(t, kind="stable")
+    s, t = s[order], t[order]
+    v = np.round(rng.normal(size=len(t)), 2) * (1 + np.arange(len(t)) % 3 * 1e-9)
+    ids = ["a", "b", "c"]
+    store = _store(f"{pg_url}&layout=blocks", ids)
+    bounds = np.searchsorted(t, 1.7e9 + np.array([4.0, 11.0, 13.5, 20.5, 26.0]))
+    for a, b in zip(np.r_[0, bounds[:-1]], bounds, strict=True):  # flushes mid-block
+        store.append(SampleBatch.of(s[a:b], t[a:b], v[a:b]))
+        store.flush()
+    reader = PostgresHistoryStore(f"{pg_url}&layout=blocks", ids, writer=False)
+    with store._query() as conn:
+        held = conn.execute(
+            store._sql(
+                "SELECT max(n), count(*) FILTER (WHERE get_byte(data, 6) > 0) FROM "
+                "(SELECT n, data FROM {c} UNION ALL SELECT n, data FROM {ta}) x",
+                c="chunks",
+                ta="tail",
+            )
+        ).fetchone()
+    assert held is not None and held[0] > 65535 and held[1] > 3  # 4-byte counts, slot tables
+    probes = np.r_[rng.uniform(t[0] - 1, t[-1] + 1, 60), rng.choice(t, 40)]
+    for q in probes:
+        for who in (store, reader):
+            value, when = who.at(float(q))
+            for k in range(3):
+                m = np.flatnonzero((s == k) & (t <= q))
+                expect = (v[m[-1]], t[m[-1]]) if len(m) else (np.nan, np.nan)
+                np.testing.assert_array_equal([value[k], when[k]], expect, err_msg=f"{k} {q}")
+    reader.close()
+    store.close()
+
+
+def test_the_first_block_format_is_refused_clearly(pg_url: str) -> None:
+    """A schema of the block layout's first format (2: delta-of-delta blocks) is refused by
+    writers and readers with a message that says what to do."""
+    store = _store(f"{pg_url}&layout=blocks", ["a"])
+    store.append(SampleBatch.of([0], [1.0], [1.0]))
+    store.close()
+    with psycopg.connect(postgres.split_url(pg_url)[0], autocommit=True) as admin:
+        admin.execute(f'UPDATE "{postgres.split_url(pg_url)[1]}".twinviewer_state SET version = 2')
+    for writer in (True, False):
+        with pytest.raises(HistoryDatabaseError, match="format 2.*no longer reads"):
+            PostgresHistoryStore(pg_url, ["a"], writer=writer, writer_thread=False)
 
 
 # -- a server: one recorder, several viewers ---------------------------------------------------

@@ -5,6 +5,7 @@ and the compact forms it promises for regular feeds and float32-exact values."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,7 +86,8 @@ def test_regular_feed_and_float32_values_are_compact() -> None:
     blob = pg_codec.encode(t, v)
     h = _header(blob)
     assert (h["tmode"], h["tw"], h["vw"], h["qf"]) == (3, 0, 4, 0)
-    assert len(blob) == pg_codec.HEADER_SIZE + 4 * 600  # no byte for the times at all
+    slots = 2 * (600 // pg_codec.SLOT_SAMPLES - 1)  # the slot table: 2-byte counts
+    assert len(blob) == pg_codec.HEADER_SIZE + slots + 4 * 600  # no byte for the times at all
     jitter = np.round(t + np.r_[0, np.tile([0.002, -0.001], 299), 0], 3)  # ms: a byte each
     h = _header(pg_codec.encode(jitter, v + 0.1))
     assert (h["tmode"], h["tw"], h["vw"]) == (3, 1, 8)
@@ -95,16 +97,44 @@ def test_regular_feed_and_float32_values_are_compact() -> None:
 
 @given(blocks=st.lists(block, min_size=1, max_size=6), where=st.floats(0, 1))
 def test_the_sample_at_t_of_many_blocks(blocks, where) -> None:
-    """What at(t) reads: per block (starting at or before t) its last sample at or before t,
-    decoding the times only; the same as the whole block decoded."""
+    """What at(t) reads: per block with ``t0 <= t < t1``, the window of positions the slot
+    table gives, cut out of the block (as the server does), holds its last sample at or
+    before t, and decoding only the cut gives that sample's time and value bit for bit."""
     ts = [np.sort(np.array(tt, np.float64)) for tt, _, _ in blocks]
     vs = [np.array(vv[: len(t)]) for t, (_, vv, _) in zip(ts, blocks, strict=True)]
     lo, hi = max(t[0] for t in ts), max(t[-1] for t in ts)
     at = lo + (hi - lo) * where if np.isfinite(hi - lo) else lo
+    keep = [i for i, t in enumerate(ts) if t[0] <= at < t[-1]]
+    if not keep:
+        return
+    ts, vs = [ts[i] for i in keep], [vs[i] for i in keep]
     starts = np.cumsum([0] + [len(t) for t in ts[:-1]])
     buf, offs, _ = pg_codec.encode_many(np.concatenate(ts), np.concatenate(vs), starts)
-    t_at, v_at = pg_codec.times_and_values_at(buf, offs, at)
+    w_lo, w_hi = pg_codec.window_bounds(buf, offs, at)
+    cut, cut_offs = pg_codec.cut_windows(buf, offs, w_lo, w_hi)
+    t0 = np.array([t[0] for t in ts])
+    t1 = np.array([t[-1] for t in ts])
+    n = np.array([len(t) for t in ts])
+    t_at, v_at = pg_codec.values_at_windows(cut, cut_offs, t0, t1, n, w_lo, w_hi, at)
     for i, (t, v) in enumerate(zip(ts, vs, strict=True)):
         j = int(np.searchsorted(t, at, "right")) - 1
+        assert w_lo[i] <= j <= w_hi[i]
         assert _bits(t_at[i : i + 1]) == _bits(t[j : j + 1])
         assert _bits(v_at[i : i + 1]) == _bits(v[j : j + 1])
+
+
+def test_the_slot_table_keeps_the_window_small() -> None:
+    """Random arrival times, 100 samples a block: the server cuts about n / K + 1 samples."""
+    rng = np.random.default_rng(5)
+    ts = [1.7e9 + np.sort(np.round(rng.uniform(0, 10, 100), 6)) for _ in range(50)]
+    starts = np.arange(50) * 100
+    buf, offs, _ = pg_codec.encode_many(np.concatenate(ts), np.ones(5000), starts)
+    w_lo, w_hi = pg_codec.window_bounds(buf, offs, 1.7e9 + 5.0)
+    assert 2 <= np.mean(w_hi - w_lo + 1) <= 20
+
+
+def test_blocks_of_the_first_format_are_refused() -> None:
+    blob = bytearray(pg_codec.encode(np.arange(5.0), np.arange(5.0)))
+    blob[0] = 1
+    with pytest.raises(pg_codec.BlockFormatError, match="format 3"):
+        pg_codec.decode(bytes(blob))

@@ -9,16 +9,23 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   ``t0 <= t`` and ``t1 >= kt``: the parts of one sensor's main samples follow one another in
   time (a flush's main samples are never older than the previous flush's), so that part holds
   the sensor's latest main sample at or before t. When the part ends at or before t that is its
-  ``(t1, vlast)``, read without decoding; else the part is decoded (all of them at once, numpy)
-  and the last sample at or before t taken. Then the latest ``late`` row, which wins a tie.
-  Only the blocks around t are read (BRIN index on ``t0``): ``t0 >= kt - block_width``.
-  *Cost* (measured, ``twinviewer bench history --backend postgres``): every sensor's block
-  around t crosses the wire and has its times decoded, ~100 samples a sensor at 10 Hz: at
-  10,000 sensors ~7 MB and 10^6 times, ~100 ms in the server and the transfer and ~70 ms of
-  decoding (p95 ~240 ms; the row layout: ~12 ms). The way down, not built yet: keyframes
-  that also hold each sensor's position in its block (and its time before last), so that the
-  server cuts out (``substring`` of each byte plane) only the samples between the keyframe and
-  t, a few per sensor, and the client decodes only those.
+  ``(t1, vlast)``, read without decoding. Else the *server* cuts the few samples around t out
+  of it (:data:`AT_PARTS`): the block's slot table (:mod:`.pg_codec`, format 3) gives the run
+  of positions that holds the answer, ~9 samples of a 100-sample block, and two
+  ``substring`` calls take their time residuals and values (times and values are fixed-width
+  records); the client decodes only those (:func:`.pg_codec.values_at_windows`, all sensors at
+  once). Then the latest ``late`` row, which wins a tie. Only the blocks around t are read
+  (BRIN index on ``t0``): ``t0 >= kt - block_width``.
+  *Why this way* (measured, ``twinviewer bench history --backend postgres``, 10^7 samples,
+  2 shared cores, noisy): the first block format (delta-of-delta times) had every sensor's
+  whole block around t cross the wire and its times decoded: ~7 MB and 10^6 times at 10,000
+  sensors, p95 105 ms at 1,000 sensors and 241 ms at 10,000. Keyframes holding each sensor's
+  position in its block would still leave the samples between the keyframe and t (~25 a
+  sensor with keyframes every 50 samples a sensor; more keyframes cost 16 bytes a sensor each,
+  which the ~10 bytes a sample cannot carry), and delta-of-delta times cannot be cut in the
+  middle. Times as residuals against the block's straight line cost what the delta-of-deltas
+  cost (the random walk of random arrival times, or the jitter of a regular feed), and the slot
+  table ~0.1 byte a sample.
 * **series** below ``raw_rows_limit`` samples decodes the sensor's blocks in range (btree on
   ``(sensor, t0)``) and buckets them exactly; longer ranges use the summary blocks of the row
   layout (written alike for both layouts).
@@ -30,7 +37,7 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,6 +65,50 @@ CHUNK_FIELDS = [
 PARTS = "(SELECT * FROM {ch} UNION ALL SELECT * FROM {ta})"
 
 
+def _slot_entry(i: str) -> str:
+    """SQL: entry ``i`` of a block's slot table (:mod:`.pg_codec`), ``h.ew`` bytes wide."""
+    b = [f"get_byte(p.data, {28 + k} + h.ew * ({i}))" for k in range(4)]
+    return (
+        f"CASE h.ew WHEN 1 THEN {b[0]} WHEN 2 THEN {b[0]} + 256 * {b[1]} "
+        f"ELSE {b[0]} + 256 * {b[1]} + 65536 * {b[2]} + 16777216 * {b[3]} END"
+    )
+
+
+# at(t): per sensor the part holding its latest main sample at or before t (when it reaches
+# past t: the window of the samples around t that its slot table gives, cut out of the block
+# as its time mode / widths, the residual records and the value records: pg_codec). The
+# server may compute the lateral's expressions before its WHERE: each is safe on any row.
+AT_PARTS = (
+    "SELECT p.sensor, p.t0, p.t1, p.n, p.vlast, coalesce(w.lo, -1) AS lo, "
+    "coalesce(w.hi, -1) AS hi, CASE WHEN p.t1 > %(t)s THEN substring(p.data, 2, 3) "
+    "|| substring(p.data, w.r0 + (greatest(w.lo, 1) - 1) * w.tw + 1, "
+    "greatest(least(w.hi, p.n - 2) - greatest(w.lo, 1) + 1, 0) * w.tw) "
+    "|| substring(p.data, w.r0 + greatest(p.n - 2, 0) * w.tw + w.lo * w.vw + 1, "
+    "(w.hi - w.lo + 1) * w.vw) END AS d "
+    "FROM (SELECT DISTINCT ON (sensor) * FROM {parts} x "
+    "WHERE t0 >= %(lo)s AND t0 <= %(t)s AND t1 >= %(kt)s ORDER BY sensor, t0 DESC, seq DESC) p "
+    "LEFT JOIN LATERAL (SELECT h.tw, h.vw, h.r0, "
+    f"greatest(CASE WHEN h.s = 0 THEN 0 ELSE {_slot_entry('h.s - 1')} END - 1, 0) AS lo, "
+    f"CASE WHEN h.s >= h.k - 1 THEN p.n ELSE {_slot_entry('h.s')} END - 1 AS hi "
+    "FROM (SELECT e.*, 28 + greatest(e.k - 1, 0) * e.ew AS r0, "
+    "CASE WHEN e.k = 0 OR NOT (p.t1 > %(t)s) THEN 0 "
+    "ELSE least(e.k - 1, floor((%(t)s - p.t0) / (p.t1 - p.t0) * e.k)::int) END AS s "
+    "FROM (SELECT get_byte(p.data, 2) AS tw, get_byte(p.data, 3) AS vw, "
+    "get_byte(p.data, 6) + 256 * get_byte(p.data, 7) AS k, "
+    "CASE WHEN p.n <= 255 THEN 1 WHEN p.n <= 65535 THEN 2 ELSE 4 END AS ew) e) h "
+    "WHERE p.t1 > %(t)s) w ON true"
+)
+AT_FIELDS = [
+    ("sensor", "i4"),
+    ("t0", "f8"),
+    ("t1", "f8"),
+    ("n", "i4"),
+    ("vlast", "f8"),
+    ("lo", "i4"),
+    ("hi", "i4"),
+]
+
+
 class BlockQueries(PostgresQueries):
     """The block layout's queries (module docstring)."""
 
@@ -70,7 +121,7 @@ class BlockQueries(PostgresQueries):
         self,
         conn: psycopg.Connection,
         query: str,
-        params: Sequence[Any],
+        params: Sequence[Any] | Mapping[str, Any],
         fields: Sequence[tuple[str, str]],
         order: str,
         data: str = "data",
@@ -130,11 +181,9 @@ class BlockQueries(PostgresQueries):
             when[:k] = np.frombuffer(row[3], "<f8")[:k]
         cols, buf, offs = self._fetch_parts(
             conn,
-            "SELECT DISTINCT ON (sensor) sensor, t1, vlast, CASE WHEN t1 > %s THEN data END AS d "
-            f"FROM {PARTS} p WHERE t0 >= %s AND t0 <= %s AND t1 >= %s "
-            "ORDER BY sensor, t0 DESC, seq DESC",
-            (t, kt - self.block_width, t, kt),
-            [("sensor", "i4"), ("t1", "f8"), ("vlast", "f8")],
+            AT_PARTS.replace("{parts}", PARTS),
+            {"t": t, "lo": kt - self.block_width, "kt": kt},
+            AT_FIELDS,
             "sensor",
             data="d",
         )
@@ -142,9 +191,18 @@ class BlockQueries(PostgresQueries):
         pv, pt = cols["vlast"], cols["t1"]
         inside = offs >= 0
         if inside.any():
-            # per block: the last sample at or before t (the first is, since t0 <= t)
+            # per part: the last sample at or before t, from the few samples cut around t
             pt, pv = pt.copy(), pv.copy()
-            pt[inside], pv[inside] = pg_codec.times_and_values_at(buf, offs[inside], t)
+            pt[inside], pv[inside] = pg_codec.values_at_windows(
+                buf,
+                offs[inside],
+                cols["t0"][inside],
+                cols["t1"][inside],
+                cols["n"][inside],
+                cols["lo"][inside],
+                cols["hi"][inside],
+                t,
+            )
         ok = s < n
         value[s[ok]] = pv[ok]
         when[s[ok]] = pt[ok]

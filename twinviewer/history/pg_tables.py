@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERSION = 1  # the row layout: a row per sample
-VERSION_BLOCKS = 2  # the block layout: a row per sensor and block (pg_blocks)
+VERSION_BLOCKS = 3  # the block layout: a row per sensor and block (pg_blocks), block format 3
+# the block layout's first format (delta-of-delta times: at(t) had to decode whole blocks);
+# no release wrote it, so it is refused rather than read
+VERSION_BLOCKS_FIRST = 2
 LAYOUTS = {"rows": VERSION, "blocks": VERSION_BLOCKS}
 DEFAULT_LAYOUT = "blocks"  # for new schemas; ``?layout=rows`` in the URL asks for the other
 BLOCK_LEVELS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0)  # block widths in seconds
@@ -236,6 +239,8 @@ class PostgresTables:
             ).fetchone()
             if exists and exists[0] is not None:
                 row = conn.execute(self._sql("SELECT version FROM {st}", st="state")).fetchone()
+                if row is not None and int(row[0]) == VERSION_BLOCKS_FIRST:
+                    raise HistoryDatabaseError(self._first_blocks_message())
                 if row is None or int(row[0]) not in LAYOUTS.values():
                     raise HistoryDatabaseError(
                         f"history database {self.where}: schema {self.schema!r} holds history "
@@ -339,8 +344,24 @@ class PostgresTables:
         row = conn.execute(self._sql("SELECT * FROM {st}", st="state"))
         names = [d.name for d in row.description or ()]
         values = dict(zip(names, row.fetchone() or (), strict=False))
-        self.layout = "blocks" if int(values.get("version", VERSION)) == VERSION_BLOCKS else "rows"
+        version = int(values.get("version", VERSION))
+        if version == VERSION_BLOCKS_FIRST:
+            raise HistoryDatabaseError(self._first_blocks_message())
+        if version not in LAYOUTS.values():
+            raise HistoryDatabaseError(
+                f"history database {self.where}: schema {self.schema!r} holds history format "
+                f"{version}, this TwinViewer reads {VERSION} or {VERSION_BLOCKS}"
+            )
+        self.layout = "blocks" if version == VERSION_BLOCKS else "rows"
         self.block_width = float(values.get("block_width") or 0.0)
+
+    def _first_blocks_message(self) -> str:
+        return (
+            f"history database {self.where}: schema {self.schema!r} holds history format "
+            f"{VERSION_BLOCKS_FIRST}, the first block layout of a development build, which this "
+            f"TwinViewer no longer reads (it reads {VERSION} and {VERSION_BLOCKS}); record it "
+            "again into a new schema (?schema=NAME), or drop this one"
+        )
 
     def _create_gaps_table(self, conn: psycopg.Connection) -> None:
         """The gaps table and its index, if missing (a new schema, or one recorded before gaps
