@@ -141,7 +141,10 @@ def block_rows(
         "vlast": v[ends],
     }
     buf, offsets, sizes = pg_codec.encode_many(t, v, starts, q, tie)
-    return cols, buf, offsets, sizes
+    # rows by block, then sensor: a flush that closes many blocks at once (a back-fill, a
+    # benchmark) still lays the chunks out in time order, which the BRIN index on t0 needs
+    order = np.lexsort((cols["sensor"], np.floor(cols["t0"] / width)))
+    return {k: c[order] for k, c in cols.items()}, buf, offsets[order], sizes[order]
 
 
 def sensor_order(s: NDArray[Any]) -> NDArray[np.intp]:

@@ -79,14 +79,14 @@ def _slot_entry(i: str) -> str:
 # as its time mode / widths, the residual records and the value records: pg_codec). The
 # server may compute the lateral's expressions before its WHERE: each is safe on any row.
 AT_PARTS = (
-    "SELECT p.sensor, p.t0, p.t1, p.n, p.vlast, coalesce(w.lo, -1) AS lo, "
+    "SELECT DISTINCT ON (sensor) sensor, t0, t1, n, vlast, lo, hi, d FROM ("
+    "SELECT p.sensor, p.t0, p.t1, p.seq, p.n, p.vlast, coalesce(w.lo, -1) AS lo, "
     "coalesce(w.hi, -1) AS hi, CASE WHEN p.t1 > %(t)s THEN substring(p.data, 2, 3) "
     "|| substring(p.data, w.r0 + (greatest(w.lo, 1) - 1) * w.tw + 1, "
     "greatest(least(w.hi, p.n - 2) - greatest(w.lo, 1) + 1, 0) * w.tw) "
     "|| substring(p.data, w.r0 + greatest(p.n - 2, 0) * w.tw + w.lo * w.vw + 1, "
     "(w.hi - w.lo + 1) * w.vw) END AS d "
-    "FROM (SELECT DISTINCT ON (sensor) * FROM {parts} x "
-    "WHERE t0 >= %(lo)s AND t0 <= %(t)s AND t1 >= %(kt)s ORDER BY sensor, t0 DESC, seq DESC) p "
+    "FROM {parts} p "
     "LEFT JOIN LATERAL (SELECT h.tw, h.vw, h.r0, "
     f"greatest(CASE WHEN h.s = 0 THEN 0 ELSE {_slot_entry('h.s - 1')} END - 1, 0) AS lo, "
     f"CASE WHEN h.s >= h.k - 1 THEN p.n ELSE {_slot_entry('h.s')} END - 1 AS hi "
@@ -96,7 +96,9 @@ AT_PARTS = (
     "FROM (SELECT get_byte(p.data, 2) AS tw, get_byte(p.data, 3) AS vw, "
     "get_byte(p.data, 6) + 256 * get_byte(p.data, 7) AS k, "
     "CASE WHEN p.n <= 255 THEN 1 WHEN p.n <= 65535 THEN 2 ELSE 4 END AS ew) e) h "
-    "WHERE p.t1 > %(t)s) w ON true"
+    "WHERE p.t1 > %(t)s) w ON true "
+    "WHERE p.t0 >= %(lo)s AND p.t0 <= %(t)s AND p.t1 >= %(kt)s) c "
+    "ORDER BY sensor, t0 DESC, seq DESC"
 )
 AT_FIELDS = [
     ("sensor", "i4"),
