@@ -14,8 +14,9 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   of positions that holds the answer, ~9 samples of a 100-sample block, and two
   ``substring`` calls take their time residuals and values (times and values are fixed-width
   records); the client decodes only those (:func:`.pg_codec.values_at_windows`, all sensors at
-  once). Then the latest ``late`` row, which wins a tie. Only the blocks around t are read
-  (BRIN index on ``t0``): ``t0 >= kt - block_width``.
+  once). The cut is made for every candidate part (~1.3 a sensor) before ``DISTINCT ON``, so
+  the server sorts ~80-byte rows, not whole blocks. Then the latest ``late`` row, which wins a
+  tie. Only the blocks around t are read (BRIN index on ``t0``): ``t0 >= kt - block_width``.
   *Why this way* (measured, ``twinviewer bench history --backend postgres``, 10^7 samples,
   2 shared cores, noisy): the first block format (delta-of-delta times) had every sensor's
   whole block around t cross the wire and its times decoded: ~7 MB and 10^6 times at 10,000
@@ -25,7 +26,12 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   which the ~10 bytes a sample cannot carry), and delta-of-delta times cannot be cut in the
   middle. Times as residuals against the block's straight line cost what the delta-of-deltas
   cost (the random walk of random arrival times, or the jitter of a regular feed), and the slot
-  table ~0.1 byte a sample.
+  table ~0.1 byte a sample. Measured after the change (same benchmark, same noisy machine; the
+  row layout and the embedded store in the same run were ~1.5x slower than in the run before):
+  p95 12.9 ms at 1,000 sensors (target < 10) and 102 ms at 10,000 (target < 25); bytes per
+  sample 10.1 / 11.5. Not there yet at 10,000 sensors: one probe's EXPLAIN ANALYZE showed
+  the server's scan of the candidate parts, the per-row window expressions (~2 us a row) and
+  4-9 ms of planning for the long statement as the costs left.
 * **series** below ``raw_rows_limit`` samples decodes the sensor's blocks in range (btree on
   ``(sensor, t0)``) and buckets them exactly; longer ranges use the summary blocks of the row
   layout (written alike for both layouts).

@@ -9,7 +9,7 @@ URL``). psycopg 3 is an optional dependency (``pip install 'twinviewer[postgres]
 Two layouts (the schema's format ``version`` says which; ``?layout=rows|blocks`` in the URL,
 taken out like ``?schema=``, chooses it for a new schema; default ``blocks``):
 
-* **blocks** (format 2, :mod:`twinviewer.history.pg_blocks`, reads in
+* **blocks** (format 3, :mod:`twinviewer.history.pg_blocks`, reads in
   :mod:`twinviewer.history.pg_blocks_queries`): the main samples as compressed blocks, one row
   per sensor and 10 s block, ~10 bytes a sample on disk instead of ~190;
 * **rows** (format 1, every schema recorded before the blocks existed): a row per sample.
@@ -45,13 +45,16 @@ Why this shape
   ``COPY`` (the rows are packed by numpy, no per-row Python), plus keyframes, block upserts and
   retention. A flush is atomic: readers see all of it or none of it. One writer per database
   and schema (the recorder); any number of read-only stores (``writer=False``) beside it.
-* **Blocks** (format 2): a flush packs its main rows per sensor and block with numpy and sends
-  one binary ``COPY`` of block rows (never a row per sample): closed blocks to the chunks,
-  open ones to the tail. Times are delta-of-delta integers, values float32 where exact; the
-  arrival delay is not kept (the embedded store keeps it, nothing reads it back). Queries
-  decode the blocks they need, all at once (:mod:`twinviewer.history.pg_blocks_queries`).
-  PostgreSQL compresses (TOAST, lz4) only rows over ~2 kB, so 10 s blocks at 10 Hz are stored
-  as the codec packs them (measured in the codec's docstring: lz4 would save another ~20%).
+* **Blocks** (format 3; the first block format, 2, is refused with a message): a flush packs
+  its main rows per sensor and block with numpy and sends one binary ``COPY`` of block rows
+  (never a row per sample): closed blocks to the chunks, open ones to the tail. Times are
+  integer residuals against the block's straight line and values float32 where exact, both
+  fixed-width records, with a slot table so that at(t) can cut the few samples around t out
+  of a block on the server (:mod:`twinviewer.history.pg_codec`); the arrival delay is not
+  kept (the embedded store keeps it, nothing reads it back). Other queries decode the blocks
+  they need, all at once (:mod:`twinviewer.history.pg_blocks_queries`). PostgreSQL
+  compresses (TOAST, lz4) only rows over ~2 kB, so 10 s blocks at 10 Hz are stored as the
+  codec packs them.
 * **Order and ties** are the embedded store's: rows at or after the newest main time go to
   ``samples`` (so main rows are time-ordered), older ones to ``late``; at(t) is, per sensor, the
   row with the greatest ``(time, seq)`` with ``time <= t``, so on equal times the row appended
@@ -84,7 +87,8 @@ Why this shape
 
 (The bullets on at(t), series, retention and TimescaleDB describe the row layout; the block
 layout's are in :mod:`twinviewer.history.pg_blocks_queries`: keyframes every 50 x sensors
-main samples, then the one part per sensor around t; series from decoded blocks, or from the
+main samples, then the one part per sensor around t, of which the server sends only the few
+samples its slot table says hold the answer; series from decoded blocks, or from the
 blocks' own min/max/last and the summary levels of 100 s and more; retention drops whole
 blocks that end before the cutoff; no hypertable: the blocks are what TimescaleDB's
 compression would give.)
