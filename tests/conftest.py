@@ -76,10 +76,9 @@ def window(qtbot):
 # -- a real PostgreSQL server (history backend tests) ----------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """A throw-away PostgreSQL server for the whole session; its URL. Skipped where PostgreSQL
-    is not installed, except on CI (``CI`` set), where `.ci/run` installs it: there it fails."""
+def _need_pg_binaries() -> None:
+    """Skip where PostgreSQL is not installed, except on CI (``CI`` set), where `.ci/run`
+    installs it: there fail."""
     from twinviewer.history import pg_local
 
     if pg_local.find_bindir() is None:
@@ -87,6 +86,15 @@ def pg_server():
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server for the whole session; its URL. Skipped where PostgreSQL
+    is not installed, except on CI (``CI`` set), where `.ci/run` installs it: there it fails."""
+    from twinviewer.history import pg_local
+
+    _need_pg_binaries()
     server = pg_local.LocalPostgres().start()
     try:
         yield server.url
@@ -117,3 +125,15 @@ def pg_url(pg_server: str):
     url = pg_schema_url(pg_server)
     yield url
     drop_pg_schema(url)
+
+
+@pytest.fixture(scope="module")
+def own_pg():
+    """A PostgreSQL server of the test module's own, that its tests may stop and start again
+    (tests/pg_restartable.py); never the session-wide ``pg_server``."""
+    from tests.pg_restartable import RestartablePostgres
+
+    _need_pg_binaries()
+    server = RestartablePostgres().start()
+    yield server
+    server.close()

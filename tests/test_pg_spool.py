@@ -7,7 +7,6 @@ stop and start on the same port and data; every sample appended is compared with
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -19,7 +18,6 @@ import pytest
 from tests.pg_restartable import RestartablePostgres
 from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
-from twinviewer.history import pg_local
 from twinviewer.history.spool_log import HEADER, SpoolError, SpoolLog
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
@@ -29,17 +27,6 @@ from twinviewer.history.postgres import PostgresHistoryStore  # noqa: E402
 
 IDS = [f"s{i}" for i in range(20)]
 T0 = 1_750_000_000.0
-
-
-@pytest.fixture(scope="module")
-def own_pg():
-    if pg_local.find_bindir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no PostgreSQL server binaries")
-        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
-    server = RestartablePostgres().start()
-    yield server
-    server.close()
 
 
 def schema_url(server: RestartablePostgres) -> str:

@@ -14,23 +14,11 @@ import pytest
 
 from tests.pg_restartable import RestartablePostgres
 from twinviewer.core.samples import SampleBatch
-from twinviewer.history import pg_local
 from twinviewer.session import TwinSession
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed (the postgres extra)")
 
 from twinviewer.history.postgres import PostgresHistoryStore  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def own_pg():
-    if pg_local.find_bindir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no PostgreSQL server binaries")
-        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
-    server = RestartablePostgres().start()
-    yield server
-    server.close()
 
 
 def test_an_open_twin_records_through_a_database_restart(
