@@ -123,29 +123,24 @@ def test_installed_wheel_renders_a_demo_from_another_folder(dist: Path, tmp_path
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
-    twinviewer = str(venv / "bin" / "twinviewer")
-    run = subprocess.run(
-        [twinviewer, "demo", "mine", "--render", "out.png", "--after", "2", "--size", "800x500"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+
+    def twinviewer(*args: str) -> None:  # the installed program, from the unrelated folder
+        run = subprocess.run(
+            [str(venv / "bin" / "twinviewer"), *args],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, f"twinviewer {' '.join(args)}: {run.stderr[-3000:]}"
+
+    twinviewer("demo", "mine", "--render", "out.png", "--after", "2", "--size", "800x500")
     _not_blank(elsewhere / "out.png")
     demos = home / ".local" / "share" / "TwinViewer" / "demos"
     assert (demos / ".twinviewer-version").read_text() == __version__
     project = demos / "mine" / "mine.twin.yaml"
-    record = subprocess.run(
-        [twinviewer, "record", str(project), "--duration", "2"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert record.returncode == 0, record.stderr[-3000:]
+    twinviewer("record", str(project), "--duration", "2")
     assert any((demos / "mine" / "mine.history").iterdir())
     after = _listing(venv)
     changed = sorted(k for k in after.keys() | before.keys() if after.get(k) != before.get(k))
