@@ -88,6 +88,16 @@ class AuditError(OSError):
     """The audit file cannot be written or read."""
 
 
+def check_fields(fields: dict[str, Any]) -> None:
+    """A record's fields before it is appended: a known result, no unknown field."""
+    result = fields.get("result")
+    if result not in RESULTS:
+        raise ValueError(f"audit result {result!r}: expected one of {', '.join(RESULTS)}")
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+
+
 class AuditTrail:
     """One audit file. Thread-safe; appends from several processes are serialised by a lock."""
 
@@ -127,12 +137,7 @@ class AuditTrail:
     def append(self, time: float, **fields: Any) -> dict[str, Any]:
         """Append one record (``time``: epoch seconds; the other fields as in the module
         docstring, missing ones null) durably; returns it with ``seq``, ``prev``, ``hash``."""
-        result = fields.get("result")
-        if result not in RESULTS:
-            raise ValueError(f"audit result {result!r}: expected one of {', '.join(RESULTS)}")
-        unknown = set(fields) - set(FIELDS)
-        if unknown:
-            raise ValueError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+        check_fields(fields)
         try:
             with self._locked() as fd:
                 last = self._last(fd)

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from twinviewer.history import pg_codec
 from twinviewer.history.pg_blocks_queries import CHUNK_FIELDS, BlockQueries
-from twinviewer.history.pg_copy import F64, copy_dtype
+from twinviewer.history.pg_copy import F64, block_runs, copy_dtype
 
 if TYPE_CHECKING:
     import psycopg
@@ -122,14 +122,8 @@ def block_rows(
         tie[order],
     )
     n = len(t)
-    new = np.ones(n, bool)
-    new[1:] = (s[1:] != s[:-1]) | (b[1:] != b[:-1])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n) - 1
-    with np.errstate(invalid="ignore"):
-        vmin = np.fmin.reduceat(v, starts)
-        vmax = np.fmax.reduceat(v, starts)
-    cols = {
+    starts, ends, vmin, vmax = block_runs(s, b, v)
+    cols: dict[str, NDArray[Any]] = {
         "sensor": s[starts].astype(np.int32),
         "t0": t[starts],
         "t1": t[ends],

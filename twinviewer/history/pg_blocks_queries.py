@@ -171,22 +171,7 @@ class BlockQueries(PostgresQueries):
         if self.layout != "blocks":
             return super()._state_at(conn, t, main_only)
         n = self.n_store
-        value = np.full(n, np.nan)
-        when = np.full(n, np.nan)
-        row = conn.execute(
-            self._sql(
-                "SELECT kt, n, value, time FROM {kf} WHERE kt <= %s ORDER BY kt DESC, seq DESC "
-                "LIMIT 1",
-                kf="keyframes",
-            ),
-            (t,),
-        ).fetchone()
-        kt = -np.inf
-        if row is not None:
-            kt = float(row[0])
-            k = min(int(row[1]), n)
-            value[:k] = np.frombuffer(row[2], "<f8")[:k]
-            when[:k] = np.frombuffer(row[3], "<f8")[:k]
+        kt, value, when = self._keyframe_at(conn, t)
         cols, buf, offs = self._fetch_parts(
             conn,
             AT_PARTS.replace("{parts}", PARTS),

@@ -72,10 +72,11 @@ BLOCK_FIELDS = [
 ]
 
 
-def blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict[str, np.ndarray]:
-    """Per (sensor, block) aggregates of one flush's rows, which come sorted by sensor, then
-    time, then append order (so a block's rows are consecutive and its last row is last)."""
-    b = np.floor(t / width).astype(np.int64)
+def block_runs(
+    s: NDArray[Any], b: NDArray[np.int64], v: F64
+) -> tuple[NDArray[np.intp], NDArray[np.intp], F64, F64]:
+    """The runs of equal (sensor, block) in rows sorted by them: first and last row of each,
+    and the run's min and max value (NaN ignored)."""
     n = len(s)
     new = np.ones(n, bool)
     new[1:] = (s[1:] != s[:-1]) | (b[1:] != b[:-1])
@@ -84,6 +85,15 @@ def blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict
     with np.errstate(invalid="ignore"):
         vmin = np.fmin.reduceat(v, starts)
         vmax = np.fmax.reduceat(v, starts)
+    return starts, ends, vmin, vmax
+
+
+def blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict[str, np.ndarray]:
+    """Per (sensor, block) aggregates of one flush's rows, which come sorted by sensor, then
+    time, then append order (so a block's rows are consecutive and its last row is last)."""
+    b = np.floor(t / width).astype(np.int64)
+    n = len(s)
+    starts, ends, vmin, vmax = block_runs(s, b, v)
     return {
         "level": np.full(len(starts), level, np.int16),
         "sensor": s[starts].astype(np.int32),

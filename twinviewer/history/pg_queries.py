@@ -33,9 +33,9 @@ class PostgresQueries(PostgresTables):
 
     raw_rows_limit: int
 
-    def _state_at(
-        self, conn: psycopg.Connection, t: float, main_only: bool = False
-    ) -> tuple[F64, F64]:
+    def _keyframe_at(self, conn: psycopg.Connection, t: float) -> tuple[float, F64, F64]:
+        """The newest keyframe at or before ``t``: its time (-inf: none) and the value and time
+        of every sensor it holds (NaN for the others)."""
         n = self.n_store
         value = np.full(n, np.nan)
         when = np.full(n, np.nan)
@@ -47,12 +47,18 @@ class PostgresQueries(PostgresTables):
             ),
             (t,),
         ).fetchone()
-        lo = -np.inf
-        if row is not None:
-            lo = float(row[0])
-            k = min(int(row[1]), n)
-            value[:k] = np.frombuffer(row[2], "<f8")[:k]
-            when[:k] = np.frombuffer(row[3], "<f8")[:k]
+        if row is None:
+            return -np.inf, value, when
+        k = min(int(row[1]), n)
+        value[:k] = np.frombuffer(row[2], "<f8")[:k]
+        when[:k] = np.frombuffer(row[3], "<f8")[:k]
+        return float(row[0]), value, when
+
+    def _state_at(
+        self, conn: psycopg.Connection, t: float, main_only: bool = False
+    ) -> tuple[F64, F64]:
+        n = self.n_store
+        lo, value, when = self._keyframe_at(conn, t)
         rep = self._fetch_columns(
             conn,
             self._sql(

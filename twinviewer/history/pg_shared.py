@@ -40,9 +40,9 @@ from twinviewer.core.alarms import Acknowledgements
 from twinviewer.core.audit import (
     FIELDS,
     GENESIS,
-    RESULTS,
     AuditError,
     AuditTrail,
+    check_fields,
     record_hash,
     utc_text,
 )
@@ -299,12 +299,7 @@ class DatabaseAuditTrail(AuditTrail):
         return f"{self.db.where} (table twinviewer_audit)"
 
     def append(self, time: float, **fields: Any) -> dict[str, Any]:
-        result = fields.get("result")
-        if result not in RESULTS:
-            raise ValueError(f"audit result {result!r}: expected one of {', '.join(RESULTS)}")
-        unknown = set(fields) - set(FIELDS)
-        if unknown:
-            raise ValueError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+        check_fields(fields)
         try:
             self.db.require_writable("the audit record")
             with self.db.connection() as conn, conn.transaction():
