@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
@@ -51,3 +53,27 @@ class QtTwinLoader(QThread):
             )
         else:
             self.loaded.emit(session)
+
+
+def start_services(
+    session: TwinSession, args: dict[str, Any], error: Callable[[str, str], None]
+) -> None:
+    """Open what a loaded twin records and reads: its history (``args['history']``: a
+    PostgreSQL URL instead of the project's store), its trained models and its sources
+    (``args['speed']``, ``args['sources']``). A part that fails is reported through ``error``
+    and the twin opens without it."""
+    try:
+        session.history_url = args.get("history")
+        session.open_history()
+    except Exception as exc:  # recording is worth having, not worth refusing the twin for
+        log.exception("history store of %s", session.path)
+        error("History is not recorded", f"The history store could not be opened: {exc}")
+    try:
+        session.open_prediction()
+    except (ValueError, OSError) as exc:  # a broken model set: the twin opens without it
+        log.warning("prediction of %s: %s", session.path, exc)
+        error("Prediction is off", f"The trained models cannot be used:\n{exc}")
+    try:
+        session.sources = session.create_sources(args.get("speed"), args.get("sources"))
+    except (ValueError, ImportError) as exc:
+        error("The data sources could not be started", str(exc))

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -34,8 +33,9 @@ from twinviewer.session.headless import apply_pose
 from twinviewer.ui.actions import QtActions
 from twinviewer.ui.feature import ActionSpec, DockSpec, Feature
 from twinviewer.ui.features import FEATURES
+from twinviewer.ui.kept_view import KeptView
 from twinviewer.ui.layout import DockLayout, fit_to_screen, scrolled
-from twinviewer.ui.loader import QtTwinLoader
+from twinviewer.ui.loader import QtTwinLoader, start_services
 from twinviewer.ui.status import QtStatus
 from twinviewer.ui.view3d import QtView3D
 from twinviewer.ui.welcome import QtWelcome
@@ -49,16 +49,6 @@ FRAME_MS = 50  # live colouring: drain, recolour and draw at most 20 times a sec
 PANEL_MS = 500  # tree icons, inspector, status bar: twice a second is plenty for reading
 MAX_RECENT = 10
 F = TypeVar("F", bound=Feature)
-
-
-@dataclass
-class _Kept:
-    """How the user left the window when the twin was opened again (after an edit)."""
-
-    docks: QByteArray
-    camera: tuple[tuple[float, ...], ...]
-    selection: list[str]
-    message: str
 
 
 class QtMainWindow(QMainWindow):
@@ -75,7 +65,7 @@ class QtMainWindow(QMainWindow):
         self._last_update = 0.0
         self._time_dirty = False
         self._open_args: dict[str, Any] = {}
-        self._reopening: _Kept | None = None
+        self._reopening: KeptView | None = None
         self.setWindowTitle("TwinViewer")
         self.resize(1600, 1000)
 
@@ -229,24 +219,8 @@ class QtMainWindow(QMainWindow):
         s = self.session
         if s is None:
             return
-        self._reopening = _Kept(
-            self.saveState(),
-            tuple(tuple(v) for v in self.view.scene.camera()),
-            s.component_ids(self.workbench.selection),
-            message,
-        )
+        self._reopening = KeptView.of(self, s, message)
         self.open_project(s.path, **self._open_args)
-
-    def _restore_kept(self, session: TwinSession) -> None:
-        kept, self._reopening = self._reopening, None
-        if kept is None:
-            return
-        self.restoreState(kept.docks)
-        self.view.scene.set_camera(*kept.camera)
-        self.workbench.selection = tuple(session.component_indices(kept.selection)[0])
-        self.view.request_render()
-        if kept.message:
-            self.statusBar().showMessage(kept.message, 10000)
 
     @property
     def time_zone(self) -> tzinfo | None:
@@ -283,23 +257,7 @@ class QtMainWindow(QMainWindow):
         self.status.show_model(session)
         self._set_loaded(True)
         self.layout_.apply_default_once()
-        try:
-            session.history_url = self._open_args.get("history")
-            session.open_history()
-        except Exception as exc:  # recording is worth having, not worth refusing the twin for
-            log.exception("history store of %s", session.path)
-            self.error("History is not recorded", f"The history store could not be opened: {exc}")
-        try:
-            session.open_prediction()
-        except (ValueError, OSError) as exc:  # a broken model set: the twin opens without it
-            log.warning("prediction of %s: %s", session.path, exc)
-            self.error("Prediction is off", f"The trained models cannot be used:\n{exc}")
-        try:
-            session.sources = session.create_sources(
-                self._open_args.get("speed"), self._open_args.get("sources")
-            )
-        except (ValueError, ImportError) as exc:
-            self.error("The data sources could not be started", str(exc))
+        start_services(session, self._open_args, self.error)
         self.session_start = time.time()  # an overlay's "session" origin
         self.workbench.twin = session
         for feature in self.features.values():
@@ -310,7 +268,9 @@ class QtMainWindow(QMainWindow):
         self.frame_timer.start()
         self.panel_timer.start()
         self.statusBar().showMessage(f"Opened {session.path}", 5000)
-        self._restore_kept(session)
+        kept, self._reopening = self._reopening, None
+        if kept is not None:
+            kept.restore(self, session)
         self.sessionOpened.emit(session)
 
     def close_session(self) -> None:
