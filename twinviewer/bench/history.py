@@ -32,8 +32,9 @@ BATCH = 100_000
 T0 = 1.7e9
 
 
-def _batches(n: int, sensors: int, seed: int = 7) -> Iterator[SampleBatch]:
-    """``n`` samples in batches of ``BATCH``: 10 templates reused with advancing times."""
+def _batches(n: int, sensors: int, seed: int = 7, start: int = 0) -> Iterator[SampleBatch]:
+    """``n`` samples in batches of ``BATCH``: 10 templates reused with advancing times; the
+    feed from its sample ``start`` on (a multiple of ``BATCH``), to continue a history."""
     rng = np.random.default_rng(seed)
     rate = sensors * 10.0  # every sensor at 10 Hz on average
     templates = []
@@ -42,9 +43,9 @@ def _batches(n: int, sensors: int, seed: int = 7) -> Iterator[SampleBatch]:
         v = (np.round(rng.normal(50.0, 10.0, BATCH) * 64) / 64).astype(np.float64)
         templates.append((s, v))
     dt = np.arange(BATCH) / rate
-    for k in range(0, n, BATCH):
+    for k in range(start, start + n, BATCH):
         s, v = templates[(k // BATCH) % 10]
-        m = min(BATCH, n - k)
+        m = min(BATCH, start + n - k)
         yield SampleBatch(s[:m], T0 + k / rate + dt[:m], v[:m])
 
 

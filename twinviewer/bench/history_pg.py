@@ -10,7 +10,12 @@ one recorder, one connection. Then ``VACUUM ANALYZE`` and ``CHECKPOINT`` (what a
 soon after a load) and the bytes on disk of every table of the schema with its indexes and
 TOAST (``pg_total_relation_size``) per sample; then a viewer (``writer=False``) asks ``at(t)``
 at random times and a chart series of one sensor over the whole range at 2,000 px (the store's
-choice of path, and forced through the summary blocks as long histories are).
+choice of path, and forced through the summary blocks as long histories are). Last, the
+control room: the recorder appends a fifth more of the feed (at most 2 x 10^7 samples) while
+``VIEWERS`` viewer processes (:mod:`twinviewer.bench.history_pg_viewers`) each alternate
+``at(t)`` and a chart series: the committed rate beside them and their p95 latencies. The row
+layout (the baseline) is built to at most ``ROWS_MAX`` samples: at ~0.2 M samples/s a 10^8
+build would take ten minutes per sensor count.
 
 The database is ``$TWINVIEWER_BENCH_PG`` (a URL; ``off`` skips it), else a temporary local
 server (:mod:`twinviewer.history.pg_local`) with fsync on, like a real one.
@@ -36,6 +41,8 @@ SAMPLES_QUICK = 1_000_000
 SAMPLES_DEFAULT = 10_000_000
 LAYOUTS = ("blocks", "rows")
 AT_TARGET = {1000: "< 10", 10_000: "< 25"}
+ROWS_MAX = 20_000_000  # the row layout's size at most (1e8 rows would take ~10 min a build)
+VIEWERS = 4  # viewer processes querying while the recorder ingests
 
 
 def pg_server() -> tuple[str | None, Any]:
@@ -148,15 +155,58 @@ def measure_layout(url: str, layout: str, n: int, sensors: int, quick: bool) -> 
                 block_times.append(time.perf_counter() - s0)
         finally:
             reader.close()
+        busy = _busy(sub, ids, n, sensors, quick)
     finally:
         _drop_schema(url, schema)
     return {
+        "n": float(n),
         "ingest": n / took / 1e6,
         "took": took,
         "bytes": float(stats["bytes_per_sample"]),
         "at": _p95(at_times),
         "series": _p95(series_times),
         "series_blocks": _p95(block_times),
+        **busy,
+    }
+
+
+def busy_samples(n: int, quick: bool) -> int:
+    """How many samples the recorder adds while the viewers query (a multiple of the batch)."""
+    from twinviewer.bench.history import BATCH
+
+    m = max(BATCH, min(n // 5, 20_000_000)) if not quick else max(BATCH, n // 2)
+    return m - m % BATCH
+
+
+def _busy(url: str, ids: list[str], n: int, sensors: int, quick: bool) -> dict[str, float]:
+    """The recorder appends more of the feed (after the ``n`` held) while ``VIEWERS`` viewer
+    processes query: its committed rate and the viewers' at(t) and series p95."""
+    from twinviewer.bench.history import _batches
+    from twinviewer.bench.history_pg_viewers import Viewers
+    from twinviewer.history.postgres import PostgresHistoryStore
+
+    m = busy_samples(n, quick)
+    with Viewers(url, ids, VIEWERS) as viewers:
+        store = PostgresHistoryStore(url, ids, flush_interval=1.0)
+        start = time.perf_counter()
+        for batch in _batches(m, sensors, start=n):
+            store.append(batch)
+        store.close()
+        took = time.perf_counter() - start
+    log.info(
+        "history[pg]: %d more samples in %.1f s beside %d viewers (%d at, %d series)",
+        m,
+        took,
+        VIEWERS,
+        len(viewers.at),
+        len(viewers.series),
+    )
+    nan = float("nan")
+    return {
+        "busy_ingest": m / took / 1e6,
+        "busy_took": took,
+        "busy_at": _p95(viewers.at) if viewers.at else nan,
+        "busy_series": _p95(viewers.series) if viewers.series else nan,
     }
 
 
@@ -169,12 +219,14 @@ def measure_embedded(n: int, sensors: int, quick: bool) -> dict[str, float]:
     shutil.rmtree(store.folder.parent, ignore_errors=True)
     by = {f.name: f.value for f in figs}
     return {
+        "n": float(n),
         "ingest": by["history ingest"],
         "took": took,
         "bytes": by["history bytes/sample"],
         "at": by["history at(t) p95"],
         "series": by["history series 2000px p95"],
         "series_blocks": float("nan"),
+        "busy_ingest": float("nan"),
     }
 
 
@@ -186,21 +238,32 @@ def bench_history_postgres(
     if url is None:
         return []
     n = samples or (SAMPLES_QUICK if quick else SAMPLES_DEFAULT)
-    size = f"{n:.0e} samples" + ("" if n >= 100_000_000 else " (the issue's full size: 1e8)")
     figs: list[Figure] = []
     try:
         for sensors in (1000, 10_000):
-            got = {layout: measure_layout(url, layout, n, sensors, quick) for layout in LAYOUTS}
+            got = {
+                layout: measure_layout(url, layout, _layout_n(layout, n), sensors, quick)
+                for layout in LAYOUTS
+            }
             if embedded:
                 got["embedded"] = measure_embedded(n, sensors, quick)
-            figs += _figures(got, n, sensors, size)
+            figs += _figures(got, sensors)
     finally:
         if server is not None:
             server.stop()
     return figs
 
 
-def _figures(got: dict[str, dict[str, float]], n: int, sensors: int, size: str) -> list[Figure]:
+def _layout_n(layout: str, n: int) -> int:
+    """The row layout (the baseline, ~0.2 M samples/s) is built to at most ``ROWS_MAX``."""
+    return min(n, ROWS_MAX) if layout == "rows" else n
+
+
+def _size(n: float) -> str:
+    return f"{n:.0e} samples" + ("" if n >= 100_000_000 else " (the issue's full size: 1e8)")
+
+
+def _figures(got: dict[str, dict[str, float]], sensors: int) -> list[Figure]:
     at_target = AT_TARGET[sensors]
     rows = [
         ("ingest", "M/s", ">= 1.5", "committed; built in {took:.0f} s"),
@@ -208,11 +271,14 @@ def _figures(got: dict[str, dict[str, float]], n: int, sensors: int, size: str) 
         ("at", "ms", at_target, "at(t) p95, random t"),
         ("series", "ms", "< 20", "series p95, one sensor, whole range, 2000 px"),
         ("series_blocks", "ms", "< 20", "series p95 through the summary blocks"),
+        ("busy_ingest", "M/s", ">= 1.5", f"committed beside {VIEWERS} viewer processes"),
+        ("busy_at", "ms", at_target, f"at(t) p95 of {VIEWERS} viewers while the recorder ingests"),
+        ("busy_series", "ms", "< 20", f"series p95 of {VIEWERS} viewers while it ingests"),
     ]
     figs = []
     for key, unit, target, note in rows:
         for layout, m in got.items():
-            if key == "series_blocks" and layout == "embedded":
+            if key.startswith(("series_blocks", "busy")) and layout == "embedded":
                 continue
             base = got["rows"] if layout == "blocks" else None
             figs.append(
@@ -223,7 +289,7 @@ def _figures(got: dict[str, dict[str, float]], n: int, sensors: int, size: str) 
                     target,
                     baseline=base[key] if base else None,
                     baseline_name="row layout, same run" if base else "",
-                    note=f"{note.format(took=m['took'])}; {sensors:,} sensors, {size}",
+                    note=f"{note.format(took=m['took'])}; {sensors:,} sensors, {_size(m['n'])}",
                 )
             )
     return figs
