@@ -49,13 +49,18 @@ def check_buckets(samples, sensor, t0, t1, pixels, out, exact_last: bool) -> Non
             got = [x for x in mine if x[0] >= t[i] and x[0] <= (t1 if exact_last else t1)]
         else:
             got = [x for x in mine if t[i] <= x[0] < hi]
+        vals = [v for _, v in got if not math.isnan(v)]  # NaN is in no min or max
         if hi is None and not exact_last:  # the last bucket may reach beyond t1
             # (a block that starts exactly at t1 may hold only samples after it)
-            if got:
-                assert vmin[i] <= min(v for _, v in got) and vmax[i] >= max(v for _, v in got)
+            if vals:
+                assert vmin[i] <= min(vals) and vmax[i] >= max(vals)
             continue
         assert got, f"bucket {i} at {t[i]} holds no sample"
-        assert vmin[i] == min(v for _, v in got), i
-        assert vmax[i] == max(v for _, v in got), i
+        assert _same(vmin[i], min(vals) if vals else math.nan), i
+        assert _same(vmax[i], max(vals) if vals else math.nan), i
         last_t = max(x[0] for x in got)
-        assert vlast[i] == [v for ts, v in got if ts == last_t][-1], i
+        assert _same(vlast[i], [v for ts, v in got if ts == last_t][-1]), i
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b

@@ -298,7 +298,18 @@ def _open_store(
         return StandbyRecorder(
             url, ids, where, retention=retention, window=window, max_bytes=max_bytes
         )
-    rec = SpooledRecorder(url, ids, where, retention=retention, max_bytes=max_bytes)
+    rollups = project.history.rollup_spec()
+
+    def open_store() -> Any:  # the project's roll-ups become the schema's (a standby: the schema's)
+        from twinviewer.history.postgres import PostgresHistoryStore
+
+        return PostgresHistoryStore(
+            url, ids, retention=retention, writer_thread=False, rollups=rollups
+        )
+
+    rec = SpooledRecorder(
+        url, ids, where, retention=retention, max_bytes=max_bytes, open_store=open_store
+    )
     if rec.store is None and "writer lock" in rec.failure:
         rec.close(timeout=0.0)
         raise ValueError(

@@ -336,6 +336,53 @@ class View(_Strict):
     up: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
 
+_WIDTH_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_width(v: float | str) -> float:
+    """Seconds of a roll-up width: a number (seconds) or a string with a unit (s, min, h, d),
+    e.g. ``1s``, ``1min``, ``15 min``, ``1h``; a ValueError saying what is expected."""
+    if isinstance(v, str):
+        text = v.strip().lower()
+        unit = next((u for u in ("min", "s", "h", "d") if text.endswith(u)), "")
+        try:
+            seconds = float(text[: len(text) - len(unit)].strip()) * _WIDTH_UNITS.get(unit, 1.0)
+        except ValueError:
+            raise ValueError(
+                f"width {v!r}: expected seconds, or a number with a unit s, min, h or d "
+                "(e.g. 1s, 1min)"
+            ) from None
+    else:
+        seconds = float(v)
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"width {v!r}: expected a positive time (e.g. 1s, 1min)")
+    return seconds
+
+
+class Rollup(_Strict):
+    """A roll-up of the recorded samples: min, max, mean and last value per sensor over
+    buckets of ``width``, kept longer than the raw data (PostgreSQL histories only)."""
+
+    width: float | str = Field(
+        description="Bucket width: seconds, or a number with a unit s, min, h or d (1s, 1min)"
+    )
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Delete buckets older than this many days (default: keep all); at least "
+        "history.retention_days",
+    )
+
+    @field_validator("width")
+    @classmethod
+    def _width(cls, v: float | str) -> float:
+        return parse_width(v)
+
+    @property
+    def seconds(self) -> float:
+        return float(self.width)
+
+
 class History(_Strict):
     """Where every accepted sample is recorded (embedded store beside the project)."""
 
@@ -352,6 +399,38 @@ class History(_Strict):
         "postgresql://user:password@host:5432/db or ...?schema=plant1; `path` is then unused. "
         "The command line's --history URL overrides it",
     )
+
+    rollups: list[Rollup] = Field(
+        default_factory=list,
+        description="Roll-ups kept longer than the raw data and used by charts over ranges the "
+        "raw data no longer holds, e.g. [{width: 1s, retention_days: 365}, {width: 1min}] "
+        "(PostgreSQL histories; the embedded store ignores them with a warning)",
+    )
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw(self) -> History:
+        seen: set[float] = set()
+        raw = self.retention_days
+        for i, r in enumerate(self.rollups):
+            if r.seconds in seen:
+                raise ValueError(f"rollups[{i}]: width {r.seconds:g} s is given twice")
+            seen.add(r.seconds)
+            keep = r.retention_days
+            if keep is not None and (raw is None or keep < raw):
+                held = "not set: raw data kept forever" if raw is None else f"{raw:g}"
+                raise ValueError(
+                    f"rollups[{i}].retention_days ({keep:g}) is shorter than the raw data's "
+                    f"retention_days ({held}); a roll-up must be kept at least as long (leave "
+                    "its retention_days out to keep it forever)"
+                )
+        return self
+
+    def rollup_spec(self) -> list[tuple[float, float | None]]:
+        """The roll-ups as the PostgreSQL store takes them: (width, retention) in seconds."""
+        return [
+            (r.seconds, r.retention_days * 86400.0 if r.retention_days else None)
+            for r in self.rollups
+        ]
 
     @field_validator("url")
     @classmethod

@@ -17,6 +17,10 @@ index on ``t0`` finds the blocks around a time for a few pages; a btree on ``(se
 serves one sensor's series. ``data`` is left to TOAST's lz4 (which only compresses rows over
 ~2 kB: see :mod:`twinviewer.history.pg_codec` for the figures and why not zstd). The reads
 are in :mod:`twinviewer.history.pg_blocks_queries`.
+
+The summary levels (100 s and wider) and the roll-ups of a block are written once, by the
+flush that closes it, from the samples at hand here (:mod:`twinviewer.history.pg_rollups`):
+not by every flush, as the row layout does.
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ def block_rows(
     time with ties in append order. ``(columns, codec buffer, offsets, sizes)``."""
     b = np.floor(t / width)
     order = sensor_order(s)  # stable: keeps the time order (and the append order of ties)
-    if not _time_sorted_per_sensor(s[order], t[order]):
+    if not time_sorted_per_sensor(s[order], t[order]):
         order = np.lexsort((t, s))  # rows not in time order (merged tail parts): sort them
     s, t, v, seq, q, b, tie = (
         s[order],
@@ -148,7 +152,7 @@ def sensor_order(s: NDArray[Any]) -> NDArray[np.intp]:
     return np.argsort(s.astype(np.int64), kind="stable")
 
 
-def _time_sorted_per_sensor(s: NDArray[Any], t: F64) -> bool:
+def time_sorted_per_sensor(s: NDArray[Any], t: F64) -> bool:
     same = s[1:] == s[:-1]
     return bool(np.all(~same | (t[1:] >= t[:-1])))
 
@@ -218,10 +222,24 @@ class BlockWriter(BlockQueries):
             if m.any():
                 cols, buf, offs, sizes = block_rows(s[m], t[m], v[m], seq[m], q[m], tie[m], w)
                 self._copy_blocks(conn, table, cols, buf, offs, sizes)
+        if closed.any():  # summarised once, now that no main sample can join them
+            self._write_closed_summaries(conn, s[closed], t[closed], v[closed], tie[closed])
         conn.execute(
             self._sql("UPDATE {st} SET t_min = least(t_min, %s), ties_at_max = %s", st="state"),
             (t_min, ties_at_max),
         )
+
+    def _write_closed_summaries(
+        self,
+        conn: psycopg.Connection,
+        s: NDArray[Any],
+        t: F64,
+        v: F64,
+        tie: NDArray[np.uint32],
+    ) -> None:
+        """The summary levels and roll-ups of the blocks a flush closes
+        (:mod:`twinviewer.history.pg_rollups`)."""
+        raise NotImplementedError
 
     def _copy_blocks(
         self,

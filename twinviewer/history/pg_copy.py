@@ -69,6 +69,8 @@ BLOCK_FIELDS = [
     ("vmin", "f8"),
     ("vmax", "f8"),
     ("vlast", "f8"),
+    ("vsum", "f8"),
+    ("nfin", "i8"),
 ]
 
 
@@ -89,11 +91,14 @@ def block_runs(
 
 
 def blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict[str, np.ndarray]:
-    """Per (sensor, block) aggregates of one flush's rows, which come sorted by sensor, then
-    time, then append order (so a block's rows are consecutive and its last row is last)."""
+    """Per (sensor, block) aggregates of rows sorted by sensor, then time, then append order
+    (so a block's rows are consecutive and its last row is last). ``vsum`` and ``nfin`` are
+    the sum and the count of the *finite* values (a block's mean is ``vsum / nfin``): NaN (and
+    an infinite value) leaves the mean alone as it leaves min and max (NaN) alone."""
     b = np.floor(t / width).astype(np.int64)
     n = len(s)
     starts, ends, vmin, vmax = block_runs(s, b, v)
+    fin = np.isfinite(v)
     return {
         "level": np.full(len(starts), level, np.int16),
         "sensor": s[starts].astype(np.int32),
@@ -104,4 +109,6 @@ def blocks_of(level: int, width: float, s: NDArray[Any], t: F64, v: F64) -> dict
         "vmin": vmin,
         "vmax": vmax,
         "vlast": v[ends],
+        "vsum": np.add.reduceat(np.where(fin, v, 0.0), starts) if n else np.zeros(0),
+        "nfin": np.add.reduceat(fin.astype(np.int64), starts) if n else np.zeros(0, np.int64),
     }

@@ -3,8 +3,9 @@
 :class:`PostgresTables` is the base of :class:`~twinviewer.history.postgres.PostgresHistoryStore`:
 the URL (the ``schema`` option is ours, the password never shown), the connections (the shared
 query connection, reconnecting when lost; the writer's advisory lock), the schema (the tables
-and indexes, the format version, TimescaleDB where available; the gaps table, added to
-databases made before it existed) and the sensor table (ids to store indices). The table
+and indexes, the format version, TimescaleDB where available; the gaps table and the roll-up
+columns, added to databases made before they existed; the roll-ups the project asks for, kept
+in the state row) and the sensor table (ids to store indices). The table
 layout and the reasons for it are described in the docstring of
 :mod:`twinviewer.history.postgres`; reading and writing rows are in
 :mod:`twinviewer.history.pg_queries` and that module.
@@ -18,6 +19,7 @@ import threading
 import time as _time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -50,7 +52,38 @@ GAPS_TABLE = (
     "exact boolean NOT NULL, detail text NOT NULL DEFAULT '')"
 )
 GAPS_INDEX = "CREATE INDEX IF NOT EXISTS twinviewer_gaps_t_start ON {ga} (t_start)"
+# The summary table's columns for the mean (sum and count of the finite values), and the state
+# row's roll-ups (JSON: level, width, retention) and the oldest time they hold; added by a
+# writer to schemas made before roll-ups existed, no format change (VERSION) needed.
+SUMMARY_MEAN_COLUMNS = "vsum double precision NOT NULL DEFAULT 0, nfin bigint NOT NULL DEFAULT 0"
+STATE_ROLLUP_COLUMNS = (
+    "rollups text NOT NULL DEFAULT '[]', t_roll double precision NOT NULL DEFAULT 'Infinity'"
+)
+ROLLUP_LEVEL0 = 100  # roll-ups' level numbers in the summary table: 100, 101, ...
 INSTALL_HINT = "pip install 'twinviewer[postgres]'  (or: pip install 'psycopg[binary]>=3.1')"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A roll-up: summaries of ``width`` seconds in the summary table at ``level``, deleted
+    ``retention`` seconds after they end (None: kept)."""
+
+    level: int
+    width: float
+    retention: float | None
+
+
+def rollups_from_json(text: str) -> tuple[Rollup, ...]:
+    """The state row's roll-ups, finest first."""
+    rows = json.loads(text)
+    out = [Rollup(int(r["level"]), float(r["width"]), r.get("retention")) for r in rows]
+    return tuple(sorted(out, key=lambda r: r.width))
+
+
+def rollups_to_json(rollups: Sequence[Rollup]) -> str:
+    return json.dumps(
+        [{"level": r.level, "width": r.width, "retention": r.retention} for r in rollups]
+    )
 
 
 class HistoryDatabaseError(ConnectionError):
@@ -129,6 +162,9 @@ class PostgresTables:
     schema: str
     timescale: bool
     levels: tuple[float, ...]  # summary block widths in seconds
+    rollups: tuple[Rollup, ...]  # roll-up levels, finest first (the state row's)
+    has_mean: bool  # the summary table has vsum / nfin (schemas before roll-ups: once a writer
+    # opened them)
     layout: str  # "rows" or "blocks" (the schema's format VERSION says which)
     block_width: float  # seconds per compressed block (block layout)
     _lock: threading.RLock  # the query connection
@@ -225,7 +261,14 @@ class PostgresTables:
             ).fetchone()
         return bool(row and row[0] is not None)
 
-    def _create_schema(self, levels: Sequence[float] | None) -> None:
+    def _create_schema(
+        self,
+        levels: Sequence[float] | None,
+        rollups: Sequence[tuple[float, float | None]] | None = None,
+    ) -> None:
+        """Create the tables (or check the schema's format and bring an older one up to date);
+        ``rollups`` ((width, retention seconds or None) each; None: keep the schema's) become
+        the schema's roll-up levels (:meth:`_set_rollups`)."""
         conn = self._wconn
         assert conn is not None
         pg = self._psycopg
@@ -250,6 +293,8 @@ class PostgresTables:
                 self._read_layout(conn)
                 self.timescale = self._is_hypertable(conn)
                 self._create_gaps_table(conn)
+                self._add_rollup_columns(conn)
+                self._set_rollups(conn, rollups)
                 return
             widths = [float(w) for w in (levels or BLOCK_LEVELS)]
             self.layout = url_layout(self.url)
@@ -268,7 +313,8 @@ class PostgresTables:
                 "samples bigint NOT NULL, levels text NOT NULL, "
                 "t_min double precision NOT NULL DEFAULT 'Infinity', "
                 "block_width double precision NOT NULL DEFAULT 0, "
-                "ties_at_max bigint NOT NULL DEFAULT 0)",
+                "ties_at_max bigint NOT NULL DEFAULT 0, "
+                f"{STATE_ROLLUP_COLUMNS})",
                 "CREATE TABLE {se} (idx integer PRIMARY KEY, id text NOT NULL UNIQUE)",
                 f"CREATE TABLE {{la}} ({cols})",
                 "CREATE TABLE {kf} (kt double precision NOT NULL, seq bigint NOT NULL, "
@@ -281,7 +327,7 @@ class PostgresTables:
                 "b bigint NOT NULL, n bigint NOT NULL, t_first double precision NOT NULL, "
                 "t_last double precision NOT NULL, vmin double precision NOT NULL, "
                 "vmax double precision NOT NULL, vlast double precision NOT NULL, "
-                "PRIMARY KEY (level, sensor, b))",
+                f"{SUMMARY_MEAN_COLUMNS}, PRIMARY KEY (level, sensor, b))",
                 "CREATE INDEX ON {la} (sensor, time)",
                 "CREATE INDEX ON {la} (time)",
                 *(
@@ -322,6 +368,7 @@ class PostgresTables:
             else:
                 self.timescale = self._try_hypertable(conn)
             self._read_layout(conn)
+            self._set_rollups(conn, rollups)
         log.info(
             "history: created the tables in %s (schema %s, %s layout%s)",
             self.where,
@@ -418,10 +465,91 @@ class PostgresTables:
         return row is not None
 
     def _read_levels(self) -> tuple[float, ...]:
+        """The summary levels' widths (and the roll-ups, the layout) from the state row."""
         with self._query() as conn:
             self._read_layout(conn)
-            row = conn.execute(self._sql("SELECT levels FROM {st}", st="state")).fetchone()
-        return tuple(float(w) for w in json.loads(row[0])) if row else BLOCK_LEVELS
+            row = conn.execute(self._sql("SELECT * FROM {st}", st="state"))
+            names = [d.name for d in row.description or ()]
+            values = dict(zip(names, row.fetchone() or (), strict=False))
+            self.rollups = rollups_from_json(values.get("rollups") or "[]")
+            mean = conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = 'twinviewer_blocks' AND column_name = 'vsum'",
+                (self.schema,),
+            ).fetchone()
+            self.has_mean = mean is not None
+        levels = values.get("levels")
+        return tuple(float(w) for w in json.loads(levels)) if levels else BLOCK_LEVELS
+
+    # -- roll-ups ------------------------------------------------------------------------------
+
+    def _add_rollup_columns(self, conn: psycopg.Connection) -> None:
+        """A schema made before roll-ups existed: the summary table's sum and count of finite
+        values (for the mean) and the state's roll-up columns, added by a writer (schema
+        transaction). Its summary rows written before then hold no mean (``nfin`` 0)."""
+        added = []
+        for table, name, columns in (
+            ("blocks", "vsum", SUMMARY_MEAN_COLUMNS),
+            ("state", "rollups", STATE_ROLLUP_COLUMNS),
+        ):
+            row = conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s AND column_name = %s",
+                (self.schema, f"twinviewer_{table}", name),
+            ).fetchone()
+            if row is None:
+                alter = ", ".join(f"ADD COLUMN IF NOT EXISTS {c}" for c in columns.split(", "))
+                conn.execute(self._sql(f"ALTER TABLE {{x}} {alter}", x=table))
+                added.append(f"twinviewer_{table}: {columns}")
+        if added:
+            log.info(
+                "history: %s (schema %s) was made before roll-ups; added %s (summaries written "
+                "before hold no mean)",
+                self.where,
+                self.schema,
+                "; ".join(added),
+            )
+
+    def _set_rollups(
+        self, conn: psycopg.Connection, wanted: Sequence[tuple[float, float | None]] | None
+    ) -> None:
+        """Make ``wanted`` the schema's roll-ups (None: keep the schema's). A new width gets a
+        new level, empty until data arrives (roll-ups summarise what is recorded from then
+        on); a width no longer wanted is dropped with its rows; a changed retention is kept
+        in the state row (readers need no project). Writer only, in the schema transaction."""
+        row = conn.execute(self._sql("SELECT rollups FROM {st}", st="state")).fetchone()
+        have = rollups_from_json(row[0] if row else "[]")
+        if wanted is None:
+            return
+        by_width = {r.width: r for r in have}
+        nxt = max([r.level for r in have], default=ROLLUP_LEVEL0 - 1) + 1
+        out: list[Rollup] = []
+        for width, retention in sorted((float(w), r) for w, r in wanted):
+            old = by_width.pop(width, None)
+            if old is None:
+                out.append(Rollup(nxt, width, retention))
+                log.info(
+                    "history: %s (schema %s): new roll-up of %gs (empty until data arrives)",
+                    self.where,
+                    self.schema,
+                    width,
+                )
+                nxt += 1
+            else:
+                out.append(Rollup(old.level, width, retention))
+        for gone in by_width.values():
+            cur = conn.execute(
+                self._sql("DELETE FROM {bl} WHERE level = %s", bl="blocks"), (gone.level,)
+            )
+            log.warning(
+                "history: %s (schema %s): roll-up of %gs no longer in the project; deleted its "
+                "%d row(s)",
+                self.where,
+                self.schema,
+                gone.width,
+                max(cur.rowcount, 0),
+            )
+        conn.execute(self._sql("UPDATE {st} SET rollups = %s", st="state"), (rollups_to_json(out),))
 
     # -- sensors -------------------------------------------------------------------------------
 

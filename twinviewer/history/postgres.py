@@ -32,7 +32,10 @@ taken out of the URL before connecting)::
     twinviewer_late       rows older than the main data already written (same columns, indexes;
                           both layouts)
     twinviewer_keyframes  the full state (value and time of every sensor, two float64 arrays)
-    twinviewer_blocks     per sensor min / max / last over time-aligned blocks, several widths
+    twinviewer_blocks     per sensor and time-aligned bucket: count, first / last time, min / max /
+                          last value, sum and count of the finite values (the mean); the summary
+                          levels (level 0, 1, ...) and the roll-ups (level 100, 101, ...:
+                          :mod:`twinviewer.history.pg_rollups`)
     twinviewer_gaps       data-quality gaps (core.gaps.Gap): source, sensors text[], t_start,
                           t_end, missing, cause, exact, detail; added to older databases when a
                           writer opens them
@@ -71,11 +74,14 @@ Why this shape
   value)`` (rows of one sensor are spread over the heap, one page per row) and bucketed exactly
   as the embedded store does. Longer ranges read *blocks*: per sensor, per time-aligned block
   (10 s, 100 s, ... 10^5 s), the count, first/last time, min, max and last value, upserted at
-  every flush (late rows included, so a block is exact whatever the arrival order). Blocks
+  every flush (late rows included, so a block is exact whatever the arrival order; the block
+  layout writes them when a block closes: :mod:`twinviewer.history.pg_rollups`). Blocks
   partition time, so bucket edges snap to block edges and every bucket's min/max is exact:
   spikes are never hidden.
 * **Retention** deletes, at flush time, rows older than ``now - retention``, their keyframes and
-  the blocks that end before the cutoff.
+  the blocks that end before the cutoff. **Roll-ups** (``rollups=``: the project's
+  ``history.rollups``) are summaries kept longer, each deleted by its own cutoff; series and
+  at(t) over times the raw data no longer holds answer from them (:mod:`.pg_queries`).
 * **Gaps** are committed when :meth:`PostgresHistoryStore.add_gaps` returns (one small
   transaction on the query connection), not with the next flush: they are rare, and the
   record of a loss must outlive a recorder killed right after it. If the database is away they
@@ -97,7 +103,8 @@ Where the code is: this module holds :class:`PostgresHistoryStore` itself (openi
 writer thread, flushes with their keyframes, blocks and retention, closing) and the writer's
 tuning; its bases are the connections, schema and sensor table
 (:mod:`twinviewer.history.pg_tables`) and the queries (:mod:`twinviewer.history.pg_queries`);
-the bulk packing of rows is :mod:`twinviewer.history.pg_copy`.
+the bulk packing of rows is :mod:`twinviewer.history.pg_copy`; the summary levels and roll-ups
+are written by :mod:`twinviewer.history.pg_rollups`.
 """
 
 from __future__ import annotations
@@ -114,7 +121,6 @@ from numpy.typing import NDArray
 from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history import pg_blocks
-from twinviewer.history.pg_blocks import BlockWriter
 
 # ``NAME as NAME``: defined here before the connections, schema, queries and packing moved out
 from twinviewer.history.pg_copy import BLOCK_FIELDS as BLOCK_FIELDS
@@ -122,10 +128,9 @@ from twinviewer.history.pg_copy import F64 as F64
 from twinviewer.history.pg_copy import SAMPLE_FIELDS as SAMPLE_FIELDS
 from twinviewer.history.pg_copy import SERIES_FIELDS as SERIES_FIELDS
 from twinviewer.history.pg_copy import STATE_FIELDS as STATE_FIELDS
-from twinviewer.history.pg_copy import blocks_of
-from twinviewer.history.pg_copy import pack_copy as _pack_copy
 from twinviewer.history.pg_queries import READ_CHUNK as READ_CHUNK
 from twinviewer.history.pg_role import standby_reason
+from twinviewer.history.pg_rollups import RollupWriter, check_rollups
 from twinviewer.history.pg_tables import BLOCK_LEVELS as BLOCK_LEVELS
 from twinviewer.history.pg_tables import HYPERTABLE_CHUNK_ROWS as HYPERTABLE_CHUNK_ROWS
 from twinviewer.history.pg_tables import INSTALL_HINT as INSTALL_HINT
@@ -150,7 +155,7 @@ RAW_ROWS_LIMIT = 50_000
 # -- the store ---------------------------------------------------------------------------------
 
 
-class PostgresHistoryStore(BlockWriter):
+class PostgresHistoryStore(RollupWriter):
     """Append batches; query the state of every sensor at t and one sensor's chart series.
 
     Thread-safe like the embedded store: :meth:`append` from any thread, queries from another
@@ -169,7 +174,9 @@ class PostgresHistoryStore(BlockWriter):
         writer: bool = True,
         writer_thread: bool = True,
         block_levels: Sequence[float] | None = None,
+        rollups: Sequence[tuple[float, float | None]] | None = None,
     ) -> None:
+        check_rollups(rollups, retention)
         self._psycopg = load_psycopg()
         self.url = url
         self.where = redact_url(url)
@@ -204,7 +211,7 @@ class PostgresHistoryStore(BlockWriter):
                 self.read_only_reason = replica
             if writer:
                 self._wconn = self._connect()
-                self._create_schema(block_levels)
+                self._create_schema(block_levels, rollups)
                 if not self._take_writer_lock(self._wconn):
                     # a control room: the recorder service writes, this viewer only reads
                     log.warning(
@@ -242,9 +249,15 @@ class PostgresHistoryStore(BlockWriter):
         retention: float | None = None,
         flush_interval: float = 1.0,
         writer: bool = True,
+        rollups: Sequence[tuple[float, float | None]] | None = None,
     ) -> PostgresHistoryStore:
         return cls(
-            url, sensor_ids, retention=retention, flush_interval=flush_interval, writer=writer
+            url,
+            sensor_ids,
+            retention=retention,
+            flush_interval=flush_interval,
+            writer=writer,
+            rollups=rollups,
         )
 
     def stats(self) -> dict[str, Any]:
@@ -432,6 +445,7 @@ class PostgresHistoryStore(BlockWriter):
         self._max_main = float(row[0])
         self._rows_since_kf = int(row[1])
         self._run_value, self._run_time = self._state_at(conn, np.inf, main_only=True)
+        self._load_rollup_state(conn)
 
     def flush(
         self,
@@ -466,9 +480,11 @@ class PostgresHistoryStore(BlockWriter):
                         self._insert_gaps(conn, pending)
                     if buf:
                         self._write(conn, buf)
+                    clock = _time.time() if now is None else now
                     if self.retention is not None:
-                        cutoff = (_time.time() if now is None else now) - self.retention
-                        self._apply_retention(conn, cutoff)
+                        self._apply_retention(conn, clock - self.retention)
+                    if self.rollups:
+                        self._rollup_retention(conn, clock)
                     if in_transaction is not None:
                         in_transaction(conn)
             except BaseException:
@@ -537,29 +553,10 @@ class PostgresHistoryStore(BlockWriter):
             self._sql("UPDATE {st} SET max_main = %s, rows_since_kf = %s", st="state"),
             (self._max_main, min(self._rows_since_kf, 1 << 62)),
         )
-        self._write_blocks(conn, s, t, v)
-
-    def _copy_in(
-        self,
-        conn: psycopg.Connection,
-        table: str,
-        fields: Sequence[tuple[str, str]],
-        cols: dict[str, np.ndarray],
-    ) -> None:
-        names = self._psycopg.sql.SQL(", ").join(self._psycopg.sql.Identifier(f) for f, _ in fields)
-        target = (
-            self._psycopg.sql.Identifier("pg_temp", table.removeprefix("pg_temp."))
-            if table.startswith("pg_temp.")
-            else self._t(table)
-        )
-        stmt = self._psycopg.sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-            target, names
-        )
-        data = _pack_copy(fields, cols)
-        with conn.cursor() as cur, cur.copy(stmt) as cp:
-            step = 8 << 20
-            for i in range(0, len(data), step):
-                cp.write(data[i : i + step])
+        if self.layout == "blocks":  # main rows: summarised when their block closes
+            self._upsert_summaries(conn, s[:split], t[:split], v[:split])
+        else:
+            self._upsert_summaries(conn, s, t, v)
 
     def _write_keyframes(self, conn: psycopg.Connection, main: dict[str, np.ndarray]) -> None:
         """A keyframe (the state after a row) every ``max(2,000, sensors)`` main rows."""
@@ -603,38 +600,6 @@ class PostgresHistoryStore(BlockWriter):
                 cp.set_types(["float8", "int8", "int4", "bytea", "bytea"])
                 for kt, kseq, vb, tb in keys:
                     cp.write_row((kt, kseq, n_st, vb, tb))
-
-    def _write_blocks(self, conn: psycopg.Connection, s: NDArray[Any], t: F64, v: F64) -> None:
-        # rows come in (time, append) order: a stable sort by sensor gives (sensor, time, append)
-        order = pg_blocks.sensor_order(s)
-        s, t, v = s[order], t[order], v[order]
-        parts = [blocks_of(i, w, s, t, v) for i, w in enumerate(self.levels)]
-        cols = {k: np.concatenate([p[k] for p in parts]) for k, _ in BLOCK_FIELDS}
-        conn.execute(
-            self._sql(
-                "CREATE TEMP TABLE IF NOT EXISTS twinviewer_blocks_in "
-                "(LIKE {bl}) ON COMMIT DELETE ROWS",
-                bl="blocks",
-            )
-        )
-        self._copy_in(conn, "pg_temp.twinviewer_blocks_in", BLOCK_FIELDS, cols)
-        conn.execute(
-            self._sql(
-                "INSERT INTO {bl} AS o SELECT * FROM pg_temp.twinviewer_blocks_in "
-                "ON CONFLICT (level, sensor, b) DO UPDATE SET n = o.n + excluded.n, "
-                "t_first = least(o.t_first, excluded.t_first), "
-                "t_last = greatest(o.t_last, excluded.t_last), "
-                "vmin = CASE WHEN o.vmin = 'NaN' THEN excluded.vmin "
-                "WHEN excluded.vmin = 'NaN' THEN o.vmin ELSE least(o.vmin, excluded.vmin) END, "
-                "vmax = CASE WHEN o.vmax = 'NaN' THEN excluded.vmax "
-                "WHEN excluded.vmax = 'NaN' THEN o.vmax "
-                "ELSE greatest(o.vmax, excluded.vmax) END, "
-                # rows of this flush were appended after every stored one: they win a tie
-                "vlast = CASE WHEN excluded.t_last >= o.t_last THEN excluded.vlast "
-                "ELSE o.vlast END",
-                bl="blocks",
-            )
-        )
 
     def _apply_retention(self, conn: psycopg.Connection, cutoff: float) -> None:
         gone = 0

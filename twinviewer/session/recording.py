@@ -35,15 +35,22 @@ def spool_folder(url: str, role: str) -> Path:
 
 
 def open_spooled_store(
-    url: str, sensor_ids: Sequence[str], retention: float | None
+    url: str,
+    sensor_ids: Sequence[str],
+    retention: float | None,
+    rollups: Sequence[tuple[float, float | None]] | None = None,
 ) -> tuple[PostgresHistoryStore, SpooledRecorder | None]:
     """The window's PostgreSQL history: the store it reads from and, when it is the writer (it
     holds the writer lock and the server is not a replica), the recorder that writes into it
-    through the spool (None: the window only reads; another recorder writes)."""
+    through the spool (None: the window only reads; another recorder writes). ``rollups``
+    ((width, retention) in seconds: ``History.rollup_spec``) become the schema's when this
+    window is the writer (a reader uses the schema's)."""
     from twinviewer.history.pg_spool import SpooledRecorder
     from twinviewer.history.postgres import PostgresHistoryStore
 
-    store = PostgresHistoryStore(url, sensor_ids, retention=retention, writer_thread=False)
+    store = PostgresHistoryStore(
+        url, sensor_ids, retention=retention, writer_thread=False, rollups=rollups
+    )
     if not store.writable:
         return store, None
     try:
@@ -53,5 +60,5 @@ def open_spooled_store(
     except OSError as exc:  # the spool folder cannot be used (e.g. held by another process)
         log.warning("history: recording into %s without a spool: %s", store.where, exc)
         store.close()
-        return PostgresHistoryStore(url, sensor_ids, retention=retention), None
+        return PostgresHistoryStore(url, sensor_ids, retention=retention, rollups=rollups), None
     return store, recorder

@@ -200,8 +200,16 @@ def open_history(
             [s.id for s in project.sensors],
             retention=days * 86400.0 if days else None,
             writer=writer,
+            rollups=project.history.rollup_spec(),
         )
     from twinviewer.history.store import HistoryStore
+
+    if project.history.rollups and writer:
+        log.warning(
+            "history: roll-ups (history.rollups) apply to a PostgreSQL history only; the "
+            "embedded store of %s keeps its samples without them",
+            path.name,
+        )
 
     return HistoryStore.open(
         history_folder(project, folder, path),
@@ -369,7 +377,10 @@ class TwinSession:
 
             days = project.history.retention_days
             self.history, self.recorder = open_spooled_store(
-                url, [s.id for s in project.sensors], days * 86400.0 if days else None
+                url,
+                [s.id for s in project.sensors],
+                days * 86400.0 if days else None,
+                project.history.rollup_spec(),
             )
         else:
             self.history = open_history(project, self.folder, self.path, self.history_url)
