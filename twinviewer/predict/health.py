@@ -127,6 +127,7 @@ class HealthState:
     sensor_group: NDArray[np.int64]  # (n,) group of each sensor, -1 without a model
     normal_lo: F64 | None = None  # (n,) each sensor's range in training (NaN: no model)
     normal_hi: F64 | None = None
+    untrained: NDArray[np.bool_] | None = None  # (n,) sensors added after the training
 
     @property
     def health(self) -> F64:
@@ -149,19 +150,24 @@ class HealthState:
     def departing(self) -> NDArray[np.bool_]:
         """Sensors whose trend may be extrapolated towards a limit: those whose trend level has
         left the range they kept in training (by more than :data:`MARGIN` of its span), and
-        sensors without a model.
+        sensors without a model, except those the project gained after the models were trained
+        (:attr:`untrained`: nothing is known of their normal behaviour, a moving part's
+        position would forecast its every stroke).
 
         A sensor that follows its normal cycle heads for a limit half of the time; extrapolating
         its trend would forecast crossings that never come. The model of normal behaviour
         already says what normal is, so only a departure from it is projected forward."""
         out = self.sensor_group < 0
         if self.normal_lo is None or self.normal_hi is None:
-            return out | True
-        margin = MARGIN * (self.normal_hi - self.normal_lo)
-        with np.errstate(invalid="ignore"):
-            out |= self.trend.level < self.normal_lo - margin
-            out |= self.trend.level > self.normal_hi + margin
-            out |= np.isnan(self.normal_lo)
+            out |= True
+        else:
+            margin = MARGIN * (self.normal_hi - self.normal_lo)
+            with np.errstate(invalid="ignore"):
+                out |= self.trend.level < self.normal_lo - margin
+                out |= self.trend.level > self.normal_hi + margin
+                out |= np.isnan(self.normal_lo)
+        if self.untrained is not None:
+            out &= ~self.untrained
         return out
 
     def crossings(self, rules: SensorRules, horizon: float) -> list[Crossing]:
@@ -202,6 +208,7 @@ def state_from_row(
     time: float,
     sensor_group: NDArray[np.int64],
     normal: tuple[F64, F64] | None = None,
+    untrained: NDArray[np.bool_] | None = None,
 ) -> HealthState:
     """A :class:`HealthState` from one row of prediction series (a store's ``at(t)``)."""
     row = np.asarray(row, np.float64)
@@ -218,6 +225,7 @@ def state_from_row(
         sensor_group,
         lo,
         hi,
+        untrained,
     )
 
 

@@ -65,6 +65,9 @@ class ModelSet:
     step: float = 1.0
     skipped: dict[str, str] = field(default_factory=dict)  # group -> why it has no model
     rul: list[RulEntry] = field(default_factory=list)  # remaining-useful-life models
+    # the project's sensors when it was trained (empty: a set from before this was kept);
+    # a sensor added since has no normal behaviour known to the models
+    sensors: list[str] = field(default_factory=list)
 
     def group(self, gid: str) -> GroupModel | None:
         return next((g for g in self.groups if g.id == gid), None)
@@ -102,6 +105,7 @@ class ModelSet:
             "step": self.step,
             "groups": entries,
             "skipped": self.skipped,
+            "sensors": self.sensors,
         }
         tmp = folder / (INDEX + ".tmp")
         tmp.write_text(json.dumps(index, indent=1, allow_nan=True))
@@ -168,6 +172,7 @@ class ModelSet:
             train_to=float(index.get("train_to", float("nan"))),
             step=float(index.get("step", 1.0)),
             skipped={str(k): str(v) for k, v in dict(index.get("skipped", {})).items()},
+            sensors=[str(s) for s in index.get("sensors", [])],
         )
 
 

@@ -11,6 +11,7 @@ returned as columnar samples ready for a history store.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from twinviewer.predict.health import (
     sensor_groups_index,
 )
 from twinviewer.predict.model_set import ModelSet
+
+log = logging.getLogger(__name__)
 
 F64 = NDArray[np.float64]
 BLOCK = 64  # ticks scored together
@@ -87,6 +90,18 @@ class HealthScorer:
             if len(grp.lo) == len(members) and (members >= 0).all():
                 self.normal_lo[members] = grp.lo
                 self.normal_hi[members] = grp.hi
+        trained = set(models.sensors)
+        self.untrained = np.array(
+            [bool(trained) and s not in trained for s in self.sensor_ids], np.bool_
+        )
+        if self.untrained.any():
+            new = [s for s, u in zip(self.sensor_ids, self.untrained, strict=True) if u]
+            log.warning(
+                "prediction: the models were trained before %d sensor(s) were added (%s): "
+                "they are not forecast; train again (twinviewer predict PROJECT train)",
+                len(new),
+                ", ".join(new[:5]) + (", ..." if len(new) > 5 else ""),
+            )
         self.forecaster = TrendForecaster(n, trend_window)
         self.fast = TrendForecaster(n, trend_window / FAST)
         self.last = np.full(n, np.nan)
@@ -188,4 +203,5 @@ class HealthScorer:
             self.sensor_group,
             self.normal_lo,
             self.normal_hi,
+            self.untrained,
         )

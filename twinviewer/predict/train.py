@@ -182,7 +182,15 @@ def train(
         rul = train_rul(project, store, pred.step)
     if progress:
         progress(1.0, "Trained")
-    return ModelSet(models, train_from=t0, train_to=t1, step=pred.step, skipped=skipped, rul=rul)
+    return ModelSet(
+        models,
+        train_from=t0,
+        train_to=t1,
+        step=pred.step,
+        skipped=skipped,
+        rul=rul,
+        sensors=ids,
+    )
 
 
 def calibrate(train_scores: F64) -> float:

@@ -25,7 +25,7 @@ from twinviewer.core.alarms import INTERVAL_DTYPE, AlarmLog, SampleReader
 from twinviewer.core.colour import SensorRules, Status
 from twinviewer.core.project import Project, project_stem
 from twinviewer.core.samples import SampleBatch, read_after
-from twinviewer.predict.health import HealthState, state_from_row
+from twinviewer.predict.health import HealthState, SeriesLayout, state_from_row
 from twinviewer.predict.model_set import ModelSet
 from twinviewer.predict.scoring import HealthScorer
 from twinviewer.session.twin import history_folder
@@ -117,7 +117,7 @@ class PredictionService:
             return None
         from twinviewer.history.store import HistoryStore
 
-        ids = HealthScorer(models, [s.id for s in project.sensors], 1.0, 1.0).ids
+        ids = SeriesLayout([g.id for g in models.groups], [s.id for s in project.sensors]).ids
         store = HistoryStore.open(history_folder(project, folder, path) / PREDICTIONS_FOLDER, ids)
         return cls(project, models, history, store)
 
@@ -186,7 +186,12 @@ class PredictionService:
             return None
         sc = self.scorer
         return state_from_row(
-            self.layout, row, float(np.nanmax(when)), sc.sensor_group, (sc.normal_lo, sc.normal_hi)
+            self.layout,
+            row,
+            float(np.nanmax(when)),
+            sc.sensor_group,
+            (sc.normal_lo, sc.normal_hi),
+            sc.untrained,
         )
 
     def anomaly_events(self) -> NDArray[np.void]:
