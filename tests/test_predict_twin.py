@@ -16,8 +16,8 @@ from twinviewer.core.colour import SensorRules
 from twinviewer.core.project import ProjectError, load_project
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history.store import HistoryStore
-from twinviewer.predict.forecast import TrendForecaster, crossing_times
-from twinviewer.predict.health import health_index
+from twinviewer.predict.forecast import Trend, TrendForecaster, crossing_times
+from twinviewer.predict.health import HealthState, health_index
 from twinviewer.predict.model_set import ModelFileError, ModelSet
 from twinviewer.predict.train import sensor_groups, train
 from twinviewer.session.prediction import PredictionService
@@ -187,6 +187,19 @@ def test_trained_model_flags_the_fault_and_names_the_sensor(pump: Path, method: 
         service.close()
     finally:
         store.close()
+
+
+def test_a_level_past_its_range_departs_only_beyond_its_fit_scatter() -> None:
+    """A loader that stops at the top of its climb leaves a linear fit's level ~its scatter
+    above the top (not a departure); a bearing drifting smoothly past its range is one."""
+    level = np.array([4.1, 8.4])  # both past the trained top of their range
+    sd = np.array([4.1, 0.17])  # the loader's stop-and-go scatters, the drift does not
+    trend = Trend(0.0, level, np.array([0.55, 0.057]), np.array([0.01, 0.01]), sd)
+    state = HealthState(
+        0.0, np.zeros(1), np.zeros(2), trend, np.array([0, 0]),
+        np.array([-40.0, 0.58]), np.array([0.0, 5.4]),
+    )  # fmt: skip
+    assert state.departing().tolist() == [False, True]
 
 
 def test_a_sensor_added_after_training_is_not_forecast(pump: Path, caplog) -> None:

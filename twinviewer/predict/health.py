@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.core.colour import SensorRules
-from twinviewer.predict.forecast import Trend, crossing_times
+from twinviewer.predict.forecast import Trend, Z, crossing_times
 
 F64 = NDArray[np.float64]
 
@@ -149,7 +149,8 @@ class HealthState:
 
     def departing(self) -> NDArray[np.bool_]:
         """Sensors whose trend may be extrapolated towards a limit: those whose trend level has
-        left the range they kept in training (by more than :data:`MARGIN` of its span), and
+        left the range they kept in training (by more than :data:`MARGIN` of its span and more
+        than the 95% scatter of the trend's fit), and
         sensors without a model, except those the project gained after the models were trained
         (:attr:`untrained`: nothing is known of their normal behaviour, a moving part's
         position would forecast its every stroke).
@@ -161,7 +162,10 @@ class HealthState:
         if self.normal_lo is None or self.normal_hi is None:
             out |= True
         else:
-            margin = MARGIN * (self.normal_hi - self.normal_lo)
+            # beyond the range by more than a tenth of its span and by more than the scatter of
+            # the trend's own fit: a part that stops at the end of its travel leaves a linear
+            # fit's level past the end (by ~its scatter) without having gone anywhere
+            margin = np.fmax(MARGIN * (self.normal_hi - self.normal_lo), Z * self.trend.sd)
             with np.errstate(invalid="ignore"):
                 out |= self.trend.level < self.normal_lo - margin
                 out |= self.trend.level > self.normal_hi + margin
