@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,27 @@ def create_sources(
 
             sources.append(OpcUaFeed(cfg, project.sensors, folder))
     return sources
+
+
+def viewer_project(project: Project) -> Project:
+    """The project as a viewer connects it while a recorder elsewhere holds the sources'
+    sessions: an MQTT source with a fixed ``client_id`` connects as ``<client_id>-viewer-<n>``
+    with a clean session. The broker allows one connection per client id, so a window with the
+    recorder's id would take its connection (and its persistent session) over, and the two
+    would push each other off in turn; a viewer wants the live values, not the session."""
+    changed = []
+    for c in project.sources:
+        if c.type == "mqtt" and getattr(c, "client_id", None):
+            viewer_id = f"{c.client_id}-viewer-{uuid.uuid4().hex[:6]}"
+            log.info(
+                "source %s: viewing as client %s (a recorder holds %s)",
+                c.id,
+                viewer_id,
+                c.client_id,
+            )
+            c = c.model_copy(update={"client_id": viewer_id, "clean_start": True})
+        changed.append(c)
+    return project.model_copy(update={"sources": changed})
 
 
 def history_folder(project: Project, folder: Path, path: Path) -> Path:
@@ -332,8 +354,18 @@ class TwinSession:
     def create_sources(
         self, speed: float | None = None, only: list[str] | None = None
     ) -> list[Source]:
-        sources = create_sources(self.project, self.folder, speed, only)
+        project = self.project
+        if self.history_is_recorded_elsewhere():
+            project = viewer_project(project)
+        sources = create_sources(project, self.folder, speed, only)
         return sources if self.fleet is None else self.fleet.adapt_sources(sources)
+
+    def history_is_recorded_elsewhere(self) -> bool:
+        """The history is PostgreSQL and another process (``twinviewer record``) writes it:
+        this twin only views."""
+        from twinviewer.history.postgres import PostgresHistoryStore
+
+        return isinstance(self.history, PostgresHistoryStore) and self.recorder is None
 
     def start_sources(self) -> None:
         for s in self.sources:
