@@ -70,3 +70,60 @@ def test_window_on_a_replica_is_read_only_and_sees_the_primarys_acknowledgements
     finally:
         on_primary.close()
         recorder.close()
+
+
+def test_acknowledging_while_the_database_is_away_fails_within_seconds_and_says_so(
+    qtbot,
+    window,
+    building: Path,
+    own_pg,
+) -> None:
+    """The window's click does not wait behind the control room's poll, nor for long on its own
+    connection: with the server stopped it is refused within seconds with a message, the status
+    bar says the database is not reachable, and once the server is back the same click works."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.conftest import drop_pg_schema, pg_schema_url
+    from twinviewer.core.project import load_project
+    from twinviewer.history.postgres import PostgresHistoryStore
+
+    url = pg_schema_url(own_pg.url)
+    project, _ = load_project(building)
+    now = time.time()
+    recorder = PostgresHistoryStore(url, [s.id for s in project.sensors])
+    try:
+        recorder.append(
+            SampleBatch.of([0, 0, 0], [now - 30, now - 20, now - 10], [20.0, 95.0, 20.0])
+        )
+        recorder.flush()
+    finally:
+        recorder.close()
+    try:
+        with qtbot.waitSignal(window.sessionOpened, timeout=30000):
+            window.open_project(building, sources=[], history=url)
+        room = window.session.control_room
+        assert room is not None
+        lst = window.features["alarms"].alarm_list
+        label = window.features["control_room"].history_label
+        qtbot.waitUntil(lambda: len(lst.listed()) == 1, timeout=10000)
+
+        own_pg.stop_server()
+        for _ in range(2):  # the lost connection, then one the server cannot take
+            t0 = time.monotonic()
+            assert lst.acknowledge_all() == 0
+            assert time.monotonic() - t0 < 2.5
+            box = window.findChild(QMessageBox, "ack-refused")
+            assert box is not None and "history database" in box.text()
+            box.close()
+            box.deleteLater()
+            qtbot.wait(50)
+        assert lst.model.data(lst.model.index(0, 7)) != "✓"
+        qtbot.waitUntil(lambda: "not reachable" in label.text(), timeout=10000)
+
+        own_pg.start_server()
+        qtbot.waitUntil(lambda: "not reachable" not in label.text(), timeout=15000)
+        assert lst.acknowledge_all() == 1
+        assert lst.model.data(lst.model.index(0, 7)) == "✓"
+        window.close_session()
+    finally:
+        drop_pg_schema(url)

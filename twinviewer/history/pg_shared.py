@@ -23,6 +23,21 @@ every write is refused with :class:`~twinviewer.history.pg_role.ReadOnlyDatabase
 says to open the twin on the primary): writing to the primary behind the viewer's back would
 need a second URL and a second set of credentials that a read-only site should not hold.
 
+Threads: a :class:`SharedDatabase` is one connection behind one lock, so two threads using the
+same one wait for each other (a query held up by the server holds up the other thread for as
+long). The control room therefore opens two: one for the window's thread (acknowledging, saving
+issues, audit records; short timeouts, so that a click fails within seconds when the server is
+away) and one for its poll thread (longer timeouts). :meth:`SharedAcknowledgements.refresh`
+reads through whichever database it is given into the one cache the window reads; the cache is
+replaced whole under a lock of its own, never held across a query.
+
+Timeouts: ``connect_timeout`` bounds a (re)connection (libpq counts whole seconds, at least 2,
+per address of the host); ``query_timeout`` sets the session's ``statement_timeout`` (a query
+the server cannot finish in time, e.g. waiting for a lock, is cancelled by the server) and
+libpq's ``tcp_user_timeout`` (a connection whose sent data the host does not acknowledge in that
+time is dropped by the kernel). Nothing bounds a query on a server whose host still answers TCP
+but whose process is frozen.
+
 Only this module knows SQL; which store a twin uses (a file or the database) is decided by
 :mod:`twinviewer.session.control_room`.
 """
@@ -66,23 +81,36 @@ NAMES = {"ak": "acks", "rs": "review_rev", "ri": "review_issues", "au": "audit"}
 
 
 class SharedDatabase:
-    """One connection to the shared tables of a history schema (thread-safe: one lock).
+    """One connection to the shared tables of a history schema (thread-safe: one lock, so the
+    threads using one instance wait for each other; see the module's docstring).
+
+    ``connect_timeout`` (seconds; None: the URL's, 5 s by default) bounds each (re)connection;
+    ``query_timeout`` (seconds; None: none) each statement and each unacknowledged send.
+    ``create=False`` leaves the tables to another instance (one that reads only, e.g. a poller).
 
     Errors of the server come out as
     :class:`~twinviewer.history.pg_tables.HistoryDatabaseError` (a ``ConnectionError``) naming
     the URL; writes on a standby as :class:`~twinviewer.history.pg_role.ReadOnlyDatabase`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        connect_timeout: int | None = None,
+        query_timeout: float | None = None,
+        create: bool = True,
+    ) -> None:
         self._psycopg = load_psycopg()
         self.url = url
         self.where = redact_url(url)
         self.conninfo, self.schema = split_url(url)
+        self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
         self._lock = threading.RLock()
         self._conn: psycopg.Connection | None = self._connect()
         self._ready = False
         try:
             self.read_only_reason = standby_reason(self._conn, self.where, writer=False)
-            if not self.read_only_reason:
+            if create and not self.read_only_reason:
                 self._create()
         except self._psycopg.Error as exc:
             self.close()
@@ -90,8 +118,20 @@ class SharedDatabase:
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
+        options: dict[str, Any] = {}
+        if self.connect_timeout is not None:
+            options["connect_timeout"] = max(2, int(self.connect_timeout))
+        if self.query_timeout is not None:
+            options["tcp_user_timeout"] = int(self.query_timeout * 1000)
         try:
-            conn: psycopg.Connection = self._psycopg.connect(self.conninfo, autocommit=True)
+            conn: psycopg.Connection = self._psycopg.connect(
+                self.conninfo, autocommit=True, **options
+            )
+            if self.query_timeout is not None:
+                conn.execute(
+                    "SELECT set_config('statement_timeout', %s, false)",
+                    (f"{int(self.query_timeout * 1000)}ms",),
+                )
         except self._psycopg.Error as exc:
             raise HistoryDatabaseError(
                 f"history database {self.where}: cannot connect: {' '.join(str(exc).split())}"
@@ -110,9 +150,10 @@ class SharedDatabase:
             try:
                 yield self._conn
             except self._psycopg.Error as exc:
-                raise HistoryDatabaseError(
-                    f"history database {self.where}: {' '.join(str(exc).split())}"
-                ) from None
+                text = " ".join(str(exc).split())
+                if isinstance(exc, self._psycopg.errors.QueryCanceled) and self.query_timeout:
+                    text = f"no answer within {self.query_timeout:g} s ({text})"
+                raise HistoryDatabaseError(f"history database {self.where}: {text}") from None
 
     def sql(self, text: str) -> Any:
         """``text`` with ``{ak}``, ``{ri}``, ``{rs}``, ``{au}`` as schema-qualified names."""
@@ -161,18 +202,31 @@ class SharedDatabase:
 
 class SharedAcknowledgements(Acknowledgements):
     """:class:`~twinviewer.core.alarms.Acknowledgements` kept in the database: what any viewer
-    acknowledged, seen by every other after its next :meth:`refresh`."""
+    acknowledged, seen by every other after its next :meth:`refresh`.
+
+    Thread-safe: the window's thread acknowledges through :attr:`db` while a poll thread may
+    :meth:`refresh` through a database of its own; both merge into one cache, replaced whole
+    under a lock held only for that (readers on any thread see the old or the new one)."""
 
     def __init__(self, db: SharedDatabase, who: str = "") -> None:
         super().__init__(None)
         self.db = db
         self.who = who
         self._last_id = 0
+        self._cache_lock = threading.Lock()
         self.refresh()
 
     @property
     def read_only_reason(self) -> str:
         return self.db.read_only_reason
+
+    def _merge(self, fresh: dict[tuple[str, float], float], last_id: int = 0) -> int:
+        """Add these to the cache; how many were not in it."""
+        with self._cache_lock:
+            added = sum(1 for k in fresh if k not in self._keys)
+            self._keys = {**self._keys, **fresh}
+            self._last_id = max(self._last_id, last_id)
+        return added
 
     def acknowledge(self, keys: Sequence[tuple[str, float]], when: float) -> int:
         """Acknowledge these intervals for every viewer; returns how many were new here.
@@ -190,25 +244,23 @@ class SharedAcknowledgements(Acknowledgements):
                 ),
                 [(s, float(t), float(when), self.who) for s, t in new],
             )
-        self._keys = {**self._keys, **{k: float(when) for k in new}}
+        self._merge({k: float(when) for k in new})
         return len(new)
 
-    def refresh(self) -> int:
-        """Read what was acknowledged since the last refresh (by anyone); returns how many."""
-        if not self.db.has_tables():
+    def refresh(self, db: SharedDatabase | None = None) -> int:
+        """Read what was acknowledged since the last refresh (by anyone), through ``db``
+        (default: :attr:`db`; the poll thread passes its own); returns how many were new."""
+        db = db or self.db
+        if not db.has_tables():
             return 0
-        with self.db.connection() as conn:
+        with db.connection() as conn:
             rows = conn.execute(
-                self.db.sql("SELECT id, sensor, start, at FROM {ak} WHERE id > %s ORDER BY id"),
+                db.sql("SELECT id, sensor, start, at FROM {ak} WHERE id > %s ORDER BY id"),
                 (self._last_id,),
             ).fetchall()
         if not rows:
             return 0
-        fresh = {(str(s), float(t)): float(a) for _, s, t, a in rows}
-        self._last_id = int(rows[-1][0])
-        added = sum(1 for k in fresh if k not in self._keys)
-        self._keys = {**self._keys, **fresh}  # swapped whole: readers on other threads
-        return added
+        return self._merge({(str(s), float(t)): float(a) for _, s, t, a in rows}, int(rows[-1][0]))
 
     def who_acknowledged(self, key: tuple[str, float]) -> str | None:
         """Who acknowledged this interval (None: nobody)."""

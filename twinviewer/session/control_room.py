@@ -15,6 +15,15 @@ project (``command_settings.audit``) stays a file.
 
 On a read-only replica (a hot standby) everything is read; acknowledging, filing or changing an
 issue and sending a command (its audit record) are refused with a message saying so.
+
+Threads: a control room holds two connections to the database. :attr:`ControlRoom.db` is the
+window's (acknowledging, saving issues, audit records, reading issues and snapshots): it
+connects within :data:`GUI_CONNECT_TIMEOUT` and gives up on a statement after
+:data:`GUI_QUERY_TIMEOUT`, so a click fails with a message within seconds when the server is
+away or busy. :attr:`ControlRoom.poll_db` is the poll thread's alone (longer timeouts): a poll
+held up by the server (a lock, a reconnect) never holds up the window. The poll refreshes the
+acknowledgements the window reads (:class:`~twinviewer.history.pg_shared.SharedAcknowledgements`
+merges under a lock of its own) and leaves the rest for :meth:`ControlRoom.take_changes`.
 """
 
 from __future__ import annotations
@@ -39,10 +48,15 @@ log = logging.getLogger(__name__)
 
 ACKS_FILE = "acknowledged.json"  # in the history folder of an embedded store
 POLL_SECONDS = 2.0
+GUI_CONNECT_TIMEOUT = 2  # seconds: the window's connection (libpq's least)
+GUI_QUERY_TIMEOUT = 3.0  # seconds: a statement of the window's, waiting for locks included
+POLL_QUERY_TIMEOUT = 30.0  # seconds: the poll's (its connect timeout is the URL's, 5 s)
+CLOSE_WAIT = 1.0  # seconds close() waits for a poll in progress
 
 
 class ControlRoom:
-    """The shared state of one history database, polled in the background."""
+    """The shared state of one history database, polled in the background (on a connection
+    of its own: see the module's docstring)."""
 
     def __init__(self, url: str, who: str | None = None) -> None:
         from twinviewer.history.pg_shared import (
@@ -52,16 +66,26 @@ class ControlRoom:
             SharedIssues,
         )
 
-        self.db = SharedDatabase(url)
+        self.db = SharedDatabase(
+            url, connect_timeout=GUI_CONNECT_TIMEOUT, query_timeout=GUI_QUERY_TIMEOUT
+        )
+        try:
+            self.poll_db = SharedDatabase(url, query_timeout=POLL_QUERY_TIMEOUT, create=False)
+        except BaseException:
+            self.db.close()
+            raise
         self.where = self.db.where
         self.acks: SharedAcknowledgements = SharedAcknowledgements(self.db, who or default_author())
         self.issues: SharedIssues = SharedIssues(self.db)
         self.audit: AuditTrail = DatabaseAuditTrail(self.db)
-        self._lock = threading.Lock()
+        self._polled_issues = SharedIssues(self.poll_db)
+        self._polled_audit = DatabaseAuditTrail(self.poll_db)
+        self._lock = threading.Lock()  # what the polls found, for take_changes
+        self._poll_lock = threading.Lock()  # one poll at a time
         self._changed: set[str] = set()
         self._pending_issues: dict[str, str] | None = None
-        self._issue_stamp = self.issues.stamp()
-        self._audit_stamp = self.audit.stamp()
+        self._issue_stamp = self._polled_issues.stamp()
+        self._audit_stamp = self._polled_audit.stamp()
         self.error = ""  # why the last poll failed ("" when it worked)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,25 +95,30 @@ class ControlRoom:
         return self.db.read_only_reason
 
     def poll(self) -> set[str]:
-        """Read what changed in the database since the last poll: a set of ``"acks"``,
-        ``"issues"``, ``"audit"`` (kept for :meth:`take_changes` too). Raises
-        ``ConnectionError`` when the server is away."""
+        """Read what changed in the database since the last poll (through :attr:`poll_db`): a
+        set of ``"acks"``, ``"issues"``, ``"audit"`` (kept for :meth:`take_changes` too).
+        Raises ``ConnectionError`` when the server is away."""
         found: set[str] = set()
-        if self.acks.refresh():
-            found.add("acks")
-        stamp = self.issues.stamp()
-        if stamp != self._issue_stamp:
-            texts = self.issues.all()
-            self._issue_stamp = stamp
+
+        def note(what: str) -> None:  # at once: the window need not wait for the rest
+            found.add(what)
             with self._lock:
-                self._pending_issues = texts
-            found.add("issues")
-        stamp = self.audit.stamp()
-        if stamp != self._audit_stamp:
-            self._audit_stamp = stamp
-            found.add("audit")
-        with self._lock:
-            self._changed |= found
+                self._changed.add(what)
+
+        with self._poll_lock:
+            if self.acks.refresh(self.poll_db):
+                note("acks")
+            stamp = self._polled_issues.stamp()
+            if stamp != self._issue_stamp:
+                texts = self._polled_issues.all()
+                self._issue_stamp = stamp
+                with self._lock:
+                    self._pending_issues = texts
+                note("issues")
+            stamp = self._polled_audit.stamp()
+            if stamp != self._audit_stamp:
+                self._audit_stamp = stamp
+                note("audit")
         return found
 
     def take_changes(self) -> tuple[set[str], dict[str, str] | None]:
@@ -106,25 +135,34 @@ class ControlRoom:
             return
 
         def run() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.poll()
-                    if self.error:
-                        log.info("control room: %s is back", self.where)
-                    self.error = ""
-                except OSError as exc:  # the server is away: say so once, keep trying
-                    if not self.error:
-                        log.warning("control room: cannot poll %s: %s", self.where, exc)
-                    self.error = str(exc)
+            try:
+                while not self._stop.wait(interval):
+                    try:
+                        self.poll()
+                        if self.error:
+                            log.info("control room: %s is back", self.where)
+                        self.error = ""
+                    except OSError as exc:  # the server is away: say so once, keep trying
+                        if not self.error:
+                            log.warning("control room: cannot poll %s: %s", self.where, exc)
+                        self.error = str(exc)
+            finally:
+                self.poll_db.close()
 
         self._thread = threading.Thread(target=run, name="control-room-poll", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop polling and close the connections. A poll still waiting for the server is not
+        waited for (beyond :data:`CLOSE_WAIT`): its thread closes its connection when done."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is None:
+            self.poll_db.close()
+        else:
+            thread.join(timeout=CLOSE_WAIT)
+            if thread.is_alive():
+                log.info("control room: a poll of %s still waits for the server", self.where)
         self.db.close()
 
 

@@ -5,6 +5,12 @@ audit records) taken in from the database's poller.
 The logic is :mod:`twinviewer.session.control_room`; this feature opens the twin's control
 room before the alarm list, the review and the commands use it (it is hosted before them),
 and twice a second hands the poller's findings to their views on the GUI thread.
+
+The poller has a connection of its own, so the window never waits behind a poll; the window's
+own writes (an acknowledgement, an issue, an audit record) use the room's window connection,
+whose short timeouts make them fail within seconds when the server is away: each feature says
+so where the user acted (the alarm list's "Not acknowledged"), and the status bar says "not
+reachable" while the polls fail.
 """
 
 from __future__ import annotations
