@@ -172,6 +172,70 @@ def test_late_samples_in_an_open_block_meet_it_when_it_closes(
     store.close()
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batches=batches,
+    keep=st.integers(1, 30),
+    sensor=st.integers(0, len(IDS) - 1),
+    span=st.tuples(st.integers(-4, 30), st.integers(0, 40)),
+    pixels=st.integers(1, 4),
+    instants=st.lists(st.integers(-2, 42), min_size=1, max_size=5),
+)
+def test_after_retention_the_rollups_answer(
+    pg_server, small_blocks, layout, batches, keep, sensor, span, pixels, instants
+) -> None:
+    """Random data (late samples, equal times, NaN), then retention of the raw data: a series
+    that starts before what the raw data still holds equals brute force over every sample
+    (the roll-ups hold them all), and at(t) is the raw answer where one is left, else the
+    roll-ups' latest bucket that ends by t."""
+    url = f"{pg_schema_url(pg_server)}&layout={layout}"
+    store = _store(url, retention=keep * 0.25, rollups=[(0.5, None), (3.0, None)])
+    try:
+        for batch, flush in batches:
+            store.append(SampleBatch.of(*zip(*batch, strict=True)))
+            if flush:
+                store.flush(now=1.7e9)
+        store.flush(now=1.7e9 + 10.0)  # raw data before 10 - keep/4 s goes
+        samples = [x for b, _ in batches for x in b]
+        times = [t for _, t, _ in samples]
+        assert store.time_range() == (min(times), max(times))
+        left_s, left_t, left_v = store.read()
+        t0 = 1.7e9 + span[0] * 0.25
+        t1 = t0 + span[1] * 0.25
+        raw_start = float(left_t.min()) if len(left_t) else math.inf
+        if t0 < raw_start:
+            out = store.series(sensor, t0, t1, pixels)
+            check_buckets(samples, sensor, t0, t1, pixels, out, exact_last=False)
+        for k in instants:
+            t = 1.7e9 + k * 0.25 + (0.1 if k % 3 == 0 else 0.0)
+            value, when = store.at(t)
+            for s in range(len(IDS)):
+                held = zip(left_s.tolist(), left_t.tolist(), left_v.tolist(), strict=True)
+                raw = [(ts, v) for ss, ts, v in held if ss == s and ts <= t]
+                if raw:  # read() is by time, then append order: the last one wins
+                    last_t = max(ts for ts, _ in raw)
+                    expect = (last_t, [v for ts, v in raw if ts == last_t][-1])
+                    assert _same(when[s], expect[0]), (t, s)
+                    assert _same(value[s], expect[1]), (t, s)
+                    continue
+                expect = (math.nan, math.nan)
+                for w in (0.5, 3.0):
+                    for b in brute_buckets(samples, s, w).values():
+                        if b["t_last"] <= t and not b["t_last"] <= expect[0]:
+                            expect = (b["t_last"], b["vlast"])
+                if _same(when[s], expect[0]):
+                    assert _same(value[s], expect[1]), (t, s)
+                else:  # a keyframe's memory of a deleted sample, newer than the bucket's end
+                    assert expect[0] < when[s] <= t, (t, s)
+                    assert (s, when[s]) in [x[:2] for x in samples], (t, s)
+    finally:
+        store.close()
+        drop_pg_schema(url)
+
+
 def _feed(store: PostgresHistoryStore, t0: float, t1: float, now_after: float) -> list:
     """Two sensors at 2 Hz from t0 to t1 (one value NaN a minute), some late ones; flushed in
     100-s steps as if the clock were ``now_after`` seconds past each step's end."""

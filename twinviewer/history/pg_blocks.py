@@ -264,9 +264,12 @@ class BlockWriter(BlockQueries):
     def _block_retention(self, conn: psycopg.Connection, cutoff: float) -> int:
         """Delete the blocks that end before ``cutoff`` (whole blocks: a block that straddles
         the cutoff stays until it is all older) and the late rows before it; how many samples
-        went. The oldest time held is looked up again (one index probe per sensor)."""
+        went. The open block (the tail) stays until it closes, even when all older than the
+        cutoff (a recorder fed old data, or restarted long after): its samples are in no summary
+        or roll-up until then (pg_rollups). The oldest time held is looked up again (one index
+        probe per sensor)."""
         gone = 0
-        for table in ("chunks", "tail"):
+        for table in ("chunks",):
             row = conn.execute(
                 self._sql(
                     "WITH d AS (DELETE FROM {x} WHERE t1 < %s RETURNING n) "

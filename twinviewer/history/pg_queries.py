@@ -166,20 +166,25 @@ class PostgresQueries(PostgresTables):
 
     def at_store(self, t: float) -> tuple[F64, F64]:
         """Value and time of every *store* sensor at ``t`` (latest at or before; NaN if none).
-        A sensor the raw data holds nothing for at or before t (retention deleted it) gets the
-        roll-ups' answer, if they hold one: the last value of its latest bucket that ends at or
-        before t, at that bucket's last time."""
+        With roll-ups, a sensor whose answer the raw data no longer holds (none, or one older
+        than the oldest raw sample: a keyframe's memory of deleted rows) gets the roll-ups'
+        answer when it is at least as new: the last value of its latest bucket that ends at or
+        before t, at that bucket's last time (on equal times the roll-up's, which also saw the
+        late rows retention deleted)."""
         with self._query() as conn:
             value, when = self._state_at(conn, float(t))
-            if self.rollups and np.isnan(when).any():
-                self._overlay_rollups(conn, float(t), value, when)
+            if self.rollups:
+                old = np.isnan(when) | (when < self._raw_start(conn))
+                if old.any():
+                    self._overlay_rollups(conn, float(t), value, when, np.flatnonzero(old))
             return value, when
 
-    def _overlay_rollups(self, conn: psycopg.Connection, t: float, value: F64, when: F64) -> None:
-        """The roll-ups' answer at ``t`` for the sensors without one (NaN time): per sensor the
-        bucket with the greatest last time at or before t over every roll-up (two index probes
-        per sensor and roll-up, at most)."""
-        ids = np.flatnonzero(np.isnan(when))
+    def _overlay_rollups(
+        self, conn: psycopg.Connection, t: float, value: F64, when: F64, ids: NDArray[np.intp]
+    ) -> None:
+        """The roll-ups' answer at ``t`` for the sensors ``ids``: per sensor the bucket with the
+        greatest last time at or before t over every roll-up (two index probes per sensor and
+        roll-up, at most), where it is at least as new as the answer there."""
         got = self._fetch_columns(
             conn,
             self._sql(
@@ -201,8 +206,9 @@ class PostgresQueries(PostgresTables):
             STATE_FIELDS,
         )
         s = got["sensor"].astype(np.int64)
-        value[s] = got["value"]
-        when[s] = got["time"]
+        take = np.isnan(when[s]) | (got["time"] >= when[s])
+        value[s[take]] = got["value"][take]
+        when[s[take]] = got["time"][take]
 
     def at(self, t: float) -> tuple[F64, F64]:
         """``(value, time)`` of every *project* sensor: the sample with the greatest time <= t

@@ -264,21 +264,4 @@ class RollupWriter(BlockWriter):
                     cutoff,
                 )
         if deleted:
-            self._recompute_t_roll(conn)
-
-    def _recompute_t_roll(self, conn: psycopg.Connection) -> None:
-        """The oldest time the roll-ups hold, looked up again (one index probe per sensor and
-        roll-up) after retention deleted some."""
-        row = conn.execute(
-            self._sql(
-                "UPDATE {st} SET t_roll = coalesce((SELECT min(x.t_first) FROM "
-                "unnest(%s::int[]) l(level), {se} s, LATERAL (SELECT t_first FROM {bl} "
-                "WHERE level = l.level AND sensor = s.idx ORDER BY b LIMIT 1) x), 'Infinity') "
-                "RETURNING t_roll",
-                st="state",
-                se="sensors",
-                bl="blocks",
-            ),
-            ([r.level for r in self.rollups],),
-        ).fetchone()
-        self._t_roll = float(row[0]) if row else np.inf
+            self._t_roll = self._recompute_t_roll(conn)

@@ -550,6 +550,26 @@ class PostgresTables:
                 max(cur.rowcount, 0),
             )
         conn.execute(self._sql("UPDATE {st} SET rollups = %s", st="state"), (rollups_to_json(out),))
+        self.rollups = tuple(out)
+        if by_width:
+            self._recompute_t_roll(conn)
+
+    def _recompute_t_roll(self, conn: psycopg.Connection) -> float:
+        """The oldest time the roll-ups hold, looked up again (one index probe per sensor and
+        roll-up) after some were deleted; kept in the state row and returned."""
+        row = conn.execute(
+            self._sql(
+                "UPDATE {st} SET t_roll = coalesce((SELECT min(x.t_first) FROM "
+                "unnest(%s::int[]) l(level), {se} s, LATERAL (SELECT t_first FROM {bl} "
+                "WHERE level = l.level AND sensor = s.idx ORDER BY b LIMIT 1) x), 'Infinity') "
+                "RETURNING t_roll",
+                st="state",
+                se="sensors",
+                bl="blocks",
+            ),
+            ([r.level for r in self.rollups],),
+        ).fetchone()
+        return float(row[0]) if row else np.inf
 
     # -- sensors -------------------------------------------------------------------------------
 
