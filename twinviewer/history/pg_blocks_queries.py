@@ -18,7 +18,8 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   sensor's part (greatest ``(t0, seq)``): a ``DISTINCT ON`` would sort them on the server,
   and the rows come back as one record string (one aggregate, not one per column, none of
   them sorting its input: at 10,000 rows each sorted aggregate cost ~5 ms). Then the latest
-  ``late`` row, which wins a tie. Only the blocks around t are read (BRIN index on ``t0``): ``t0 >= kt - block_width``.
+  ``late`` row, which wins a tie. Only the blocks around t are read (BRIN index on ``t0``):
+  ``t0 >= kt - block_width``.
   *Why this way* (measured, ``twinviewer bench history --backend postgres``, 10^7 samples,
   2 shared cores, noisy): the first block format (delta-of-delta times) had every sensor's
   whole block around t cross the wire and its times decoded: ~7 MB and 10^6 times at 10,000

@@ -331,7 +331,11 @@ class ReviewFeature(Feature):
     def _store_new(self, issue: Issue, png: bytes) -> None:
         if self.book is None:
             return
-        self.book.add_issue(issue, png)
+        try:
+            self.book.add_issue(issue, png)
+        except OSError as exc:  # the folder or the control room's database refused it
+            self.host.error("The issue was not saved", str(exc))
+            return
         self.dock.select_issue(issue.id)
         self._draw_marks()
         self.host.dock("Review").show()
@@ -361,8 +365,12 @@ class ReviewFeature(Feature):
         return dialog
 
     def _store_edit(self, issue: Issue) -> None:
-        if self.book is not None:
+        if self.book is None:
+            return
+        try:
             self.book.replace_issue(issue)
+        except OSError as exc:
+            self.host.error("The change to the issue was not saved", str(exc))
 
     def _show_dialog(self, dialog: QtIssueDialog) -> None:
         if self.dialog is not None:
