@@ -277,6 +277,12 @@ def test_retention_keeps_rollups_to_their_own_cutoff(pg_url: str, layout: str) -
             for r in (one, sixty)
         }
     assert end - 1200.0 - pg_rollups.ROLLUP_RETENTION_STEP - 100 <= oldest[1.0] <= end - 1200.0
+    with store._query() as conn:  # the finest summary level goes with the raw data
+        row = conn.execute(
+            store._sql("SELECT min(b) FROM {bl} WHERE level = 0", bl="blocks")
+        ).fetchone()
+    w0 = store.levels[0]
+    assert row[0] * w0 >= end - 300.0 - w0 - max(w0, pg_rollups.ROLLUP_RETENTION_STEP) - 100
     assert oldest[60.0] == start + 0.25
     lo, hi = store.time_range()
     assert lo == start + 0.25 and hi == max(t for _, t, _ in samples)

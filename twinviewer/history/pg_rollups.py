@@ -27,9 +27,10 @@ When they are written
   late rows takes the new ``vlast`` on equal times, and one of a closing block keeps the
   stored one (whose equal time can only come from a late row: blocks do not overlap).
 
-Retention: the raw retention deletes the summary levels with the raw data (``postgres.py``);
-each roll-up is deleted by its own cutoff (:meth:`RollupWriter._rollup_retention`), at most
-once per :data:`ROLLUP_RETENTION_STEP` seconds of cutoff, one index range per sensor.
+Retention: the raw retention's cutoff applies to the summary levels, each roll-up's own cutoff
+to it (:meth:`RollupWriter._summary_retention`): whole buckets, at most once per
+:data:`ROLLUP_RETENTION_STEP` seconds of cutoff (or one bucket, if wider), one index range per
+sensor (a ``DELETE ... WHERE level = L AND t_last < cutoff`` reads every row of the level).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class RollupWriter(BlockWriter):
     """Writing the summary levels and roll-ups, and the roll-ups' retention (module
     docstring)."""
 
-    _roll_cut: dict[int, float]  # level -> the cutoff last applied (this session)
+    _roll_cut: dict[int, int]  # level -> the bucket retention last cut at (this session)
     _t_roll: float  # the oldest time the roll-ups hold, as the state row says (writer)
 
     def _copy_in(
@@ -238,14 +239,26 @@ class RollupWriter(BlockWriter):
 
     def _rollup_retention(self, conn: psycopg.Connection, now: float) -> None:
         """Delete each roll-up's buckets that ended before its own cutoff (whole buckets)."""
+        cuts = [
+            (r.level, r.width, now - r.retention) for r in self.rollups if r.retention is not None
+        ]
+        if self._summary_retention(conn, cuts):
+            self._t_roll = self._recompute_t_roll(conn)
+
+    def _summary_retention(
+        self, conn: psycopg.Connection, cuts: Sequence[tuple[int, float, float]]
+    ) -> int:
+        """For each ``(level, width, cutoff)``: delete the level's buckets that end at or
+        before the cutoff, once the cutoff has moved on by ``ROLLUP_RETENTION_STEP`` seconds
+        (or a bucket, if wider) since the last time; one index range ``(level, sensor, b)``
+        per sensor, never a scan of the level. How many buckets went."""
         deleted = 0
-        for r in self.rollups:
-            if r.retention is None:
+        for level, width, cutoff in cuts:
+            edge = int(np.floor(cutoff / width))  # buckets before this one end by the cutoff
+            step = max(1, int(ROLLUP_RETENTION_STEP // width))
+            if edge < self._roll_cut.get(level, -(2**62)) + step:
                 continue
-            cutoff = now - r.retention
-            if cutoff < self._roll_cut.get(r.level, -np.inf) + ROLLUP_RETENTION_STEP:
-                continue
-            self._roll_cut[r.level] = cutoff
+            self._roll_cut[level] = edge
             cur = conn.execute(
                 self._sql(
                     "DELETE FROM {bl} x USING {se} s WHERE x.level = %s AND x.sensor = s.idx "
@@ -253,15 +266,15 @@ class RollupWriter(BlockWriter):
                     bl="blocks",
                     se="sensors",
                 ),
-                (r.level, int(np.floor(cutoff / r.width))),
+                (level, edge),
             )
             if cur.rowcount > 0:
                 deleted += cur.rowcount
                 log.info(
-                    "history: retention deleted %d roll-up bucket(s) of %gs before %.0f",
+                    "history: retention deleted %d summary bucket(s) of %gs (level %d) before %.0f",
                     cur.rowcount,
-                    r.width,
+                    width,
+                    level,
                     cutoff,
                 )
-        if deleted:
-            self._t_roll = self._recompute_t_roll(conn)
+        return deleted

@@ -614,14 +614,10 @@ class PostgresHistoryStore(RollupWriter):
             log.info(
                 "history: retention deleted %d gap(s) that ended before %.0f", cur.rowcount, cutoff
             )
+        self._summary_retention(conn, [(i, w, cutoff) for i, w in enumerate(self.levels)])
         if not gone:
             return
         conn.execute(self._sql("DELETE FROM {kf} WHERE kt < %s", kf="keyframes"), (cutoff,))
-        for i in range(len(self.levels)):
-            conn.execute(
-                self._sql("DELETE FROM {bl} WHERE level = %s AND t_last < %s", bl="blocks"),
-                (i, cutoff),
-            )
         conn.execute(self._sql("UPDATE {st} SET samples = samples - %s", st="state"), (gone,))
         log.info("history: retention deleted %d sample(s) older than %.0f", gone, cutoff)
 
