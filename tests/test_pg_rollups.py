@@ -358,6 +358,27 @@ def test_changed_rollups_are_added_and_dropped(pg_url: str, caplog) -> None:
         _store(pg_url, ["x"], retention=10.0, rollups=[(1.0, 3.0)])
 
 
+def test_only_the_writer_changes_the_rollups(pg_url: str) -> None:
+    """A second store that finds the writer lock taken (a viewer whose project lists other
+    roll-ups) reads with the schema's roll-ups and changes nothing."""
+    store = _store(pg_url, ["x"], rollups=[(1.0, None)])
+    store.append(SampleBatch.of([0, 0], [1.7e9, 1.7e9 + 30.0], [1.0, 2.0]))
+    store.flush()
+    viewer = _store(pg_url, ["x"], rollups=[(60.0, None)])
+    assert not viewer.writable
+    assert [r.width for r in viewer.rollups] == [1.0]
+    viewer.close()
+    again = PostgresHistoryStore(pg_url, ["x"], writer=False)
+    assert [r.width for r in again.rollups] == [1.0]
+    with again._query() as conn:
+        rows = conn.execute(
+            again._sql("SELECT count(*) FROM {bl} WHERE level = 100", bl="blocks")
+        ).fetchone()
+    assert rows == (1,)  # the closed block's 1-s bucket, kept
+    again.close()
+    store.close()
+
+
 def test_a_schema_made_before_rollups_gets_the_columns(pg_url: str, caplog) -> None:
     """A schema whose summary table has no sum / count and whose state row no roll-ups: a
     reader reads it as before (no means), a writer adds the columns and says so."""
@@ -443,3 +464,24 @@ def test_the_embedded_store_says_rollups_are_for_postgres(tmp_path: Path, caplog
     assert store is not None
     store.close()
     assert "roll-ups (history.rollups) apply to a PostgreSQL history only" in caplog.text
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_right_end_of_a_long_chart_does_not_lag(pg_url: str, layout: str) -> None:
+    """Over a range long enough for the summary levels (100-s buckets), the newest samples,
+    still in an open block (the tail, in no summary yet), are in the last bucket."""
+    url = f"{pg_url}&layout={layout}"
+    store = _store(url, ["x"])
+    t = 1.7e9 + np.arange(0, 1000.0, 0.1)
+    v = np.sin(t)
+    v[-3] = 50.0  # a spike in the newest second
+    store.append(SampleBatch.of(np.zeros(len(t), np.int64), t, v))
+    store.flush()
+    store.raw_rows_limit = 0  # the summary path
+    for pixels in (1, 3):
+        bt, vmin, vmax, vlast = store.series(0, float(t[0]), float(t[-1]), pixels)
+        assert vmax[-1] == 50.0 and vlast[-1] == v[-1]
+        assert vmin.min() == v.min()
+    mt, mean = store.series_mean(0, float(t[0]), float(t[-1]), 1)
+    assert mean[-1] == pytest.approx(v.mean())
+    store.close()

@@ -261,14 +261,10 @@ class PostgresTables:
             ).fetchone()
         return bool(row and row[0] is not None)
 
-    def _create_schema(
-        self,
-        levels: Sequence[float] | None,
-        rollups: Sequence[tuple[float, float | None]] | None = None,
-    ) -> None:
-        """Create the tables (or check the schema's format and bring an older one up to date);
-        ``rollups`` ((width, retention seconds or None) each; None: keep the schema's) become
-        the schema's roll-up levels (:meth:`_set_rollups`)."""
+    def _create_schema(self, levels: Sequence[float] | None) -> None:
+        """Create the tables (or check the schema's format and bring an older one up to date:
+        the gaps table, the roll-up columns). The roll-ups are set once the writer lock is
+        held (:meth:`_set_rollups`)."""
         conn = self._wconn
         assert conn is not None
         pg = self._psycopg
@@ -294,7 +290,6 @@ class PostgresTables:
                 self.timescale = self._is_hypertable(conn)
                 self._create_gaps_table(conn)
                 self._add_rollup_columns(conn)
-                self._set_rollups(conn, rollups)
                 return
             widths = [float(w) for w in (levels or BLOCK_LEVELS)]
             self.layout = url_layout(self.url)
@@ -368,7 +363,6 @@ class PostgresTables:
             else:
                 self.timescale = self._try_hypertable(conn)
             self._read_layout(conn)
-            self._set_rollups(conn, rollups)
         log.info(
             "history: created the tables in %s (schema %s, %s layout%s)",
             self.where,
@@ -513,10 +507,11 @@ class PostgresTables:
     def _set_rollups(
         self, conn: psycopg.Connection, wanted: Sequence[tuple[float, float | None]] | None
     ) -> None:
-        """Make ``wanted`` the schema's roll-ups (None: keep the schema's). A new width gets a
-        new level, empty until data arrives (roll-ups summarise what is recorded from then
-        on); a width no longer wanted is dropped with its rows; a changed retention is kept
-        in the state row (readers need no project). Writer only, in the schema transaction."""
+        """Make ``wanted`` ((width, retention seconds or None) each; None: keep the schema's)
+        the schema's roll-ups. A new width gets a new level, empty until data arrives (roll-ups
+        summarise what is recorded from then on); a width no longer wanted is dropped with its
+        rows; a changed retention is kept in the state row (readers need no project). Only by
+        the store holding the writer lock, in a transaction."""
         row = conn.execute(self._sql("SELECT rollups FROM {st}", st="state")).fetchone()
         have = rollups_from_json(row[0] if row else "[]")
         if wanted is None:

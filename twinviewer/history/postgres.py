@@ -211,8 +211,11 @@ class PostgresHistoryStore(RollupWriter):
                 self.read_only_reason = replica
             if writer:
                 self._wconn = self._connect()
-                self._create_schema(block_levels, rollups)
-                if not self._take_writer_lock(self._wconn):
+                self._create_schema(block_levels)
+                if self._take_writer_lock(self._wconn):
+                    with self._wconn.transaction():  # only the writer changes them
+                        self._set_rollups(self._wconn, rollups)
+                else:
                     # a control room: the recorder service writes, this viewer only reads
                     log.warning(
                         "history: another recorder writes to %s (schema %s); reading only",
