@@ -105,7 +105,6 @@ class RollupWriter(BlockWriter):
     docstring)."""
 
     _roll_cut: dict[int, int]  # level -> the bucket retention last cut at (this session)
-    _t_roll: float  # the oldest time the roll-ups hold, as the state row says (writer)
 
     def _copy_in(
         self,
@@ -225,16 +224,14 @@ class RollupWriter(BlockWriter):
         self._note_rollups(conn, float(t.min()))
 
     def _note_rollups(self, conn: psycopg.Connection, t_first: float) -> None:
-        """The roll-ups now hold data from ``t_first`` on (for time_range)."""
-        if self.rollups and t_first < self._t_roll:
+        """The roll-ups now hold data from ``t_first`` on (for time_range): in the flush's
+        transaction, so a flush that fails leaves no trace of it."""
+        if self.rollups:
             conn.execute(
                 self._sql("UPDATE {st} SET t_roll = least(t_roll, %s)", st="state"), (t_first,)
             )
-            self._t_roll = t_first
 
     def _load_rollup_state(self, conn: psycopg.Connection) -> None:
-        row = conn.execute(self._sql("SELECT t_roll FROM {st}", st="state")).fetchone()
-        self._t_roll = float(row[0]) if row else np.inf
         self._roll_cut = {}
 
     def _rollup_retention(self, conn: psycopg.Connection, now: float) -> None:
@@ -243,7 +240,7 @@ class RollupWriter(BlockWriter):
             (r.level, r.width, now - r.retention) for r in self.rollups if r.retention is not None
         ]
         if self._summary_retention(conn, cuts):
-            self._t_roll = self._recompute_t_roll(conn)
+            self._recompute_t_roll(conn)
 
     def _summary_retention(
         self, conn: psycopg.Connection, cuts: Sequence[tuple[int, float, float]]
