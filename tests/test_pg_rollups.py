@@ -485,3 +485,42 @@ def test_the_right_end_of_a_long_chart_does_not_lag(pg_url: str, layout: str) ->
     mt, mean = store.series_mean(0, float(t[0]), float(t[-1]), 1)
     assert mean[-1] == pytest.approx(v.mean())
     store.close()
+
+
+def test_record_passes_the_projects_rollups(pg_url: str, tmp_path: Path) -> None:
+    """`twinviewer record --history URL` of a project with history.rollups: the schema gets
+    them (through the spooled recorder), and the 1-s roll-up holds the closed blocks."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ASSETS
+
+    mine = ASSETS / "mine"
+    shutil.copy(mine / "mine.glb", tmp_path / "mine.glb")
+    project = tmp_path / "mine.twin.yaml"
+    project.write_text(
+        (mine / "mine.twin.yaml").read_text()
+        + "history: {retention_days: 30, rollups: [{width: 1s, retention_days: 365}, "
+        "{width: 1min}]}\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "twinviewer", "record", str(project), "--history", pg_url]
+        + ["--duration", "12", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    reader = PostgresHistoryStore(pg_url, ["x"], writer=False)
+    assert [(r.width, r.retention) for r in reader.rollups] == [
+        (1.0, 365 * 86400.0),
+        (60.0, None),
+    ]
+    with reader._query() as conn:
+        n = conn.execute(
+            reader._sql("SELECT coalesce(sum(n), 0) FROM {bl} WHERE level = %s", bl="blocks"),
+            (reader.rollups[0].level,),
+        ).fetchone()[0]
+    assert n > 0
+    reader.close()
