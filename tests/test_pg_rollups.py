@@ -448,6 +448,8 @@ def test_rollup_widths_in_the_project(tmp_path: Path) -> None:
     )
     project, _ = load_project(path)
     assert project.history.rollup_spec() == [(1.0, 365 * 86400.0), (60.0, None), (7200.0, None)]
+    path.write_text(PROJECT.split("  rollups:")[0])  # no key: the database keeps its own
+    assert load_project(path)[0].history.rollup_spec() is None
 
 
 def test_the_embedded_store_says_rollups_are_for_postgres(tmp_path: Path, caplog) -> None:

@@ -400,18 +400,20 @@ class History(_Strict):
         "The command line's --history URL overrides it",
     )
 
-    rollups: list[Rollup] = Field(
-        default_factory=list,
+    rollups: list[Rollup] | None = Field(
+        None,
         description="Roll-ups kept longer than the raw data and used by charts over ranges the "
         "raw data no longer holds, e.g. [{width: 1s, retention_days: 365}, {width: 1min}] "
-        "(PostgreSQL histories; the embedded store ignores them with a warning)",
+        "(PostgreSQL histories; the embedded store ignores them with a warning). A recorder "
+        "makes the list the database's: roll-ups it does not name are deleted; without the key "
+        "the database keeps its own",
     )
 
     @model_validator(mode="after")
     def _rollups_outlive_raw(self) -> History:
         seen: set[float] = set()
         raw = self.retention_days
-        for i, r in enumerate(self.rollups):
+        for i, r in enumerate(self.rollups or ()):
             if r.seconds in seen:
                 raise ValueError(f"rollups[{i}]: width {r.seconds:g} s is given twice")
             seen.add(r.seconds)
@@ -425,8 +427,11 @@ class History(_Strict):
                 )
         return self
 
-    def rollup_spec(self) -> list[tuple[float, float | None]]:
-        """The roll-ups as the PostgreSQL store takes them: (width, retention) in seconds."""
+    def rollup_spec(self) -> list[tuple[float, float | None]] | None:
+        """The roll-ups as the PostgreSQL store takes them: (width, retention) in seconds; None
+        when the project does not say (the database keeps its own)."""
+        if self.rollups is None:
+            return None
         return [
             (r.seconds, r.retention_days * 86400.0 if r.retention_days else None)
             for r in self.rollups
