@@ -322,6 +322,14 @@ def test_retention_keeps_rollups_to_their_own_cutoff(pg_url: str, layout: str) -
 
     reader = PostgresHistoryStore(url, ["x", "y"], writer=False)
     assert [r.width for r in reader.rollups] == [1.0, 60.0]
+    stats = reader.stats()
+    assert stats["rollups"] == [
+        {"width": 1.0, "retention_days": 1200.0 / 86400.0},
+        {"width": 60.0, "retention_days": None},
+    ]
+    assert stats["time_range_with_rollups"] == (lo, hi)
+    # closing flushed with the wall clock's retention: the row layout's raw data all went
+    assert stats["time_range"] is None or stats["time_range"][0] > lo
     assert reader.time_range() == (lo, hi)
     assert reader.series(0, start, start + 1199.0, 10)[1].tolist() == out_first(samples, start)
     reader.close()

@@ -297,6 +297,7 @@ class PostgresHistoryStore(RollupWriter):
                     pass
             late = conn.execute(self._sql("SELECT count(*) FROM {la}", la="late")).fetchone()
             held = self._time_range(conn)
+            with_rollups = self._held_range(conn)
             gap_count, gap_samples = self._gap_totals(conn)
         return {
             "url": self.where,
@@ -307,6 +308,15 @@ class PostgresHistoryStore(RollupWriter):
             "bytes": nbytes,
             "bytes_per_sample": nbytes / samples if samples else float("nan"),
             "time_range": held,
+            # roll-ups: widths and retentions; what they and the raw data hold together
+            "rollups": [
+                {
+                    "width": r.width,
+                    "retention_days": None if r.retention is None else r.retention / 86400.0,
+                }
+                for r in self.rollups
+            ],
+            "time_range_with_rollups": with_rollups,
             "buffered": self._buf_rows,
             "rejected": self.rejected,
             "timescaledb": self.timescale,
