@@ -99,15 +99,24 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(stats, default=str) + "\n")
         return 0
     for key, value in stats.items():
-        if key == "time_range" and value:
+        if key.startswith("time_range") and value:
             value = " .. ".join(
                 datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds") for t in value
+            )
+        elif key == "rollups":
+            value = (
+                ", ".join(
+                    f"{r['width']:g} s kept "
+                    + ("always" if r["retention_days"] is None else f"{r['retention_days']:g} days")
+                    for r in value
+                )
+                or "none"
             )
         elif key == "bytes_per_sample":
             value = f"{value:.2f}"
         elif isinstance(value, int) and not isinstance(value, bool):
             value = f"{value:,}"
-        sys.stdout.write(f"{key:>18}: {value}\n")
+        sys.stdout.write(f"{key:>23}: {value}\n")
     return 0
 
 
