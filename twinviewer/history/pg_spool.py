@@ -316,7 +316,7 @@ class SpooledRecorder:
 
             def record(conn: psycopg.Connection) -> None:
                 if gaps:
-                    store._insert_gaps(conn, gaps)
+                    store.insert_gaps(conn, gaps)
                 self._write_position(conn, expected, handed)
 
             try:
@@ -325,7 +325,7 @@ class SpooledRecorder:
                 store.discard_buffer()
                 self._committed = None  # ask the database how far it got
                 self._drop_conn()
-                self._fail(f"history database {store.where}: {store._clean(exc)}")
+                self._fail(f"history database {store.where}: {store.clean_error(exc)}")
                 return -1
             n = sum(len(e) for e in entries)
             self._full = n >= self.chunk_samples

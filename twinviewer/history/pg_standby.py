@@ -52,7 +52,7 @@ from twinviewer.core.gaps import Gap
 from twinviewer.core.samples import SampleBatch
 from twinviewer.history.pg_overlap import HeldSamples, unheld_gaps
 from twinviewer.history.pg_spool import SpooledRecorder
-from twinviewer.history.pg_tables import load_psycopg, split_url
+from twinviewer.history.pg_tables import load_psycopg, split_url, writer_lock_key
 
 if TYPE_CHECKING:
     import psycopg
@@ -220,7 +220,7 @@ class WriterLockProbe:
     def free(self) -> bool:
         """True if nobody holds the lock now; False when held or the server is away."""
         pg = load_psycopg()
-        key = f"twinviewer-writer:{self.schema}"  # as pg_tables.PostgresTables._take_writer_lock
+        key = writer_lock_key(self.schema)
         try:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = pg.connect(self.conninfo, autocommit=True)

@@ -63,6 +63,11 @@ ROLLUP_LEVEL0 = 100  # roll-ups' level numbers in the summary table: 100, 101, .
 INSTALL_HINT = "pip install 'twinviewer[postgres]'  (or: pip install 'psycopg[binary]>=3.1')"
 
 
+def writer_lock_key(schema: str) -> str:
+    """The advisory lock (``hashtext`` of this) one writer of a schema holds."""
+    return f"twinviewer-writer:{schema}"
+
+
 @dataclass(frozen=True)
 class Rollup:
     """A roll-up: summaries of ``width`` seconds in the summary table at ``level``, deleted
@@ -191,9 +196,13 @@ class PostgresTables:
     def _take_writer_lock(self, conn: psycopg.Connection) -> bool:
         """One writer per schema: a session advisory lock, released with its connection."""
         row = conn.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", (f"twinviewer-writer:{self.schema}",)
+            "SELECT pg_try_advisory_lock(hashtext(%s))", (writer_lock_key(self.schema),)
         ).fetchone()
         return bool(row and row[0])
+
+    def clean_error(self, exc: BaseException) -> str:
+        """A server error's message on one line, without the URL's password."""
+        return self._clean(exc)
 
     def _clean(self, exc: BaseException) -> str:
         text = " ".join(str(exc).split())

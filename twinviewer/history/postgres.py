@@ -357,7 +357,7 @@ class PostgresHistoryStore(RollupWriter):
                 return
         try:
             with self._query() as conn, conn.transaction():
-                self._insert_gaps(conn, gaps)
+                self.insert_gaps(conn, gaps)
         except (self._psycopg.Error, HistoryDatabaseError) as exc:
             log.warning(
                 "history: %d gap(s) not recorded in %s yet (%s); retrying with the next flush",
@@ -369,7 +369,9 @@ class PostgresHistoryStore(RollupWriter):
                 self._pending_gaps.extend(gaps)
             self._wake.set()
 
-    def _insert_gaps(self, conn: psycopg.Connection, gaps: Sequence[Gap]) -> None:
+    def insert_gaps(self, conn: psycopg.Connection, gaps: Sequence[Gap]) -> None:
+        """Write ``gaps`` inside the caller's transaction on ``conn`` (the spool's transfer
+        writes them with the samples and its position, atomically)."""
         with conn.cursor() as cur:
             cur.executemany(
                 self._sql(
@@ -490,7 +492,7 @@ class PostgresHistoryStore(RollupWriter):
                     saved = (self._max_main, self._rows_since_kf, self._run_value, self._run_time)
                 with conn.transaction():
                     if pending:
-                        self._insert_gaps(conn, pending)
+                        self.insert_gaps(conn, pending)
                     if buf:
                         self._write(conn, buf)
                     clock = _time.time() if now is None else now
