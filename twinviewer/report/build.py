@@ -6,6 +6,7 @@ The window does the same steps itself (snapshots on its GUI thread, the rest on 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from twinviewer.report.content import Cancel, Progress, ReportBuilder, ReportContent, ReportOptions
 from twinviewer.session import TwinSession
+
+log = logging.getLogger(__name__)
 
 FORMATS = (".html", ".htm", ".pdf")
 
@@ -82,6 +85,10 @@ def build_report(
     session.history_url = history
     try:
         session.open_history()
+        try:  # a PostgreSQL history: the control room's acknowledgements and review issues
+            session.open_control_room()
+        except ConnectionError as exc:
+            log.warning("report: the control room's shared state is not read: %s", exc)
         builder = ReportBuilder(session, options)
         builder.snapshot_all(part(0.1, 0.45), cancelled)
         content = builder.gather(part(0.45, 0.8), cancelled)

@@ -370,8 +370,7 @@ class ReportBuilder:
         with np.errstate(invalid="ignore"):
             keep = (iv["start"] <= self.end) & ~(iv["end"] < self.start)
         iv = iv[keep]
-        folder = getattr(self.store, "folder", None)
-        acks = Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
+        acks = self._acknowledgements()
         rows = []
         for r in iv:
             s = sensors[int(r["sensor"])]
@@ -388,6 +387,15 @@ class ReportBuilder:
                 )
             )
         return rows, iv
+
+    def _acknowledgements(self) -> Acknowledgements:
+        """The control room's (shared through a PostgreSQL history) when the twin has one,
+        else the file the alarm list keeps beside the embedded store."""
+        room = self.source.control_room
+        if room is not None and self.store is self.source.history:
+            return room.acks
+        folder = getattr(self.store, "folder", None)
+        return Acknowledgements(Path(folder) / ACKS_FILE if folder is not None else None)
 
     def _components(self) -> tuple[list[ComponentState], int]:
         sensors = self.twin.project.sensors
