@@ -32,9 +32,16 @@ row layout's schemas to them unchanged. The contract is the embedded store's:
   table ~0.1 byte a sample. Measured after the change (same benchmark, same noisy machine; the
   row layout and the embedded store in the same run were ~1.5x slower than in the run before):
   p95 12.9 ms at 1,000 sensors (target < 10) and 102 ms at 10,000 (target < 25); bytes per
-  sample 10.1 / 11.5. Not there yet at 10,000 sensors: one probe's EXPLAIN ANALYZE showed
-  the server's scan of the candidate parts, the per-row window expressions (~2 us a row) and
-  4-9 ms of planning for the long statement as the costs left.
+  sample 10.1 / 11.5. What is left at 10,000 sensors (EXPLAIN ANALYZE, one at(t)): one
+  candidate part a sensor, so ~10,000 rows; the BRIN scan of their pages ~9 ms, the per-row
+  window expressions ~23 ms (~2 us a row: a dozen byte reads and substrings), the aggregate
+  ~10 ms, then ~15 ms of decoding here. At 10^8 samples (same benchmark) p95 is 23 ms at
+  1,000 sensors and 110 ms at 10,000, where the row layout's time-major rows answer in 11 and
+  16 ms (at 20 times the disk and a tenth of the ingest rate). Tried and not kept: a generic
+  plan (planning is ~5 ms, no gain measured), parallel workers (no gain on two busy cores), a
+  btree on the tail's t0 (slower). Two ways remain: fetch the slot tables first and cut by
+  ``ctid`` in a second round trip (the server then does no per-row arithmetic), or a column
+  per block with the positions at fixed fractions of the block.
 * **series** below ``raw_rows_limit`` samples decodes the sensor's blocks in range (btree on
   ``(sensor, t0)``) and buckets them exactly; longer ranges use the summary blocks of the row
   layout (written alike for both layouts).
