@@ -274,6 +274,31 @@ def test_refusals_publish_nothing(secure_twin: tuple[Twin, Asset]) -> None:
     assert recs[-1]["user"] == "vic" and recs[-1]["role"] == "viewer"
 
 
+def test_an_audit_that_cannot_be_written_is_said(
+    secure_twin: tuple[Twin, Asset], tmp_path: Path
+) -> None:
+    """The trail's file cannot be written (its folder is a file): the command is handled as
+    ever, and the service says what was not recorded, until a record is written again."""
+    twin, _ = secure_twin
+    svc = twin.service
+    cmd = svc.command("fan_speed")
+    svc.sign_in("olga", PASSWORDS["olga"])
+    kept = svc.audit
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    svc.audit = AuditTrail(blocker / "audit.jsonl")
+    try:
+        a = svc.send(cmd, "120", "test")
+        assert a.state is CommandState.REFUSED
+        assert svc.audit_error is not None
+        assert "fan_speed: refused, but the audit trail could not record it" in svc.audit_error
+    finally:
+        svc.audit = kept
+    svc.send(cmd, "130", "test")
+    assert svc.audit_error is None
+    assert svc.audit.records()[-1]["result"] == "refused"
+
+
 def test_two_person_and_rate_limit(secure_twin: tuple[Twin, Asset]) -> None:
     twin, asset = secure_twin
     svc = twin.service

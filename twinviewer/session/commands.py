@@ -149,6 +149,8 @@ class CommandService:
         self._secret: str | None = None  # the password, kept only for identity: user targets
         self.users = UserBook(users_path(project, self.folder))
         self.audit = AuditTrail(audit_path(project, self.folder, self.path))
+        # why the last audit record could not be written (None: it was); the window shows it
+        self.audit_error: str | None = None
         self.attempts: list[CommandAttempt] = []
         self._last_sent: dict[str, float] = {}
         self._by_id = {c.id: c for c in project.commands}
@@ -545,8 +547,13 @@ class CommandService:
                 readback=a.readback,
                 correlation=a.correlation,
             )
-        except OSError as exc:  # the audit must not take the app down; the log says it
+        except OSError as exc:  # the audit must not take the app down: the log and the window
             log.error("audit: %s", exc)
+            self.audit_error = (
+                f"{a.command}: {result}, but the audit trail could not record it: {exc}"
+            )
+            return
+        self.audit_error = None
 
     def close(self) -> None:
         """Let the sends in flight finish (a few seconds at most)."""

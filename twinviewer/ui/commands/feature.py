@@ -55,6 +55,7 @@ class CommandsFeature(Feature):
     def __init__(self, host: QtMainWindow) -> None:
         super().__init__(host)
         self.service: CommandService | None = None
+        self._audit_error_told: str | None = None
         self.section = QtCommandsSection()
         self.section.sendRequested.connect(self.open_dialog)
         host.feature(InspectorFeature).inspector.add_section(self.section)
@@ -200,6 +201,14 @@ class CommandsFeature(Feature):
             d.set_current(service.current(d.command))
             d.set_blocked(self.reason(d.command) if d.attempt is None else None)
         self._read_audit()
+        self._tell_audit_error(service.audit_error)
+
+    def _tell_audit_error(self, error: str | None) -> None:
+        """A command the audit trail could not record is said once, in a dialog (a trail with
+        holes is a finding for whoever reviews it; the operator must know at once)."""
+        if error is not None and error != self._audit_error_told:
+            self.host.error("A command was not audited", error)
+        self._audit_error_told = error
 
     # -- the dialog ------------------------------------------------------------------------------
     def open_dialog(self, command_id: str) -> QtCommandDialog | None:
