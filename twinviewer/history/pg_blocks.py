@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from twinviewer.history import pg_codec
 from twinviewer.history.pg_blocks_queries import CHUNK_FIELDS, BlockQueries
-from twinviewer.history.pg_copy import F64, block_runs, copy_dtype
+from twinviewer.history.pg_copy import F64, block_runs, copy_dtype, send_copy
 
 if TYPE_CHECKING:
     import psycopg
@@ -255,11 +255,7 @@ class BlockWriter(BlockQueries):
         stmt = pg.sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             self._t(table), pg.sql.SQL(", ").join(pg.sql.Identifier(f) for f in names)
         )
-        data = pack_copy_blobs(CHUNK_FIELDS, cols, buf, offsets, sizes)
-        with conn.cursor() as cur, cur.copy(stmt) as cp:
-            step = 8 << 20
-            for i in range(0, len(data), step):
-                cp.write(data[i : i + step])
+        send_copy(conn, stmt, pack_copy_blobs(CHUNK_FIELDS, cols, buf, offsets, sizes))
 
     def _block_retention(self, conn: psycopg.Connection, cutoff: float) -> int:
         """Delete the blocks that end before ``cutoff`` (whole blocks: a block that straddles

@@ -74,6 +74,14 @@ BLOCK_FIELDS = [
 ]
 
 
+def send_copy(conn: Any, stmt: Any, data: bytes) -> None:
+    """Run the ``COPY ... FROM STDIN`` ``stmt`` on ``conn`` with ``data``, in 8 MB writes."""
+    step = 8 << 20
+    with conn.cursor() as cur, cur.copy(stmt) as cp:
+        for i in range(0, len(data), step):
+            cp.write(data[i : i + step])
+
+
 def block_runs(
     s: NDArray[Any], b: NDArray[np.int64], v: F64
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], F64, F64]:

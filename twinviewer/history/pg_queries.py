@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from twinviewer.core.gaps import Gap
 from twinviewer.history import pg_codec
-from twinviewer.history.pg_copy import F64, SERIES_FIELDS, STATE_FIELDS, blocks_of
+from twinviewer.history.pg_copy import BLOCK_FIELDS, F64, SERIES_FIELDS, STATE_FIELDS, blocks_of
 from twinviewer.history.pg_tables import PostgresTables, Rollup
 from twinviewer.history.rows import raw_buckets
 
@@ -37,17 +37,8 @@ if TYPE_CHECKING:
     import psycopg
 
 READ_CHUNK = 262_144  # samples per row of read()'s answer
-SUMMARY_FIELDS = [
-    ("b", "i8"),
-    ("n", "i8"),
-    ("t_first", "f8"),
-    ("t_last", "f8"),
-    ("vmin", "f8"),
-    ("vmax", "f8"),
-    ("vlast", "f8"),
-    ("vsum", "f8"),
-    ("nfin", "i8"),
-]
+# a summary row without its key's level and sensor: one sensor's buckets of one level
+SUMMARY_FIELDS = [f for f in BLOCK_FIELDS if f[0] not in ("level", "sensor")]
 Summary = dict[str, np.ndarray]  # the SUMMARY_FIELDS columns of one sensor's buckets, by b
 
 

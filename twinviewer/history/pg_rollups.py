@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinviewer.history.pg_blocks import BlockWriter, sensor_order, time_sorted_per_sensor
-from twinviewer.history.pg_copy import BLOCK_FIELDS, F64, blocks_of, pack_copy
+from twinviewer.history.pg_copy import BLOCK_FIELDS, F64, blocks_of, pack_copy, send_copy
 
 if TYPE_CHECKING:
     import psycopg
@@ -122,11 +122,7 @@ class RollupWriter(BlockWriter):
         stmt = self._psycopg.sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             target, names
         )
-        data = pack_copy(fields, cols)
-        with conn.cursor() as cur, cur.copy(stmt) as cp:
-            step = 8 << 20
-            for i in range(0, len(data), step):
-                cp.write(data[i : i + step])
+        send_copy(conn, stmt, pack_copy(fields, cols))
 
     def _summary_levels(self) -> list[tuple[int, float]]:
         """``(level number, width)`` of every summary level and roll-up."""
